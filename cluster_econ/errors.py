@@ -1,0 +1,111 @@
+"""Exception and warning hierarchy of cluster_econ.
+
+Every error raised on purpose by the package derives from :class:`ClusterEconError`, and every
+warning from :class:`ClusterEconWarning`, so users can catch or filter them in one place.
+Messages name the bad value, where it came from, and how to fix it.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+
+__all__ = [
+    "CalibrationError",
+    "ClusterEconError",
+    "ClusterEconWarning",
+    "ConvergenceWarning",
+    "DataValidationError",
+    "MissingDataWarning",
+    "ModelVersionError",
+    "SpecError",
+    "UnknownNameError",
+    "UnsupportedConstructError",
+    "did_you_mean",
+    "unknown_name",
+]
+
+
+class ClusterEconError(Exception):
+    """Base class of every error cluster_econ raises on purpose."""
+
+
+class DataValidationError(ClusterEconError, ValueError):
+    """Data that cannot be used as given (duplicates, wrong types, bad values, altered files)."""
+
+
+class SpecError(ClusterEconError, ValueError):
+    """An option, formula, parameter value or specification that is not valid."""
+
+
+class UnknownNameError(ClusterEconError, KeyError):
+    """A name (column, dataset, model, parameter, variable) that does not exist."""
+
+    def __str__(self) -> str:  # KeyError would print the repr of the message
+        return str(self.args[0]) if self.args else ""
+
+
+class ModelVersionError(ClusterEconError):
+    """A model file that does not match its recorded version, or an unknown model version."""
+
+
+class CalibrationError(ClusterEconError, RuntimeError):
+    """A calibration that cannot be set up or does not produce a usable result."""
+
+
+class UnsupportedConstructError(ClusterEconError, NotImplementedError):
+    """A model construct the batch engine does not implement."""
+
+
+class ClusterEconWarning(UserWarning):
+    """Base class of every warning cluster_econ issues."""
+
+
+class MissingDataWarning(ClusterEconWarning):
+    """Missing values were found in data."""
+
+
+class ConvergenceWarning(ClusterEconWarning):
+    """An optimiser or iterative estimator did not converge."""
+
+
+def did_you_mean(name: str, candidates: Iterable[str], *, n: int = 3) -> list[str]:
+    """Return up to ``n`` candidates close to ``name``, best first (case-insensitive)."""
+    candidates = [str(c) for c in candidates]
+    lower = {c.lower(): c for c in candidates}
+    matches = difflib.get_close_matches(str(name).lower(), list(lower), n=n, cutoff=0.6)
+    return [lower[m] for m in matches]
+
+
+def unknown_name(name: str, candidates: Iterable[str], what: str, *, where: str = "") -> UnknownNameError:
+    """Build an :class:`UnknownNameError` with a did-you-mean suggestion.
+
+    Parameters
+    ----------
+    name : str
+        The name the user gave.
+    candidates : iterable of str
+        The valid names.
+    what : str
+        What kind of name it is ("column", "dataset", "parameter", ...).
+    where : str, optional
+        Where it was looked up ("us_states", "regional_cluster 1.0.0", ...).
+
+    Examples
+    --------
+    >>> raise unknown_name("rd_subsidy", ["rd_subsidy_rate"], "parameter", where="regional_cluster 1.0.0")
+    Traceback (most recent call last):
+    ...
+    cluster_econ.errors.UnknownNameError: 'rd_subsidy' is not a parameter of regional_cluster 1.0.0. Did you mean 'rd_subsidy_rate'?
+    """
+    candidates = list(candidates)
+    location = f" of {where}" if where else ""
+    message = f"{name!r} is not a {what}{location}."
+    close = did_you_mean(name, candidates)
+    if close:
+        message += " Did you mean " + " or ".join(repr(c) for c in close) + "?"
+    elif candidates:
+        shown = ", ".join(repr(c) for c in sorted(candidates)[:20])
+        more = f", ... ({len(candidates)} in all)" if len(candidates) > 20 else ""
+        message += f" Valid {what}s: {shown}{more}."
+    return UnknownNameError(message)

@@ -1,0 +1,183 @@
+"""Provenance: where a result came from, so it can be cited and re-run.
+
+Every panel, estimate and simulation carries a frozen :class:`Provenance` record with the versions
+of the packages that produced it, the dataset and model it used (with their sha256), the seed and
+the parameters changed from their defaults.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as _dt
+import hashlib
+import importlib.metadata
+import platform
+from collections.abc import Mapping
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+__all__ = ["Provenance", "cite", "file_sha256", "package_versions", "show_versions"]
+
+#: Packages whose versions every provenance record carries.
+TRACKED_PACKAGES = ("cluster-econ", "numpy", "pandas", "scipy", "statsmodels", "linearmodels", "pysd", "xarray")
+
+
+def package_versions() -> dict[str, str]:
+    """Versions of Python and of the packages that determine cluster_econ's results."""
+    versions = {"python": platform.python_version()}
+    for name in TRACKED_PACKAGES:
+        try:
+            versions[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    return versions
+
+
+def show_versions() -> str:
+    """Return the versions of Python and of the packages cluster_econ relies on, one per line.
+
+    Examples
+    --------
+    >>> import cluster_econ as ce
+    >>> print(ce.show_versions())  # doctest: +SKIP
+    python        3.11.7
+    cluster-econ  0.1.0
+    ...
+    """
+    versions = package_versions()
+    versions["platform"] = platform.platform()
+    width = max(map(len, versions))
+    return "\n".join(f"{name:<{width}}  {version}" for name, version in versions.items())
+
+
+def file_sha256(path: str | Path) -> str:
+    """sha256 hex digest of a file's bytes."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _frozen(mapping: Mapping[str, Any] | None) -> Mapping[str, Any]:
+    return MappingProxyType(dict(mapping or {}))
+
+
+@dataclasses.dataclass(frozen=True)
+class Provenance:
+    """Where an object came from.
+
+    Attributes
+    ----------
+    created : str
+        Creation time, ISO 8601 in UTC. Never shown in summaries, so reruns diff clean.
+    versions : Mapping[str, str]
+        Versions of Python and the tracked packages.
+    dataset, dataset_sha256 : str or None
+        Name of the dataset used and the sha256 of its CSV (or of the frame's contents).
+    model_id, model_version, model_sha256 : str or None
+        The system-dynamics model used, its semantic version and the sha256 of its source.
+    seed : int or None
+        The seed of any random draw.
+    changed_parameters : Mapping[str, Any]
+        Model parameters changed from their defaults.
+    details : Mapping[str, Any]
+        Anything else that determines the result (estimator, formula, covariance type, ...).
+    """
+
+    created: str
+    versions: Mapping[str, str]
+    dataset: str | None = None
+    dataset_sha256: str | None = None
+    model_id: str | None = None
+    model_version: str | None = None
+    model_sha256: str | None = None
+    seed: int | None = None
+    changed_parameters: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    details: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for name in ("versions", "changed_parameters", "details"):
+            object.__setattr__(self, name, _frozen(getattr(self, name)))
+
+    @classmethod
+    def capture(cls, **fields: Any) -> Provenance:
+        """A record stamped with the current time and package versions, plus ``fields``."""
+        created = _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
+        return cls(created=created, versions=package_versions(), **fields)
+
+    def replace(self, **fields: Any) -> Provenance:
+        """A copy with ``fields`` replaced; ``details`` are merged rather than replaced."""
+        if "details" in fields:
+            fields["details"] = {**self.details, **fields["details"]}
+        return dataclasses.replace(self, **fields)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A plain, JSON-serialisable dictionary."""
+        out: dict[str, Any] = {}
+        for field in dataclasses.fields(self):
+            value = getattr(self, field.name)
+            out[field.name] = dict(value) if isinstance(value, Mapping) else value
+        return out
+
+    def lines(self) -> list[tuple[str, str]]:
+        """(label, value) pairs for a summary table: everything but the creation time."""
+        rows: list[tuple[str, str]] = []
+        if self.dataset:
+            rows.append(("Dataset:", self.dataset))
+        if self.dataset_sha256:
+            rows.append(("Data sha256:", self.dataset_sha256[:12]))
+        if self.model_id:
+            rows.append(("Model:", f"{self.model_id} {self.model_version or ''}".strip()))
+        if self.model_sha256:
+            rows.append(("Model sha256:", self.model_sha256[:12]))
+        if self.seed is not None:
+            rows.append(("Seed:", str(self.seed)))
+        rows.append(("cluster_econ:", self.versions.get("cluster-econ", "?")))
+        return rows
+
+
+def cite(obj: Any) -> str:
+    """BibTeX entries and a one-sentence methods statement for a result.
+
+    Parameters
+    ----------
+    obj : object with a ``provenance`` attribute, or a :class:`Provenance`
+        A panel, estimation result, simulation run, or sweep.
+
+    Returns
+    -------
+    str
+        A methods sentence followed by BibTeX entries for cluster_econ and the dataset source.
+    """
+    prov = obj if isinstance(obj, Provenance) else getattr(obj, "provenance", None)
+    if not isinstance(prov, Provenance):
+        from .errors import SpecError
+
+        raise SpecError(f"cite() needs an object with a provenance record; got {type(obj).__name__}.")
+    version = prov.versions.get("cluster-econ", "unknown")
+    parts = [f"Computed with cluster_econ {version}"]
+    if prov.model_id:
+        parts.append(f"model {prov.model_id} {prov.model_version} (sha256 {str(prov.model_sha256)[:12]})")
+    if prov.dataset:
+        parts.append(f"dataset {prov.dataset} (sha256 {str(prov.dataset_sha256)[:12]})")
+    if prov.details.get("estimator"):
+        parts.append(f"estimator {prov.details['estimator']}")
+    if prov.seed is not None:
+        parts.append(f"seed {prov.seed}")
+    sentence = "; ".join(parts) + (
+        f"; numpy {prov.versions.get('numpy')}, pandas {prov.versions.get('pandas')}, "
+        f"statsmodels {prov.versions.get('statsmodels')}, pysd {prov.versions.get('pysd')}."
+    )
+    entries = [
+        "@software{cluster_econ,\n"
+        "  title = {cluster\\_econ: system dynamics and panel econometrics of regional clusters},\n"
+        "  author = {{The cluster\\_econ developers}},\n"
+        f"  version = {{{version}}},\n"
+        "  year = {2026}\n}"
+    ]
+    citation = prov.details.get("dataset_citation")
+    if citation:
+        entries.append(f"@misc{{{prov.dataset},\n  note = {{{citation}}}\n}}")
+    return sentence + "\n\n" + "\n\n".join(entries)
