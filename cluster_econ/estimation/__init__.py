@@ -1,0 +1,3 @@
+"""estimation"""
+
+__all__: list[str] = []

@@ -1,0 +1,3 @@
+"""sd/engine"""
+
+__all__: list[str] = []
