@@ -19,7 +19,7 @@ try:
 except importlib.metadata.PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0.0.0+unknown"
 
-__all__ = [  # noqa: PLE0604
+__all__ = [
     "Provenance",
     "__version__",
     "cite",

@@ -93,10 +93,9 @@ def unknown_name(name: str, candidates: Iterable[str], what: str, *, where: str 
 
     Examples
     --------
-    >>> raise unknown_name("rd_subsidy", ["rd_subsidy_rate"], "parameter", where="regional_cluster 1.0.0")
-    Traceback (most recent call last):
-    ...
-    cluster_econ.errors.UnknownNameError: 'rd_subsidy' is not a parameter of regional_cluster 1.0.0. Did you mean 'rd_subsidy_rate'?
+    >>> err = unknown_name("rd_subsidy", ["rd_subsidy_rate"], "parameter", where="regional_cluster 1.0.0")
+    >>> print(err)
+    'rd_subsidy' is not a parameter of regional_cluster 1.0.0. Did you mean 'rd_subsidy_rate'?
     """
     candidates = list(candidates)
     location = f" of {where}" if where else ""

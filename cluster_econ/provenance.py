@@ -20,7 +20,9 @@ from typing import Any
 __all__ = ["Provenance", "cite", "file_sha256", "package_versions", "show_versions"]
 
 #: Packages whose versions every provenance record carries.
-TRACKED_PACKAGES = ("cluster-econ", "numpy", "pandas", "scipy", "statsmodels", "linearmodels", "pysd", "xarray")
+TRACKED_PACKAGES = (
+    "cluster-econ", "numpy", "pandas", "scipy", "statsmodels", "linearmodels", "pysd", "xarray",
+)
 
 
 def package_versions() -> dict[str, str]:
