@@ -1,3 +1,6 @@
-"""data"""
+"""Panel data: the bundled datasets and :class:`RegionalPanel`."""
 
-__all__: list[str] = []
+from ._panel import PanelDescription, RegionalPanel
+from ._registry import data_dir, list_datasets, load_dataset
+
+__all__ = ["PanelDescription", "RegionalPanel", "data_dir", "list_datasets", "load_dataset"]

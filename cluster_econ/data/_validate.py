@@ -1,0 +1,132 @@
+"""Validation of a panel frame: the checks behind :meth:`RegionalPanel.from_frame`."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+
+from ..errors import DataValidationError, MissingDataWarning, unknown_name
+
+_SHOW = 5
+
+
+def _label(name: str | None) -> str:
+    return f"{name}: " if name else ""
+
+
+def require_columns(df: pd.DataFrame, columns: dict[str, str], *, name: str | None) -> pd.DataFrame:
+    """Move index levels named like ``columns`` into columns; raise for any that is missing."""
+    index_names = [n for n in df.index.names if n is not None]
+    if any(col in index_names for col in columns.values()):
+        df = df.reset_index(level=[n for n in index_names if n in columns.values()])
+    for role, column in columns.items():
+        if column not in df.columns:
+            raise unknown_name(column, [str(c) for c in df.columns], f"{role} column", where=name or "the frame")
+    return df
+
+
+def time_as_integer(values: pd.Series, *, column: str, name: str | None) -> pd.Series:
+    """Integer time periods, or a :class:`DataValidationError` naming the offending values."""
+    if values.isna().any():
+        rows = values.index[values.isna()][:_SHOW].tolist()
+        raise DataValidationError(
+            f"{_label(name)}time column {column!r} has {int(values.isna().sum())} missing values "
+            f"(rows {rows}). Every observation needs a time period."
+        )
+    if pd.api.types.is_bool_dtype(values) or not pd.api.types.is_numeric_dtype(values):
+        numeric = pd.to_numeric(values, errors="coerce")
+        if numeric.isna().any():
+            bad = pd.unique(values[numeric.isna()])[:_SHOW].tolist()
+            raise DataValidationError(
+                f"{_label(name)}time column {column!r} must hold integer periods (e.g. years); "
+                f"found {bad}. Convert dates with `df[{column!r}] = df[{column!r}].dt.year` or map the "
+                f"periods to integers."
+            )
+        values = numeric
+    if not np.all(np.isfinite(values.to_numpy(dtype=float))) or not np.all(np.mod(values, 1) == 0):
+        bad = pd.unique(values[~(np.mod(values, 1) == 0)])[:_SHOW].tolist()
+        raise DataValidationError(
+            f"{_label(name)}time column {column!r} must hold integer periods (e.g. years); found {bad}."
+        )
+    return values.astype("int64")
+
+
+def check_entities(values: pd.Series, *, column: str, name: str | None) -> None:
+    if values.isna().any():
+        raise DataValidationError(
+            f"{_label(name)}entity column {column!r} has {int(values.isna().sum())} missing values. "
+            "Drop or label those rows before building a panel."
+        )
+    try:
+        sorted(pd.unique(values))
+    except TypeError as err:
+        types = sorted({type(v).__name__ for v in pd.unique(values)})
+        raise DataValidationError(
+            f"{_label(name)}entity column {column!r} mixes types {types} that cannot be sorted; "
+            f"convert it with `df[{column!r}].astype(str)`."
+        ) from err
+
+
+def check_duplicates(df: pd.DataFrame, entity: str, time: str, *, name: str | None) -> None:
+    dup = df.duplicated([entity, time], keep=False)
+    if dup.any():
+        pairs = df.loc[dup, [entity, time]].drop_duplicates()
+        shown = ", ".join(str(tuple(p)) for p in pairs.head(_SHOW).itertuples(index=False))
+        more = ", ..." if len(pairs) > _SHOW else ""
+        raise DataValidationError(
+            f"{_label(name)}{len(pairs)} duplicate ({entity}, {time}) rows: {shown}{more}. "
+            "Each entity may appear once per period; aggregate or drop the duplicates first."
+        )
+
+
+def numeric_variables(df: pd.DataFrame, variables: list[str], *, name: str | None) -> pd.DataFrame:
+    """Coerce variables to numbers; categoricals and booleans pass; anything else non-numeric raises."""
+    out = {}
+    for column in variables:
+        values = df[column]
+        if isinstance(values.dtype, pd.CategoricalDtype):
+            out[column] = values
+            continue
+        if pd.api.types.is_bool_dtype(values):
+            out[column] = values.astype("int64")
+            continue
+        if pd.api.types.is_numeric_dtype(values):
+            out[column] = values
+            continue
+        numeric = pd.to_numeric(values, errors="coerce")
+        bad = values.notna() & numeric.isna()
+        if bad.any():
+            examples = pd.unique(values[bad])[:_SHOW].tolist()
+            raise DataValidationError(
+                f"{_label(name)}column {column!r} has {int(bad.sum())} non-numeric values, e.g. {examples}. "
+                f"Clean them, or declare a label column categorical with `df[{column!r}].astype('category')`."
+            )
+        out[column] = numeric
+    return pd.DataFrame(out, index=df.index)
+
+
+def handle_missing(values: pd.DataFrame, *, dropna: bool, name: str | None, stacklevel: int) -> pd.Series:
+    """Rows to keep. Warns with counts per column, or drops the incomplete rows when ``dropna``."""
+    missing = values.isna()
+    counts = missing.sum()
+    counts = counts[counts > 0]
+    keep = ~missing.any(axis=1)
+    if counts.empty:
+        return keep
+    per_column = ", ".join(f"{col} {int(n)}" for col, n in counts.items())
+    if dropna:
+        warnings.warn(
+            f"{_label(name)}dropped {int((~keep).sum())} of {len(keep)} rows with missing values ({per_column}).",
+            MissingDataWarning,
+            stacklevel=stacklevel,
+        )
+        return keep
+    warnings.warn(
+        f"{_label(name)}missing values per column: {per_column}. Estimators drop incomplete rows; "
+        "pass dropna=True to drop them now.",
+        MissingDataWarning,
+        stacklevel=stacklevel,
+    )
+    return pd.Series(True, index=values.index)
