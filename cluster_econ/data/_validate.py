@@ -35,6 +35,11 @@ def time_as_integer(values: pd.Series, *, column: str, name: str | None) -> pd.S
             f"{_label(name)}time column {column!r} has {int(values.isna().sum())} missing values "
             f"(rows {rows}). Every observation needs a time period."
         )
+    if pd.api.types.is_datetime64_any_dtype(values) or isinstance(values.dtype, pd.PeriodDtype):
+        raise DataValidationError(
+            f"{_label(name)}time column {column!r} must hold integer periods (e.g. years); found dates "
+            f"({values.dtype}). Convert them with `df[{column!r}] = df[{column!r}].dt.year`."
+        )
     if pd.api.types.is_bool_dtype(values) or not pd.api.types.is_numeric_dtype(values):
         numeric = pd.to_numeric(values, errors="coerce")
         if numeric.isna().any():
