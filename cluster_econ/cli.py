@@ -1,0 +1,100 @@
+"""The ``cluster-econ`` command line: a thin layer over the package's verbs.
+
+``cluster-econ demo`` runs the whole pipeline on the bundled data; the other commands expose single
+steps for batch jobs. Errors of the package are printed as one line (no traceback) with exit code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+
+import pandas as pd
+
+from . import __version__
+from .errors import ClusterEconError
+
+__all__ = ["main"]
+
+
+def _print(text: object = "") -> None:
+    sys.stdout.write(f"{text}\n")
+
+
+def _section(title: str) -> None:
+    _print()
+    _print(title)
+    _print("=" * len(title))
+
+
+def _demo_data() -> None:
+    from .data import load_dataset
+
+    _section("Data: US states, 1970-1986 (Munnell 1990)")
+    _print(load_dataset("us_states").describe())
+
+
+DEMO_STEPS: list[Callable[[], None]] = [_demo_data]
+
+
+def cmd_demo(_args: argparse.Namespace) -> None:
+    """Show the whole pipeline on the bundled data."""
+    _print(f"cluster_econ {__version__}: the pipeline on the bundled data")
+    for step in DEMO_STEPS:
+        step()
+
+
+def cmd_datasets(_args: argparse.Namespace) -> None:
+    from .data import list_datasets
+
+    with pd.option_context("display.max_colwidth", 60, "display.width", 160):
+        _print(list_datasets().drop(columns="citation").to_string(index=False))
+
+
+def cmd_describe(args: argparse.Namespace) -> None:
+    from .data import load_dataset
+
+    panel = load_dataset(args.name)
+    _print(panel.describe())
+    _print()
+    _print(f"Citation: {panel.metadata.get('citation', '')}")
+
+
+def cmd_versions(_args: argparse.Namespace) -> None:
+    from .provenance import show_versions
+
+    _print(show_versions())
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="cluster-econ",
+        description="System dynamics and panel econometrics of regional industrial clusters.",
+    )
+    parser.add_argument("--version", action="version", version=f"cluster-econ {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    commands.add_parser("demo", help="run the whole pipeline on the bundled data").set_defaults(func=cmd_demo)
+    commands.add_parser("datasets", help="list the bundled datasets").set_defaults(func=cmd_datasets)
+    describe = commands.add_parser("describe", help="describe a bundled dataset")
+    describe.add_argument("name", help="dataset name (see `cluster-econ datasets`)")
+    describe.set_defaults(func=cmd_describe)
+    commands.add_parser("versions", help="versions of the packages results depend on").set_defaults(
+        func=cmd_versions
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``cluster-econ`` console script."""
+    args = build_parser().parse_args(argv)
+    try:
+        args.func(args)
+    except ClusterEconError as error:
+        sys.stderr.write(f"cluster-econ: {type(error).__name__}: {error}\n")
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

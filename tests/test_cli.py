@@ -1,0 +1,30 @@
+"""The command line."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from cluster_econ.cli import main
+
+
+def test_demo_prints_the_us_states_description(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["demo"]) == 0
+    out = capsys.readouterr().out
+    assert "48 entities (state), 17 periods (year 1970-1986), 816 observations, balanced" in out
+
+
+def test_unknown_dataset_is_one_line_with_exit_code_2(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["describe", "us_state"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("cluster-econ: UnknownNameError: 'us_state' is not a dataset. Did you mean 'us_states'?")
+    assert "Traceback" not in err
+
+
+def test_console_script_runs() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "cluster_econ.cli", "datasets"], capture_output=True, text=True, check=True
+    )
+    assert "mi_training_grants" in result.stdout
