@@ -1,0 +1,310 @@
+"""SDModel: a system-dynamics model file with its metadata, and :func:`load_model`."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from ..errors import SpecError, unknown_name
+from ..provenance import file_sha256
+from . import _cache, _registry
+
+if TYPE_CHECKING:  # pragma: no cover
+    from pysd.py_backend.model import Model
+    from pysd.translators.structures.abstract_model import AbstractModel
+
+__all__ = ["CONTROL_VARIABLES", "SDModel", "load_model"]
+
+#: PySD names of the simulation control variables, set through ``simulate``'s keywords.
+CONTROL_VARIABLES = ("initial_time", "final_time", "time_step", "saveper")
+
+PARAMETER_COLUMNS = ["name", "value", "unit", "kind", "lower", "upper", "source"]
+VARIABLE_COLUMNS = ["name", "vensim_name", "unit", "description", "kind", "subscripts"]
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class SDModel:
+    """A system-dynamics model: its source file, version, parameters and variables.
+
+    Create it with :func:`load_model`. It holds paths and tables only (never a PySD model), so it
+    pickles; :meth:`pysd` gives a fresh PySD model whenever one is needed.
+
+    Attributes
+    ----------
+    id : str
+        Registry id (``"regional_cluster"``), or the file stem for an unregistered file.
+    version : str or None
+        Semantic version from ``model.toml``; None for an unregistered file.
+    path : Path
+        The ``.mdl`` / ``.xmile`` source file.
+    sha256 : str
+        sha256 of the source file's bytes when it was loaded.
+    description : str
+        What the model is for.
+    parameters : pandas.DataFrame
+        name, value, unit, kind, lower, upper, source. From ``model.toml`` for registered models;
+        for an unregistered file, the constants PySD finds (kind ``"unknown"``, bounds NaN).
+    variables : pandas.DataFrame
+        name (PySD Python name), vensim_name, unit, description, kind (stock, flow, auxiliary,
+        constant, lookup, data) and subscripts (tuple of subscript ranges).
+    subscripts : dict
+        Subscript range -> list of its elements.
+    control : dict
+        The model's own initial_time, final_time, time_step and saveper.
+    registered : bool
+        Whether the model comes from the registry (``models/<id>/``).
+    """
+
+    id: str
+    version: str | None
+    path: Path
+    sha256: str
+    description: str
+    registered: bool
+    _parameters: pd.DataFrame = dataclasses.field(repr=False)
+    _variables: pd.DataFrame = dataclasses.field(repr=False)
+    _subscripts: dict[str, list[str]] = dataclasses.field(repr=False)
+    _control: dict[str, float] = dataclasses.field(repr=False)
+
+    @property
+    def parameters(self) -> pd.DataFrame:
+        return self._parameters.copy()
+
+    @property
+    def variables(self) -> pd.DataFrame:
+        return self._variables.copy()
+
+    @property
+    def subscripts(self) -> dict[str, list[str]]:
+        return {name: list(elements) for name, elements in self._subscripts.items()}
+
+    @property
+    def control(self) -> dict[str, float]:
+        return dict(self._control)
+
+    @property
+    def label(self) -> str:
+        """``"<id> <version>"`` for registered models, the file name otherwise (for messages)."""
+        return f"{self.id} {self.version}" if self.registered else self.path.name
+
+    def __repr__(self) -> str:
+        return (f"SDModel(id={self.id!r}, version={self.version!r}, path={str(self.path)!r}, "
+                f"sha256={self.sha256[:12]!r}, {len(self._variables)} variables)")
+
+    def pysd(self, *, initialize: bool = True) -> Model:
+        """A fresh PySD model loaded from the cached translation of this file.
+
+        Every call returns a new object, so changes made to it never reach other runs.
+
+        Parameters
+        ----------
+        initialize : bool, default True
+            Initialise the stocks on load (PySD's ``initialize`` argument).
+        """
+        import pysd
+
+        return pysd.load(str(_cache.translated_model_file(self.path, self.sha256)), initialize=initialize)
+
+    def abstract_model(self) -> AbstractModel:
+        """PySD's ``AbstractModel`` of this file, parsed from the cached copy of its source."""
+        source = _cache.translated_source(self.path, self.sha256)
+        if source.suffix == ".mdl":
+            from pysd.translators.vensim.vensim_file import VensimFile
+
+            parsed = VensimFile(source)
+        else:
+            from pysd.translators.xmile.xmile_file import XmileFile
+
+            parsed = XmileFile(source)
+        parsed.parse()
+        return parsed.get_abstract_model()
+
+    def resolve(self, name: str, *, what: str = "variable", kinds: Iterable[str] | None = None) -> str:
+        """The PySD Python name of a variable given by its Python or Vensim name.
+
+        Exact Python names win, then exact Vensim names, then either ignoring case (as PySD does).
+
+        Raises
+        ------
+        UnknownNameError
+            With a did-you-mean suggestion among the allowed names.
+        """
+        table = self._variables
+        if kinds is not None:
+            table = table[table["kind"].isin(list(kinds))]
+        py_names = list(table["name"])
+        if not isinstance(name, str):
+            raise SpecError(f"{what.capitalize()} names must be strings; got {name!r}.")
+        if name in py_names:
+            return name
+        by_vensim = dict(zip(table["vensim_name"], table["name"], strict=True))
+        if name in by_vensim:
+            return by_vensim[name]
+        lower = name.lower()
+        for vensim, py in by_vensim.items():
+            if lower in (vensim.lower(), py.lower()):
+                return py
+        raise unknown_name(name, py_names, what, where=self.label)
+
+
+def _kind(row: pd.Series, flows: set[str]) -> str:
+    kind, subtype = row["Type"], row["Subtype"]
+    if kind == "Stateful":
+        return "stock" if subtype == "Integ" else "auxiliary"
+    if kind == "Constant":
+        return "constant"
+    if kind == "Lookup":
+        return "lookup"
+    if kind == "Data":
+        return "data"
+    return "flow" if row["Py Name"] in flows else "auxiliary"
+
+
+def _text(value: Any) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    return str(value)
+
+
+def _flows(dependencies: Mapping[str, Any]) -> set[str]:
+    """Variables that appear directly in the rate of an INTEG stock."""
+    flows: set[str] = set()
+    for name, deps in dependencies.items():
+        if name.startswith("_integ_") and isinstance(deps, Mapping):
+            flows.update(deps.get("step", {}))
+    return flows
+
+
+def _describe(model: Model) -> tuple[pd.DataFrame, dict[str, float]]:
+    doc = model.doc
+    doc = doc[doc["Py Name"] != "time"]
+    flows = _flows(model.dependencies)
+    variables = pd.DataFrame({
+        "name": doc["Py Name"].astype(str).to_numpy(),
+        "vensim_name": doc["Real Name"].astype(str).to_numpy(),
+        "unit": [_text(u) for u in doc["Units"]],
+        "description": [_text(c) for c in doc["Comment"]],
+        "kind": [_kind(row, flows) for _, row in doc.iterrows()],
+        "subscripts": [tuple(s) if isinstance(s, list | tuple) else () for s in doc["Subscripts"]],
+    }, columns=VARIABLE_COLUMNS)
+    control = {name: float(getattr(model.time, name)()) for name in CONTROL_VARIABLES}
+    return variables.reset_index(drop=True), control
+
+
+def _constant_value(model: Model, name: str) -> Any:
+    try:
+        value = model[name]
+    except Exception:  # a constant PySD cannot evaluate on its own (external data, ...)
+        return np.nan
+    if hasattr(value, "dims"):
+        return value.copy()
+    return float(value)
+
+
+def _file_parameters(model: Model, variables: pd.DataFrame, source: Path) -> pd.DataFrame:
+    table = variables[(variables["kind"] == "constant") & ~variables["name"].isin(CONTROL_VARIABLES)]
+    rows = [{
+        "name": name, "value": _constant_value(model, name), "unit": unit,
+        "kind": "unknown", "lower": np.nan, "upper": np.nan, "source": str(source),
+    } for name, unit in zip(table["name"], table["unit"], strict=True)]
+    return pd.DataFrame(rows, columns=PARAMETER_COLUMNS)
+
+
+def _registry_parameters(entry: _registry.RegistryEntry, variables: pd.DataFrame) -> pd.DataFrame:
+    known = set(variables.loc[variables["kind"].isin(["constant", "lookup", "data"]), "name"])
+    rows = []
+    for row in entry.parameters:
+        name = str(row.get("name", ""))
+        if name not in known:
+            raise unknown_name(name, sorted(known), "constant",
+                               where=f"{entry.source.name} (named in the [[parameter]] table of "
+                                     f"{entry.folder / 'model.toml'})")
+        rows.append({
+            "name": name,
+            "value": row.get("value", np.nan),
+            "unit": str(row.get("unit", "")),
+            "kind": str(row.get("kind", "")),
+            "lower": float(row.get("lower", np.nan)),
+            "upper": float(row.get("upper", np.nan)),
+            "source": str(row.get("source", "")),
+        })
+    return pd.DataFrame(rows, columns=PARAMETER_COLUMNS)
+
+
+def _is_path_like(id_or_path: str | Path) -> bool:
+    if isinstance(id_or_path, Path):
+        return True
+    text = str(id_or_path)
+    return Path(text).suffix.lower() in _registry.SOURCE_SUFFIXES or "/" in text or "\\" in text
+
+
+def load_model(id_or_path: str | Path, *, version: str | None = None) -> SDModel:
+    """Load a registered model by id, or any Vensim / XMILE model file by path.
+
+    Parameters
+    ----------
+    id_or_path : str or Path
+        A registered model id (see :func:`list_models`), or the path to a ``.mdl`` / ``.xmile`` file.
+    version : str, optional
+        Pin the version of a registered model; it must be the current one. None takes the current.
+
+    Returns
+    -------
+    SDModel
+
+    Raises
+    ------
+    UnknownNameError
+        Unknown model id (with a did-you-mean suggestion).
+    ModelVersionError
+        ``version`` is not the current version, or the ``.mdl`` differs from the hash recorded in
+        ``model.toml`` (edited without a version bump).
+    SpecError
+        A path that does not exist or is not a model file; ``version`` given for an unregistered file.
+
+    Examples
+    --------
+    >>> import cluster_econ as ce
+    >>> model = ce.load_model("regional_cluster")  # doctest: +SKIP
+    >>> model.parameters[["name", "value", "lower", "upper"]]  # doctest: +SKIP
+    """
+    if _is_path_like(id_or_path):
+        path = Path(id_or_path).expanduser()
+        if not path.is_file():
+            raise SpecError(f"Model file {str(path)!r} does not exist. Give a path to a .mdl or .xmile file "
+                            f"or a registered model id ({', '.join(_registry.registered_ids()) or 'none'}).")
+        if path.suffix.lower() not in _registry.SOURCE_SUFFIXES:
+            raise SpecError(f"{path} is not a Vensim (.mdl) or XMILE (.xmile, .xml, .stmx) model file.")
+        if version is not None:
+            raise SpecError(f"version={version!r} applies to registered models only; {path.name} is a "
+                            f"file path. Drop version= or load a registered model by id.")
+        path = path.resolve()
+        sha = file_sha256(path)
+        entry = None
+    else:
+        entry = _registry.find_entry(str(id_or_path))
+        sha = _registry.check_version(entry, version)
+        path = entry.source.resolve()
+    model = _load_pysd(path, sha)
+    variables, control = _describe(model)
+    subscripts = {name: list(elements) for name, elements in model.subscripts.items()}
+    if entry is None:
+        return SDModel(id=path.stem, version=None, path=path, sha256=sha, description="", registered=False,
+                       _parameters=_file_parameters(model, variables, path), _variables=variables,
+                       _subscripts=subscripts, _control=control)
+    return SDModel(id=entry.id, version=entry.version, path=path, sha256=sha,
+                   description=entry.description, registered=True,
+                   _parameters=_registry_parameters(entry, variables), _variables=variables,
+                   _subscripts=subscripts, _control=control)
+
+
+def _load_pysd(path: Path, sha256: str) -> Model:
+    import pysd
+
+    return pysd.load(str(_cache.translated_model_file(path, sha256)), initialize=True)

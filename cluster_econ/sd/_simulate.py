@@ -1,0 +1,365 @@
+"""simulate(): run a system-dynamics model once, with PySD or the batch engine, from a clean state."""
+
+from __future__ import annotations
+
+import logging
+import math
+import numbers
+import warnings
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any, Literal, get_args
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from ..errors import SpecError, UnsupportedConstructError, unknown_name
+from ..provenance import Provenance
+from ._model import CONTROL_VARIABLES, SDModel, load_model
+from ._run import Run
+
+__all__ = ["Engine", "Method", "simulate"]
+
+logger = logging.getLogger(__name__)
+
+Engine = Literal["auto", "batch", "pysd"]
+Method = Literal["euler", "rk4"]
+
+#: The name of the subscript range ``regions=`` selects from.
+REGION = "Region"
+
+_SETTABLE = ("constant", "lookup", "data")
+_COMPILED: dict[str, Any] = {}
+
+
+def _check_option(value: Any, alias: Any, name: str) -> None:
+    allowed = get_args(alias)
+    if value not in allowed:
+        raise SpecError(f"{name}={value!r} is not valid; choose one of {', '.join(map(repr, allowed))}.")
+
+
+def _check_time(name: str, value: Any) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(float(value)):
+        raise SpecError(f"{name}={value!r} is not valid: give a finite number (model time units).")
+    return float(value)
+
+
+def _check_control(model: SDModel, initial_time: Any, final_time: Any, time_step: Any,
+                   saveper: Any) -> dict[str, float | None]:
+    given = {"initial_time": _check_time("initial_time", initial_time),
+             "final_time": _check_time("final_time", final_time),
+             "time_step": _check_time("time_step", time_step),
+             "saveper": _check_time("saveper", saveper)}
+    for name in ("time_step", "saveper"):
+        if given[name] is not None and given[name] <= 0:
+            raise SpecError(f"{name}={given[name]!r} is not valid: it must be positive.")
+    start = given["initial_time"] if given["initial_time"] is not None else model.control["initial_time"]
+    end = given["final_time"] if given["final_time"] is not None else model.control["final_time"]
+    if end <= start:
+        raise SpecError(f"final_time={end!r} is not after initial_time={start!r} for {model.label}: "
+                        f"give a final_time later than the initial time.")
+    return given
+
+
+def _bounds(model: SDModel, name: str) -> tuple[float, float, str]:
+    table = model._parameters
+    rows = table[table["name"] == name]
+    if rows.empty:
+        return -np.inf, np.inf, ""
+    lower, upper = float(rows["lower"].iloc[0]), float(rows["upper"].iloc[0])
+    lower = -np.inf if math.isnan(lower) else lower
+    upper = np.inf if math.isnan(upper) else upper
+    return lower, upper, str(rows["unit"].iloc[0])
+
+
+def _as_array(model: SDModel, name: str, value: Any) -> xr.DataArray:
+    dims = model._variables.loc[model._variables["name"] == name, "subscripts"].iloc[0]
+    subs = model.subscripts
+    if not dims:
+        raise SpecError(f"Parameter {name!r} of {model.label} is not subscripted: give a number or a "
+                        f"pandas Series indexed by time, not {type(value).__name__}.")
+    coords = {d: subs[d] for d in dims}
+    shape = tuple(len(c) for c in coords.values())
+    array = np.asarray(value, dtype=float)
+    if array.shape != shape:
+        raise SpecError(f"Parameter {name!r} of {model.label} has subscripts {list(dims)} of shape {shape}; "
+                        f"the array given has shape {array.shape}. Give an array of shape {shape} or an "
+                        f"xarray.DataArray with dims {list(dims)}.")
+    return xr.DataArray(array.copy(), dims=list(dims), coords=coords)
+
+
+def _coerce(model: SDModel, name: str, value: Any) -> Any:
+    """A copy of ``value`` in a form PySD and the batch engine accept, checked for finiteness."""
+    if isinstance(value, bool):
+        raise SpecError(f"Parameter {name!r} of {model.label} got a bool ({value!r}); give a number.")
+    if isinstance(value, numbers.Real):
+        out: Any = float(value)
+        values = np.array([out])
+    elif isinstance(value, pd.Series):
+        try:
+            index = np.asarray(value.index, dtype=float)
+            data = np.asarray(value.to_numpy(), dtype=float)
+        except (TypeError, ValueError) as exc:
+            raise SpecError(f"Time series for parameter {name!r} must have a numeric time index and "
+                            f"numeric values: {exc}.") from exc
+        if index.size == 0 or np.any(np.diff(index) <= 0) or not np.all(np.isfinite(index)):
+            raise SpecError(f"Time series for parameter {name!r} must have a finite, strictly increasing "
+                            f"time index with at least one entry; sort it and drop duplicate times.")
+        out = pd.Series(data, index=pd.Index(index, name="time"), name=name)
+        values = data
+    elif isinstance(value, xr.DataArray):
+        dims = set(model._variables.loc[model._variables["name"] == name, "subscripts"].iloc[0])
+        if not set(map(str, value.dims)) <= dims:
+            raise SpecError(f"Parameter {name!r} of {model.label} has subscripts {sorted(dims)}; the "
+                            f"DataArray given has dims {list(value.dims)}.")
+        out = value.astype(float).copy()
+        values = np.asarray(out.values)
+    elif isinstance(value, np.ndarray | list | tuple):
+        out = _as_array(model, name, value)
+        values = np.asarray(out.values)
+    else:
+        raise SpecError(f"Parameter {name!r} of {model.label} got a {type(value).__name__}; give a number, "
+                        f"a pandas Series indexed by time, or an array of the parameter's subscript shape.")
+    if not np.all(np.isfinite(values)):
+        raise SpecError(f"Parameter {name!r} of {model.label} got a non-finite value ({value!r}).")
+    lower, upper, unit = _bounds(model, name)
+    bad = values[(values < lower) | (values > upper)]
+    if bad.size:
+        unit_text = f" {unit}" if unit else ""
+        raise SpecError(f"Parameter {name!r} = {bad[0]:g}{unit_text} is outside its declared bounds "
+                        f"[{lower:g}, {upper:g}] in {model.label}; choose a value within the bounds.")
+    return out
+
+
+def _check_params(model: SDModel, params: Mapping[str, Any] | None) -> dict[str, Any]:
+    if params is None:
+        return {}
+    if not isinstance(params, Mapping):
+        raise SpecError(f"params must be a mapping of parameter name to value; got {type(params).__name__}.")
+    out: dict[str, Any] = {}
+    for key, value in params.items():
+        if isinstance(key, str) and key.lower().replace(" ", "_") in CONTROL_VARIABLES:
+            keyword = key.lower().replace(" ", "_")
+            raise SpecError(f"{key!r} is a simulation control variable, not a parameter: "
+                            f"pass {keyword}=... to simulate() instead.")
+        name = model.resolve(key, what="parameter", kinds=_SETTABLE)
+        if name in CONTROL_VARIABLES:  # pragma: no cover - caught above
+            raise SpecError(f"pass {name}=... to simulate() instead of params.")
+        if name in out:
+            raise SpecError(f"Parameter {name!r} is given twice in params (as {key!r} and another name).")
+        out[name] = _coerce(model, name, value)
+    return out
+
+
+def _check_outputs(model: SDModel, outputs: str | Sequence[str] | None) -> list[str] | None:
+    if outputs is None:
+        return None
+    names = [outputs] if isinstance(outputs, str) else list(outputs)
+    if not names:
+        raise SpecError("outputs=[] selects nothing: give output names, or None for all variables.")
+    resolved = [model.resolve(name, what="variable") for name in names]
+    return list(dict.fromkeys(resolved))
+
+
+def _check_regions(model: SDModel, regions: str | Sequence[str] | None) -> list[str] | None:
+    if regions is None:
+        return None
+    subs = model.subscripts
+    if REGION not in subs:
+        ranges = ", ".join(sorted(subs)) or "none"
+        raise SpecError(f"regions= needs a model with a {REGION!r} subscript range; {model.label} has "
+                        f"subscript ranges: {ranges}. Drop regions=.")
+    names = [regions] if isinstance(regions, str) else list(regions)
+    if not names:
+        raise SpecError("regions=[] selects nothing: give region names, or None for all regions.")
+    for name in names:
+        if name not in subs[REGION]:
+            raise unknown_name(name, subs[REGION], "region", where=model.label)
+    return list(dict.fromkeys(names))
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, pd.Series):
+        return {float(t): float(v) for t, v in value.items()}
+    if isinstance(value, xr.DataArray):
+        return value.values.tolist()
+    return value
+
+
+def _compiled(model: SDModel) -> Any:
+    """The batch engine's compiled model (cached per sha256); ImportError if the engine is absent."""
+    from .engine import compile_model
+
+    if model.sha256 not in _COMPILED:
+        _COMPILED[model.sha256] = compile_model(model)
+    return _COMPILED[model.sha256]
+
+
+def _choose_engine(model: SDModel, engine: str, method: str, params: Mapping[str, Any]) -> Any:
+    """The compiled batch model to use, or None for PySD."""
+    has_series = any(isinstance(v, pd.Series) for v in params.values())
+    if engine == "pysd" or (engine == "auto" and has_series):
+        if method != "euler":
+            why = "engine='pysd'" if engine == "pysd" else "time-series inputs (run with PySD)"
+            raise SpecError(f"method={method!r} is not available with {why}: PySD integrates with Euler "
+                            f"only. Use method='euler'.")
+        return None
+    if engine == "batch" and has_series:
+        raise SpecError("The batch engine takes constant parameter values; time-series inputs run with "
+                        "PySD: use engine='pysd' or engine='auto'.")
+    try:
+        return _compiled(model)
+    except ImportError as exc:
+        if engine == "batch" or method != "euler":
+            raise SpecError(f"The batch engine (cluster_econ.sd.engine.compile_model) is not available: "
+                            f"{exc}. Use engine='pysd' with method='euler'.") from exc
+        logger.debug("batch engine not available (%s); running %s with PySD", exc, model.label)
+    except UnsupportedConstructError as exc:
+        if engine == "batch" or method != "euler":
+            raise
+        logger.info("batch engine does not support %s (%s); running it with PySD", model.label, exc)
+    return None
+
+
+def _dataset_from_pysd(frame: pd.DataFrame, namespace: Mapping[str, str], model: SDModel) -> xr.Dataset:
+    time = np.asarray(frame.index, dtype=float)
+    meta = model._variables.set_index("name")
+    subs = model.subscripts
+    data_vars: dict[str, xr.DataArray] = {}
+    for column in frame.columns:
+        name = namespace.get(column, column)
+        values = frame[column].to_list()
+        first = values[0]
+        if isinstance(first, xr.DataArray):
+            dims = tuple(map(str, first.dims))
+            array = np.stack([np.asarray(v.transpose(*dims).values, dtype=float) for v in values])
+            coords = {d: list(first[d].values) for d in dims}
+        else:
+            array = np.asarray(values, dtype=float)
+            dims = tuple(meta.loc[name, "subscripts"]) if name in meta.index else ()
+            if dims and all(len(subs.get(d, ())) == 1 for d in dims):
+                coords = {d: subs[d] for d in dims}
+                array = array.reshape(array.shape[0], *([1] * len(dims)))
+            else:
+                dims, coords = (), {}
+        attrs = {"units": "", "description": "", "vensim_name": str(column)}
+        if name in meta.index:
+            attrs.update(units=meta.loc[name, "unit"], description=meta.loc[name, "description"],
+                         vensim_name=meta.loc[name, "vensim_name"])
+        data_vars[name] = xr.DataArray(array, dims=("time", *dims), coords={"time": time, **coords},
+                                       attrs=attrs)
+    return xr.Dataset(data_vars)
+
+
+def _run_pysd(model: SDModel, params: Mapping[str, Any], control: Mapping[str, float | None],
+              outputs: list[str] | None) -> xr.Dataset:
+    pysd_model = model.pysd(initialize=False)  # fresh: nothing set by earlier runs survives
+    vensim = dict(zip(model._variables["name"], model._variables["vensim_name"], strict=True))
+    kwargs: dict[str, Any] = {}
+    if control["initial_time"] is not None:
+        kwargs["initial_condition"] = (control["initial_time"], {})
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Replacing a constant value with a time-dependent value")
+        frame = pysd_model.run(
+            params=dict(params) or None,
+            return_columns=[vensim[name] for name in outputs] if outputs else None,
+            final_time=control["final_time"], time_step=control["time_step"], saveper=control["saveper"],
+            flatten_output=False, **kwargs,
+        )
+    return _dataset_from_pysd(frame, pysd_model.namespace, model)
+
+
+def _scenario_frame(params: Mapping[str, Any]) -> pd.DataFrame:
+    if not params:
+        return pd.DataFrame(index=pd.RangeIndex(1))
+    return pd.DataFrame({name: pd.Series([value], dtype=object if isinstance(value, xr.DataArray) else float)
+                         for name, value in params.items()})
+
+
+def _run_batch(compiled: Any, params: Mapping[str, Any], control: Mapping[str, float | None],
+               outputs: list[str] | None, method: str) -> xr.Dataset:
+    data = compiled.run(_scenario_frame(params), outputs=outputs, method=method, **control)
+    data = data.isel(scenario=0, drop=True)
+    scalar = [name for name, coord in data.coords.items() if coord.ndim == 0]
+    return data.drop_vars(scalar)
+
+
+def simulate(model: SDModel | str | Path, *, params: Mapping[str, Any] | None = None,
+             initial_time: float | None = None, final_time: float | None = None,
+             time_step: float | None = None, saveper: float | None = None,
+             regions: str | Sequence[str] | None = None, outputs: str | Sequence[str] | None = None,
+             engine: Engine = "auto", method: Method = "euler") -> Run:
+    """Simulate a system-dynamics model once, from a clean state.
+
+    Every call starts from the model file's own values plus ``params``: two identical calls give
+    identical results, whatever ran in between.
+
+    Parameters
+    ----------
+    model : SDModel, str or Path
+        A loaded model, a registered model id, or a path to a ``.mdl`` / ``.xmile`` file.
+    params : mapping, optional
+        Parameter name (PySD Python name or Vensim name) -> value: a number, a pandas Series indexed
+        by time (interpolated linearly), or for a subscripted parameter an array of its subscript
+        shape or an ``xarray.DataArray``. Values are checked against declared bounds.
+    initial_time, final_time, time_step, saveper : float, optional
+        Simulation control; None keeps the model's own value.
+    regions : str or sequence of str, optional
+        Keep only these elements of the ``Region`` subscript range in the result.
+    outputs : str or sequence of str, optional
+        Variables to return (Python or Vensim names); None returns every variable PySD returns.
+    engine : {"auto", "batch", "pysd"}, default "auto"
+        "batch" uses the vectorised engine (``cluster_econ.sd.engine``), "pysd" PySD; "auto" uses
+        the batch engine when it supports the model and PySD otherwise.
+    method : {"euler", "rk4"}, default "euler"
+        Integration method; PySD offers Euler only, so "rk4" needs the batch engine.
+
+    Returns
+    -------
+    Run
+
+    Raises
+    ------
+    UnknownNameError
+        Unknown parameter, output or region name (with a did-you-mean suggestion).
+    SpecError
+        Values outside declared bounds, malformed inputs, invalid options, ``regions=`` for a model
+        without a ``Region`` subscript.
+
+    Examples
+    --------
+    >>> import cluster_econ as ce
+    >>> run = ce.simulate("regional_cluster", params={"public_investment_share": 0.02},
+    ...                   final_time=2000)  # doctest: +SKIP
+    >>> run.data["sme_employment"].sel(time=2000)  # doctest: +SKIP
+    """
+    _check_option(engine, Engine, "engine")
+    _check_option(method, Method, "method")
+    if not isinstance(model, SDModel):
+        model = load_model(model)
+    control = _check_control(model, initial_time, final_time, time_step, saveper)
+    values = _check_params(model, params)
+    wanted = _check_outputs(model, outputs)
+    chosen_regions = _check_regions(model, regions)
+    compiled = _choose_engine(model, engine, method, values)
+    if compiled is None:
+        data = _run_pysd(model, values, control, wanted)
+        used = "pysd"
+    else:
+        data = _run_batch(compiled, values, control, wanted, method)
+        used = "batch"
+    if chosen_regions is not None:
+        data = data.sel({REGION: chosen_regions})
+    settings = {name: (given if given is not None else model.control[name]) for name, given in control.items()}
+    times = np.asarray(data["time"].values, dtype=float)
+    if control["saveper"] is None and times.size > 1:  # the model's SAVEPER may follow TIME STEP
+        settings["saveper"] = float(times[1] - times[0])
+    details = {"engine": used, "method": method, **settings, "regions": chosen_regions, "outputs": wanted}
+    provenance = Provenance.capture(
+        model_id=model.id, model_version=model.version, model_sha256=model.sha256,
+        changed_parameters={name: _jsonable(value) for name, value in values.items()}, details=details,
+    )
+    return Run(data=data, model=model, provenance=provenance)
