@@ -1,0 +1,128 @@
+"""Shared checks for the estimators: options, panels, absorbed and collinear regressors."""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from collections.abc import Iterable
+from typing import Any, Literal, get_args
+
+import numpy as np
+import pandas as pd
+
+from ..errors import ClusterEconWarning, SpecError, did_you_mean
+
+logger = logging.getLogger(__name__)
+
+CovType = Literal["unadjusted", "robust", "clustered", "driscoll_kraay"]
+Effect = Literal["entity", "time"]
+
+__all__ = ["CovType", "Effect", "check_effects", "check_option", "check_panel", "check_regressors"]
+
+
+def check_option(value: Any, alias: Any, name: str) -> str:
+    """Check ``value`` against the values of a ``Literal`` alias; return it."""
+    allowed = get_args(alias)
+    if value not in allowed:
+        close = did_you_mean(str(value), [str(a) for a in allowed])
+        hint = f" Did you mean {close[0]!r}?" if close else ""
+        raise SpecError(f"{name}={value!r} is not valid; choose one of {', '.join(map(repr, allowed))}.{hint}")
+    return value
+
+
+def check_effects(effects: Iterable[str] | str, *, name: str = "effects") -> tuple[str, ...]:
+    """Normalise ``effects`` to an ordered tuple drawn from ("entity", "time")."""
+    if isinstance(effects, str):
+        raise SpecError(
+            f"{name} must be a tuple such as ('entity',) or ('entity', 'time'); got the string {effects!r}."
+        )
+    chosen = tuple(effects)
+    for e in chosen:
+        check_option(e, Effect, name)
+    if len(set(chosen)) != len(chosen):
+        raise SpecError(f"{name}={chosen!r} names an effect twice.")
+    return tuple(e for e in ("entity", "time") if e in chosen)
+
+
+def check_panel(panel: Any) -> None:
+    """Raise a SpecError unless ``panel`` looks like a RegionalPanel."""
+    for attr in ("frame", "entity", "time", "lag"):
+        if not hasattr(panel, attr):
+            raise SpecError(
+                f"Expected a RegionalPanel (see ce.load_dataset or ce.RegionalPanel.from_frame); got "
+                f"{type(panel).__name__}, which has no {attr!r}."
+            )
+
+
+def _demean(x: np.ndarray, codes: np.ndarray) -> np.ndarray:
+    counts = np.bincount(codes)
+    sums = np.zeros((counts.size, x.shape[1]))
+    np.add.at(sums, codes, x)
+    return x - (sums / counts[:, None])[codes]
+
+
+def check_regressors(
+    exog: pd.DataFrame,
+    *,
+    entity_codes: np.ndarray | None = None,
+    time_codes: np.ndarray | None = None,
+    intercept: bool,
+    drop_absorbed: bool = False,
+    context: str = "",
+    stacklevel: int = 4,
+) -> pd.DataFrame:
+    """Find regressors absorbed by the effects or collinear with the others.
+
+    Each such regressor raises a :class:`SpecError` naming it, or, with ``drop_absorbed=True``, is
+    removed with a :class:`ClusterEconWarning`. Returns the regressors kept.
+    """
+    x = exog.to_numpy(dtype=float)
+    names = list(exog.columns)
+    what = "constant"
+    if entity_codes is not None or time_codes is not None:
+        # alternating projections remove entity and time means (exact in one pass for one effect)
+        z = x.copy()
+        for _ in range(1 if entity_codes is None or time_codes is None else 50):
+            prev = z
+            if entity_codes is not None:
+                z = _demean(z, entity_codes)
+            if time_codes is not None:
+                z = _demean(z, time_codes)
+            if np.allclose(z, prev, atol=1e-12, rtol=0):
+                break
+        x = z
+        what = " and ".join(
+            n for n, c in (("entity", entity_codes), ("time", time_codes)) if c is not None
+        ) + " effects"
+    elif intercept:
+        x = x - x.mean(axis=0)
+    scale = np.sqrt((exog.to_numpy(dtype=float) ** 2).sum(axis=0))
+    scale[scale == 0] = 1.0
+    xs = x / scale
+    drop: list[tuple[str, str]] = []
+    kept: list[int] = []
+    for j, name in enumerate(names):
+        if np.sqrt((xs[:, j] ** 2).sum()) < 1e-9:
+            why = (
+                "is constant, so it is collinear with the intercept"
+                if what == "constant"
+                else f"does not vary once the {what} are removed (it is absorbed by them)"
+            )
+            drop.append((name, why))
+            continue
+        trial = [*kept, j]
+        if np.linalg.matrix_rank(xs[:, trial], tol=1e-9 * np.sqrt(len(xs))) < len(trial):
+            others = ", ".join(repr(names[i]) for i in kept)
+            given = "" if what == "constant" else f" given the {what}"
+            drop.append((name, f"is perfectly collinear with {others}{given}"))
+            continue
+        kept.append(j)
+    if drop:
+        text = "; ".join(f"{n!r} {why}" for n, why in drop)
+        if not drop_absorbed:
+            raise SpecError(
+                f"{context}{text}. Remove {'it' if len(drop) == 1 else 'them'} from the formula, or pass "
+                "drop_absorbed=True to drop such regressors with a warning."
+            )
+        warnings.warn(f"{context}dropped {text}.", ClusterEconWarning, stacklevel=stacklevel)
+    return exog.iloc[:, kept]

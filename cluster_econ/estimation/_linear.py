@@ -1,0 +1,592 @@
+"""Linear panel estimators: pooled OLS, within, between, random effects, first differences.
+
+Pooled OLS and every regression statsmodels provides run on statsmodels; the panel estimators
+statsmodels lacks (within, between, random effects, first differences) run on linearmodels.
+
+Covariance conventions (``cov_type``)
+-------------------------------------
+``"unadjusted"``
+    Homoskedastic, with the residual variance divided by ``n - k - d`` (``d`` the number of
+    estimated effects), as in Stata's ``xtreg, fe``.
+``"robust"``
+    Heteroskedasticity-robust, scaled by ``n / (n - k - d)`` (HC1).
+``"clustered"``
+    Clustered by entity (``cluster=("entity",)``, the default), by period, or two-way
+    (``cluster=("entity", "time")``, Cameron, Gelbach & Miller 2011). The small-sample factor is
+    Stata's ``xtreg, fe vce(cluster)``: ``G / (G - 1) * (n - 1) / (n - k)``, where ``G`` is the
+    number of clusters and ``k`` counts the regressors, the intercept and the time effects (as Stata
+    counts ``i.year`` dummies) but not the entity effects, which are nested in the entity clusters.
+    p-values and intervals use the t distribution with ``G - 1`` degrees of freedom.
+``"driscoll_kraay"``
+    Driscoll & Kraay (1998): robust to heteroskedasticity, serial and cross-sectional correlation,
+    with a Bartlett kernel and bandwidth ``floor(4 * (T / 100) ** (2 / 9))`` unless given;
+    t distribution with ``T - 1`` degrees of freedom.
+
+References
+----------
+Baltagi, B. H. (2013). *Econometric Analysis of Panel Data*, 5th ed. Wiley.
+Cameron, A. C., Gelbach, J. B., & Miller, D. L. (2011). Robust inference with multiway clustering.
+*Journal of Business & Economic Statistics*, 29(2), 238-249.
+Driscoll, J. C., & Kraay, A. C. (1998). Consistent covariance matrix estimation with spatially
+dependent panel data. *Review of Economics and Statistics*, 80(4), 549-560.
+Wooldridge, J. M. (2010). *Econometric Analysis of Cross Section and Panel Data*, 2nd ed. MIT Press.
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+from collections.abc import Iterable
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+import statsmodels.api as sm
+from linearmodels.panel import BetweenOLS, FirstDifferenceOLS, PanelOLS, RandomEffects
+
+from ..errors import DataValidationError, SpecError
+from ._common import CovType, check_effects, check_option, check_panel, check_regressors
+from ._formula import Design, Term, build_design, parse_formula
+from ._result import EstimationResult, TestResult, make_provenance
+
+__all__ = ["between_ols", "first_difference", "hausman", "panel_ols", "random_effects"]
+
+REMethod = Literal["swamy_arora", "ml"]
+INTERCEPT = "Intercept"
+
+
+# -- helpers --------------------------------------------------------------------------------------
+def _codes(index: pd.MultiIndex, level: int) -> np.ndarray:
+    return pd.factorize(index.get_level_values(level), sort=True)[0]
+
+
+def _with_intercept(exog: pd.DataFrame, intercept: bool) -> pd.DataFrame:
+    if not intercept:
+        return exog
+    out = exog.copy()
+    out.insert(0, INTERCEPT, 1.0)
+    return out
+
+
+def default_bandwidth(n_periods: int) -> int:
+    """Newey-West rule of thumb ``floor(4 (T / 100)^(2/9))``, at least 1, below T."""
+    return max(1, min(n_periods - 1, math.floor(4 * (n_periods / 100) ** (2 / 9))))
+
+
+def _check_cov(cov_type: str, cluster: Iterable[str], bandwidth: int | None) -> tuple[str, tuple[str, ...]]:
+    check_option(cov_type, CovType, "cov_type")
+    clusters = check_effects(cluster, name="cluster")
+    if not clusters:
+        raise SpecError("cluster must name at least one of 'entity' and 'time'.")
+    if bandwidth is not None and (not isinstance(bandwidth, int) or bandwidth < 0):
+        raise SpecError(f"bandwidth must be a non-negative whole number of periods; got {bandwidth!r}.")
+    return cov_type, clusters
+
+
+def _df_inference(cov_type: str, clusters: tuple[str, ...], index: pd.MultiIndex, df_resid: float) -> float:
+    if cov_type == "clustered":
+        return float(min(len(np.unique(_codes(index, 0 if c == "entity" else 1))) for c in clusters) - 1)
+    if cov_type == "driscoll_kraay":
+        return float(len(np.unique(_codes(index, 1))) - 1)
+    return float(df_resid)
+
+
+def _result(
+    *,
+    params: pd.Series,
+    cov: pd.DataFrame,
+    design: Design,
+    panel: Any,
+    estimator: str,
+    engine: str,
+    cov_type: str,
+    df_inference: float | None,
+    r2: dict[str, float],
+    effects: tuple[str, ...],
+    nobs: int | None = None,
+    index: pd.MultiIndex | None = None,
+    statistics: dict[str, float] | None = None,
+    tests: dict[str, TestResult] | None = None,
+    details: dict[str, Any] | None = None,
+) -> EstimationResult:
+    index = design.y.index if index is None else index
+    params = params.astype(float).rename("params")
+    cov = cov.loc[params.index, params.index].astype(float)
+    std = pd.Series(np.sqrt(np.diag(cov.to_numpy())), index=params.index, name="std_errors")
+    return EstimationResult(
+        params=params,
+        std_errors=std,
+        cov=cov,
+        nobs=int(len(design.y) if nobs is None else nobs),
+        estimator=estimator,
+        formula=design.parsed.formula,
+        dependent=design.parsed.dependent.name,
+        cov_type=cov_type,
+        df_inference=df_inference,
+        r2=r2,
+        effects=effects,
+        n_entities=len(index.get_level_values(0).unique()),
+        n_periods=len(index.get_level_values(1).unique()),
+        statistics=statistics or {},
+        tests=tests or {},
+        engine=engine,
+        provenance=make_provenance(
+            panel, estimator=estimator, formula=design.parsed.formula, cov_type=cov_type, **(details or {})
+        ),
+    )
+
+
+def _linearmodels_cov_kwargs(
+    cov_type: str, clusters: tuple[str, ...], bandwidth: int | None, n_periods: int
+) -> dict[str, Any]:
+    if cov_type == "clustered":
+        return {
+            "cov_type": "clustered",
+            "cluster_entity": "entity" in clusters,
+            "cluster_time": "time" in clusters,
+            "group_debias": True,
+        }
+    if cov_type == "driscoll_kraay":
+        bw = default_bandwidth(n_periods) if bandwidth is None else bandwidth
+        return {"cov_type": "kernel", "kernel": "bartlett", "bandwidth": bw}
+    return {"cov_type": cov_type}
+
+
+# -- pooled OLS and within ------------------------------------------------------------------------
+def panel_ols(
+    formula: str,
+    panel: Any,
+    *,
+    effects: Iterable[str] = ("entity",),
+    cov_type: CovType = "clustered",
+    cluster: Iterable[str] = ("entity",),
+    bandwidth: int | None = None,
+    drop_absorbed: bool = False,
+) -> EstimationResult:
+    """Pooled OLS (``effects=()``) or the within (fixed-effects) estimator.
+
+    Parameters
+    ----------
+    formula : str
+        ``"y ~ x1 + log(x2) + lag(x3, 1) + C(sector)"``; see the formula notes of the subpackage.
+    panel : RegionalPanel
+        The data.
+    effects : tuple of {"entity", "time"}, optional
+        Effects removed by the within transformation; ``()`` gives pooled OLS. The default is
+        ``("entity",)``.
+    cov_type : {"unadjusted", "robust", "clustered", "driscoll_kraay"}, optional
+        Covariance estimator; the default is ``"clustered"`` (by entity). See the conventions in
+        :mod:`cluster_econ.estimation._linear`: clustered errors follow Stata's
+        ``xtreg, fe vce(cluster)``, with time effects counted as regressors.
+    cluster : tuple of {"entity", "time"}, optional
+        Cluster variables for ``cov_type="clustered"``; ``("entity", "time")`` is two-way.
+    bandwidth : int, optional
+        Bandwidth of the Driscoll-Kraay kernel.
+    drop_absorbed : bool, optional
+        Drop regressors absorbed by the effects or perfectly collinear with a warning, instead of
+        raising :class:`~cluster_econ.errors.SpecError` (the default).
+
+    Returns
+    -------
+    EstimationResult
+
+    Notes
+    -----
+    Pooled OLS runs on ``statsmodels.OLS``; the within estimator on ``linearmodels.PanelOLS``,
+    reporting the intercept as Stata's ``xtreg, fe`` does (the mean of the effects).
+
+    References
+    ----------
+    Baltagi, B. H. (2013). *Econometric Analysis of Panel Data*, 5th ed., ch. 2-3. Wiley.
+
+    Examples
+    --------
+    >>> import cluster_econ as ce
+    >>> panel = ce.load_dataset("us_states")  # doctest: +SKIP
+    >>> fe = ce.panel_ols("log(gsp) ~ log(pcap) + log(pc) + log(emp) + unemp", panel)  # doctest: +SKIP
+    """
+    check_panel(panel)
+    effects = check_effects(effects)
+    cov_type, clusters = _check_cov(cov_type, cluster, bandwidth)
+    design = build_design(formula, panel)
+    index = design.y.index
+    ent, tim = _codes(index, 0), _codes(index, 1)
+    n_periods = int(tim.max()) + 1
+    if not effects:
+        exog = check_regressors(
+            design.exog, intercept=design.intercept, drop_absorbed=drop_absorbed, context=f"{formula!r}: "
+        )
+        x = _with_intercept(exog, design.intercept)
+        model = sm.OLS(design.y, x)
+        if cov_type == "unadjusted":
+            res = model.fit()
+        elif cov_type == "robust":
+            res = model.fit(cov_type="HC1")
+        elif cov_type == "clustered":
+            groups = np.column_stack([ent if c == "entity" else tim for c in clusters])
+            res = model.fit(cov_type="cluster", cov_kwds={"groups": groups[:, 0] if len(clusters) == 1 else groups})
+        else:
+            bw = default_bandwidth(n_periods) if bandwidth is None else bandwidth
+            res = model.fit(cov_type="hac-groupsum", cov_kwds={"time": tim, "maxlags": bw})
+        return _result(
+            params=res.params,
+            cov=res.cov_params(),
+            design=design,
+            panel=panel,
+            estimator="Pooled OLS",
+            engine="statsmodels OLS",
+            cov_type=cov_type,
+            df_inference=_df_inference(cov_type, clusters, index, res.df_resid),
+            r2={"overall": float(res.rsquared)},
+            effects=(),
+            statistics={"R-squared (adj.)": float(res.rsquared_adj)},
+        )
+    exog = check_regressors(
+        design.exog,
+        entity_codes=ent if "entity" in effects else None,
+        time_codes=tim if "time" in effects else None,
+        intercept=design.intercept,
+        drop_absorbed=drop_absorbed,
+        context=f"{formula!r}: ",
+    )
+    x = _with_intercept(exog, design.intercept)
+    model = PanelOLS(design.y, x, entity_effects="entity" in effects, time_effects="time" in effects)
+    kwargs = _linearmodels_cov_kwargs(cov_type, clusters, bandwidth, n_periods)
+    scale = 1.0
+    if cov_type == "clustered" and effects == ("entity", "time") and clusters == ("entity",):
+        # Stata's xtreg, fe vce(cluster) with i.time: the entity effects are nested in the clusters
+        # and not counted, the T - 1 time effects are counted as regressors.
+        kwargs.update(auto_df=False, count_effects=False)
+        n, k = len(design.y), x.shape[1]
+        scale = (n - k) / (n - k - (n_periods - 1))
+    res = model.fit(**kwargs)
+    cov = res.cov * scale
+    label = {("entity",): "within", ("time",): "within (time)"}.get(effects, "within (two-way)")
+    r2 = {
+        label: float(res.rsquared),
+        "between": float(res.rsquared_between),
+        "overall": float(res.rsquared_overall),
+    }
+    if label != "within":
+        r2["within"] = float(res.rsquared_within)
+    return _result(
+        params=res.params,
+        cov=cov,
+        design=design,
+        panel=panel,
+        estimator="Within" if effects == ("entity",) else f"Within ({' and '.join(effects)} effects)",
+        engine="linearmodels PanelOLS",
+        cov_type=cov_type,
+        df_inference=_df_inference(cov_type, clusters, index, res.df_resid),
+        r2=r2,
+        effects=effects,
+        statistics={"sigma_e": float(np.sqrt(res.s2))} if cov_type == "unadjusted" else {},
+    )
+
+
+def between_ols(
+    formula: str,
+    panel: Any,
+    *,
+    cov_type: Literal["unadjusted", "robust"] = "unadjusted",
+) -> EstimationResult:
+    """The between estimator: OLS on the entity means.
+
+    Parameters
+    ----------
+    formula : str
+        The formula.
+    panel : RegionalPanel
+        The data.
+    cov_type : {"unadjusted", "robust"}, optional
+        Covariance estimator for the regression of the means; the default is ``"unadjusted"``.
+
+    Returns
+    -------
+    EstimationResult
+        ``nobs`` counts the panel observations; ``n_entities`` the observations of the regression.
+
+    Notes
+    -----
+    Runs on ``linearmodels.panel.BetweenOLS`` (unweighted means, as Stata's ``xtreg, be``).
+
+    References
+    ----------
+    Baltagi, B. H. (2013). *Econometric Analysis of Panel Data*, 5th ed., sec. 2.3. Wiley.
+    """
+    check_panel(panel)
+    check_option(cov_type, Literal["unadjusted", "robust"], "cov_type")
+    design = build_design(formula, panel)
+    ent = _codes(design.y.index, 0)
+    means = design.exog.groupby(ent).mean()
+    means.index = design.exog.index[np.unique(ent, return_index=True)[1]]
+    check_regressors(means, intercept=design.intercept, context=f"{formula!r} (entity means): ")
+    x = _with_intercept(design.exog, design.intercept)
+    res = BetweenOLS(design.y, x).fit(cov_type=cov_type)
+    return _result(
+        params=res.params,
+        cov=res.cov,
+        design=design,
+        panel=panel,
+        estimator="Between",
+        engine="linearmodels BetweenOLS",
+        cov_type=cov_type,
+        df_inference=float(res.df_resid),
+        r2={"between": float(res.rsquared), "within": float(res.rsquared_within),
+            "overall": float(res.rsquared_overall)},
+        effects=(),
+    )
+
+
+def random_effects(
+    formula: str,
+    panel: Any,
+    *,
+    method: REMethod = "swamy_arora",
+    cov_type: Literal["unadjusted", "robust", "clustered"] = "unadjusted",
+) -> EstimationResult:
+    """Random-effects (GLS) estimator with entity effects.
+
+    Parameters
+    ----------
+    formula : str
+        The formula.
+    panel : RegionalPanel
+        The data.
+    method : {"swamy_arora", "ml"}, optional
+        ``"swamy_arora"`` (the default): feasible GLS with the variance components of Swamy & Arora
+        (1972), on ``linearmodels.panel.RandomEffects``. ``"ml"``: maximum likelihood, on
+        ``statsmodels.MixedLM`` with a random intercept per entity (``reml=False``).
+    cov_type : {"unadjusted", "robust", "clustered"}, optional
+        Covariance of the GLS estimates (``"swamy_arora"`` only; ML reports the information-matrix
+        covariance). The default is ``"unadjusted"``.
+
+    Returns
+    -------
+    EstimationResult
+        ``statistics`` hold ``sigma_u`` (effects), ``sigma_e`` (idiosyncratic) and ``rho``.
+
+    References
+    ----------
+    Swamy, P. A. V. B., & Arora, S. S. (1972). The exact finite sample properties of the estimators
+    of coefficients in the error components regression models. *Econometrica*, 40(2), 261-275.
+    Baltagi, B. H. (2013). *Econometric Analysis of Panel Data*, 5th ed., sec. 2.3. Wiley.
+    """
+    check_panel(panel)
+    check_option(method, REMethod, "method")
+    check_option(cov_type, Literal["unadjusted", "robust", "clustered"], "cov_type")
+    design = build_design(formula, panel)
+    ent = _codes(design.y.index, 0)
+    exog = check_regressors(design.exog, intercept=design.intercept, context=f"{formula!r}: ")
+    x = _with_intercept(exog, design.intercept)
+    if method == "swamy_arora":
+        kwargs: dict[str, Any] = {"cov_type": cov_type}
+        if cov_type == "clustered":
+            kwargs.update(cluster_entity=True, group_debias=True)
+        res = RandomEffects(design.y, x).fit(**kwargs)
+        s2u, s2e = float(res.variance_decomposition["Effects"]), float(res.variance_decomposition["Residual"])
+        return _result(
+            params=res.params,
+            cov=res.cov,
+            design=design,
+            panel=panel,
+            estimator="Random effects (Swamy-Arora)",
+            engine="linearmodels RandomEffects",
+            cov_type=cov_type,
+            df_inference=_df_inference(cov_type, ("entity",), design.y.index, res.df_resid),
+            r2={"overall": float(res.rsquared_overall), "within": float(res.rsquared_within),
+                "between": float(res.rsquared_between)},
+            effects=("entity",),
+            statistics={"sigma_u": np.sqrt(s2u), "sigma_e": np.sqrt(s2e), "rho": s2u / (s2u + s2e),
+                        "theta (mean)": float(np.asarray(res.theta).mean())},
+        )
+    if cov_type != "unadjusted":
+        raise SpecError(
+            f"random_effects(method='ml') reports the likelihood covariance only; got cov_type={cov_type!r}."
+        )
+    import warnings
+
+    from statsmodels.tools.sm_exceptions import ConvergenceWarning as SMConvergenceWarning
+
+    from ..errors import ConvergenceWarning
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", SMConvergenceWarning)
+        res = sm.MixedLM(design.y.to_numpy(), x, groups=ent).fit(reml=False)
+    if not res.converged or any(issubclass(w.category, SMConvergenceWarning) for w in caught):
+        warnings.warn(
+            f"random_effects(method='ml') on {formula!r}: the likelihood maximisation did not converge.",
+            ConvergenceWarning,
+            stacklevel=2,
+        )
+    names = list(x.columns)
+    s2u, s2e = float(np.asarray(res.cov_re).ravel()[0]), float(res.scale)
+    fitted = x.to_numpy() @ res.fe_params.to_numpy()
+    r2_overall = float(np.corrcoef(fitted, design.y.to_numpy())[0, 1] ** 2)
+    return _result(
+        params=pd.Series(np.asarray(res.fe_params), index=names),
+        cov=pd.DataFrame(np.asarray(res.cov_params())[: len(names), : len(names)], index=names, columns=names),
+        design=design,
+        panel=panel,
+        estimator="Random effects (ML)",
+        engine="statsmodels MixedLM",
+        cov_type=cov_type,
+        df_inference=None,
+        r2={"overall": r2_overall},
+        effects=("entity",),
+        statistics={"sigma_u": np.sqrt(s2u), "sigma_e": np.sqrt(s2e), "rho": s2u / (s2u + s2e),
+                    "Log-likelihood": float(res.llf)},
+    )
+
+
+# -- first differences ----------------------------------------------------------------------------
+def _differenced_design(design: Design, panel: Any) -> Design:
+    """The design of ``diff(y) ~ diff(x1) + ...``, with the original term names."""
+    parsed = design.parsed
+    for term in parsed.terms:
+        if term.is_categorical:
+            raise SpecError(
+                f"{term.name!r}: C() terms are not supported in first differences; a time-invariant category "
+                "is removed by differencing, and time-varying ones can enter as their 0/1 columns."
+            )
+    wrap = [Term(t.name, ast.Call(func=ast.Name("diff"), args=[t.node], keywords=[])) for t in parsed.terms]
+    dep = parsed.dependent
+    diffed = type(parsed)(
+        parsed.formula, Term(dep.name, ast.Call(func=ast.Name("diff"), args=[dep.node], keywords=[])),
+        tuple(wrap), parsed.intercept,
+    )
+    return build_design(diffed, panel)
+
+
+def first_difference(
+    formula: str,
+    panel: Any,
+    *,
+    effects: Iterable[str] = (),
+    cov_type: CovType = "clustered",
+    cluster: Iterable[str] = ("entity",),
+    bandwidth: int | None = None,
+) -> EstimationResult:
+    """First-difference estimator.
+
+    Parameters
+    ----------
+    formula : str
+        The formula in levels; every term is differenced between consecutive periods of an entity
+        (a gap in the periods breaks the difference). The intercept is removed by differencing.
+    panel : RegionalPanel
+        The data.
+    effects : () or ("time",), optional
+        With ``("time",)`` the differenced equation gets an intercept and a dummy for every
+        differenced period but the first (Wooldridge's convention), estimated by statsmodels OLS.
+        Without, ``linearmodels.panel.FirstDifferenceOLS`` estimates the differenced equation with no
+        intercept.
+    cov_type, cluster, bandwidth
+        As in :func:`panel_ols`.
+
+    Returns
+    -------
+    EstimationResult
+
+    References
+    ----------
+    Wooldridge, J. M. (2010). *Econometric Analysis of Cross Section and Panel Data*, 2nd ed.,
+    sec. 10.6. MIT Press.
+    """
+    check_panel(panel)
+    effects = check_effects(effects)
+    if "entity" in effects:
+        raise SpecError("first_difference removes the entity effects by differencing; use effects=() or ('time',).")
+    cov_type, clusters = _check_cov(cov_type, cluster, bandwidth)
+    parse_formula(formula)
+    levels = build_design(formula, panel)
+    diffs = _differenced_design(levels, panel)
+    if len(diffs.y) == 0 or diffs.y.index.get_level_values(0).nunique() < 2:
+        raise DataValidationError(
+            f"first_difference({formula!r}): too few consecutive periods; first differences need at least two "
+            "consecutive periods per entity for at least two entities."
+        )
+    index = diffs.y.index
+    ent, tim = _codes(index, 0), _codes(index, 1)
+    n_periods = int(tim.max()) + 1
+    if not effects:
+        exog = check_regressors(diffs.exog, intercept=False, context=f"{formula!r} (differenced): ")
+        x_levels = levels.exog[exog.columns]
+        res = FirstDifferenceOLS(levels.y, x_levels).fit(
+            **_linearmodels_cov_kwargs(cov_type, clusters, bandwidth, n_periods)
+        )
+        return _result(
+            params=res.params, cov=res.cov, design=diffs, panel=panel, estimator="First difference",
+            engine="linearmodels FirstDifferenceOLS", cov_type=cov_type,
+            df_inference=_df_inference(cov_type, clusters, index, res.df_resid),
+            r2={"first difference": float(res.rsquared)}, effects=(), nobs=int(res.nobs),
+        )
+    periods = index.get_level_values(1)
+    labels = sorted(periods.unique())
+    dummies = pd.DataFrame(
+        {f"period[{p}]": (periods == p).astype(float) for p in labels[1:]}, index=index
+    )
+    exog = check_regressors(
+        pd.concat([diffs.exog, dummies], axis=1), intercept=True, context=f"{formula!r} (differenced): "
+    )
+    x = _with_intercept(exog, True)
+    model = sm.OLS(diffs.y, x)
+    if cov_type == "unadjusted":
+        res = model.fit()
+    elif cov_type == "robust":
+        res = model.fit(cov_type="HC1")
+    elif cov_type == "clustered":
+        groups = np.column_stack([ent if c == "entity" else tim for c in clusters])
+        res = model.fit(cov_type="cluster", cov_kwds={"groups": groups[:, 0] if len(clusters) == 1 else groups})
+    else:
+        bw = default_bandwidth(n_periods) if bandwidth is None else bandwidth
+        res = model.fit(cov_type="hac-groupsum", cov_kwds={"time": tim, "maxlags": bw})
+    return _result(
+        params=res.params, cov=res.cov_params(), design=diffs, panel=panel,
+        estimator="First difference (time effects)", engine="statsmodels OLS", cov_type=cov_type,
+        df_inference=_df_inference(cov_type, clusters, index, res.df_resid),
+        r2={"first difference": float(res.rsquared)}, effects=("time",),
+    )
+
+
+# -- Hausman --------------------------------------------------------------------------------------
+def hausman(fe_result: EstimationResult, re_result: EstimationResult) -> TestResult:
+    """Hausman (1978) test of the random-effects assumption.
+
+    Compares the coefficients the two results share (the intercept excluded):
+    ``H = (b_FE - b_RE)' [V_FE - V_RE]^+ (b_FE - b_RE)``, chi-squared with the rank of the
+    difference of the covariances as degrees of freedom. Use unadjusted covariances for both.
+
+    Parameters
+    ----------
+    fe_result : EstimationResult
+        A within (fixed-effects) estimate, consistent under both hypotheses.
+    re_result : EstimationResult
+        A random-effects estimate, efficient under the null.
+
+    Returns
+    -------
+    TestResult
+
+    References
+    ----------
+    Hausman, J. A. (1978). Specification tests in econometrics. *Econometrica*, 46(6), 1251-1271.
+    """
+    for name, res in (("fe_result", fe_result), ("re_result", re_result)):
+        if not isinstance(res, EstimationResult):
+            raise SpecError(f"hausman() needs two EstimationResult objects; {name} is a {type(res).__name__}.")
+    common = [t for t in fe_result.params.index if t in re_result.params.index and t != INTERCEPT]
+    if not common:
+        raise SpecError("hausman(): the two results share no coefficient besides the intercept.")
+    b = (fe_result.params[common] - re_result.params[common]).to_numpy()
+    v = (fe_result.cov.loc[common, common] - re_result.cov.loc[common, common]).to_numpy()
+    stat = float(b @ np.linalg.pinv(v) @ b)
+    dof = int(np.linalg.matrix_rank(v))
+    from scipy import stats
+
+    return TestResult(
+        statistic=stat,
+        pvalue=float(stats.chi2.sf(stat, dof)),
+        distribution=f"chi2({dof})",
+        null="the entity effects are uncorrelated with the regressors (random effects is consistent)",
+    )

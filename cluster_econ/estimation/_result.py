@@ -1,0 +1,236 @@
+"""EstimationResult: the one return type of every estimator."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+from statsmodels.iolib.summary import Summary
+from statsmodels.iolib.table import SimpleTable
+
+from ..errors import SpecError
+from ..provenance import Provenance
+
+__all__ = ["EstimationResult", "TestResult"]
+
+
+@dataclasses.dataclass(frozen=True)
+class TestResult:
+    """A specification test: statistic, p-value, and the distribution it refers to."""
+
+    statistic: float
+    pvalue: float
+    distribution: str
+    null: str = ""
+
+    def __str__(self) -> str:
+        return f"{self.statistic:.4f} ({self.distribution}, p = {self.pvalue:.4f})"
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, float | np.floating):
+        return "nan" if not np.isfinite(value) else f"{value:.4g}" if abs(value) >= 1e4 else f"{value:.4f}"
+    return str(value)
+
+
+@dataclasses.dataclass(frozen=True)
+class EstimationResult:
+    """The estimates of a panel model, labelled and printable like a published table.
+
+    Attributes
+    ----------
+    params : pandas.Series
+        Coefficients, indexed by the terms exactly as written in the formula (``"Intercept"`` for
+        the intercept, ``"C(x)[T.level]"`` for the levels of a categorical term).
+    std_errors : pandas.Series
+        Standard errors from ``cov``.
+    cov : pandas.DataFrame
+        Covariance of the estimates, of type ``cov_type``.
+    nobs : int
+        Observations used.
+    estimator : str
+        Name of the estimator ("Pooled OLS", "Within", "Arellano-Bond one-step", ...).
+    formula : str
+        The formula as given.
+    dependent : str
+        The dependent variable as written.
+    cov_type : str
+        The covariance estimator ("unadjusted", "robust", "clustered", "driscoll_kraay", ...).
+    df_inference : float or None
+        Degrees of freedom of the t distribution used for p-values and intervals; None means the
+        normal distribution (large-sample estimators such as GMM and Poisson).
+    r2 : Mapping[str, float]
+        R-squared measures where meaningful; the first is the one the estimator maximises
+        ("within" for the within estimator, "overall" for pooled OLS, ...).
+    effects : tuple of str
+        Effects removed or modelled: "entity", "time", or both.
+    n_entities, n_periods : int
+        Entities and periods in the estimation sample.
+    statistics : Mapping[str, float]
+        Further numbers (variance components, log-likelihood, number of instruments, ...).
+    tests : Mapping[str, TestResult]
+        Specification tests (Sargan/Hansen, AR(1)/AR(2), Hausman, ...).
+    engine : str
+        The library routine that computed the estimates.
+    provenance : Provenance
+        Dataset and its sha256, formula, estimator and covariance type, package versions.
+    """
+
+    params: pd.Series
+    std_errors: pd.Series
+    cov: pd.DataFrame
+    nobs: int
+    estimator: str
+    formula: str
+    dependent: str
+    cov_type: str
+    df_inference: float | None
+    r2: Mapping[str, float]
+    effects: tuple[str, ...]
+    n_entities: int
+    n_periods: int
+    statistics: Mapping[str, float]
+    tests: Mapping[str, TestResult]
+    engine: str
+    provenance: Provenance
+
+    def __post_init__(self) -> None:
+        for name in ("r2", "statistics", "tests"):
+            object.__setattr__(self, name, MappingProxyType(dict(getattr(self, name))))
+
+    # -- inference ----------------------------------------------------------------------------
+    @property
+    def tvalues(self) -> pd.Series:
+        """Estimates divided by their standard errors."""
+        return (self.params / self.std_errors).rename("tvalues")
+
+    @property
+    def pvalues(self) -> pd.Series:
+        """Two-sided p-values from the t (``df_inference``) or normal distribution."""
+        t = np.abs(self.tvalues.to_numpy())
+        if self.df_inference is None:
+            p = 2 * stats.norm.sf(t)
+        else:
+            p = 2 * stats.t.sf(t, self.df_inference)
+        return pd.Series(p, index=self.params.index, name="pvalues")
+
+    @property
+    def rsquared(self) -> float:
+        """The estimator's own R-squared (the first of ``r2``), NaN if it has none."""
+        return next(iter(self.r2.values()), float("nan"))
+
+    def conf_int(self, level: float = 0.95) -> pd.DataFrame:
+        """Confidence intervals with columns ``lower`` and ``upper``.
+
+        Parameters
+        ----------
+        level : float, optional
+            Coverage, strictly between 0 and 1. The default is 0.95.
+        """
+        if not 0 < level < 1:
+            raise SpecError(f"level must be strictly between 0 and 1, e.g. 0.95; got {level!r}.")
+        q = 0.5 + level / 2
+        crit = stats.norm.ppf(q) if self.df_inference is None else stats.t.ppf(q, self.df_inference)
+        return pd.DataFrame(
+            {"lower": self.params - crit * self.std_errors, "upper": self.params + crit * self.std_errors}
+        )
+
+    # -- display ------------------------------------------------------------------------------
+    def to_frame(self) -> pd.DataFrame:
+        """A tidy frame: term, estimate, std_error, statistic, p_value, ci_lower, ci_upper."""
+        ci = self.conf_int()
+        return pd.DataFrame(
+            {
+                "term": self.params.index.astype(str),
+                "estimate": self.params.to_numpy(),
+                "std_error": self.std_errors.to_numpy(),
+                "statistic": self.tvalues.to_numpy(),
+                "p_value": self.pvalues.to_numpy(),
+                "ci_lower": ci["lower"].to_numpy(),
+                "ci_upper": ci["upper"].to_numpy(),
+            }
+        )
+
+    def summary(self) -> Summary:
+        """A statsmodels :class:`~statsmodels.iolib.summary.Summary` (text, HTML, LaTeX).
+
+        It shows the data hash and package version, never the time it was computed, so reruns
+        diff clean.
+        """
+        left = [
+            ("Dep. Variable:", self.dependent),
+            ("Estimator:", self.estimator),
+            ("Engine:", self.engine),
+            ("Cov. Type:", self.cov_type),
+            ("Effects:", ", ".join(self.effects) if self.effects else "none"),
+            ("No. Observations:", str(self.nobs)),
+            ("Entities:", str(self.n_entities)),
+            ("Periods:", str(self.n_periods)),
+        ]
+        right = [(f"R-squared ({k}):", _fmt(v)) for k, v in self.r2.items()]
+        right += [(f"{k}:", _fmt(v)) for k, v in self.statistics.items()]
+        right += list(self.provenance.lines())
+        n = max(len(left), len(right))
+        left += [("", "")] * (n - len(left))
+        right += [("", "")] * (n - len(right))
+        top = SimpleTable(
+            [[a, b, c, d] for (a, b), (c, d) in zip(left, right, strict=True)],
+            title=f"{self.estimator} Estimation Results",
+        )
+        ci = self.conf_int()
+        stat = "z" if self.df_inference is None else "t"
+        rows = [
+            [
+                f"{self.params[name]:.4f}",
+                f"{self.std_errors[name]:.4f}",
+                f"{self.tvalues[name]:.3f}",
+                f"{self.pvalues[name]:.3f}",
+                f"{ci.loc[name, 'lower']:.4f}",
+                f"{ci.loc[name, 'upper']:.4f}",
+            ]
+            for name in self.params.index
+        ]
+        coefs = SimpleTable(
+            rows,
+            headers=["coef", "std err", stat, f"P>|{stat}|", "[0.025", "0.975]"],
+            stubs=[str(s) for s in self.params.index],
+        )
+        smry = Summary()
+        smry.tables.append(top)
+        smry.tables.append(coefs)
+        if self.tests:
+            smry.tables.append(
+                SimpleTable(
+                    [[name, f"{t.statistic:.4f}", t.distribution, f"{t.pvalue:.4f}"] for name, t in self.tests.items()],
+                    headers=["Test", "Statistic", "Distribution", "P-value"],
+                )
+            )
+        formula = f"Formula: {self.formula}"
+        smry.add_extra_txt([formula])
+        return smry
+
+    def __str__(self) -> str:
+        return str(self.summary())
+
+    def _repr_html_(self) -> str:
+        return self.summary().as_html()
+
+
+def make_provenance(panel: Any, *, estimator: str, formula: str, cov_type: str, **details: Any) -> Provenance:
+    """A fresh provenance record for an estimate on ``panel``."""
+    source = getattr(panel, "provenance", None)
+    dataset = getattr(source, "dataset", None) or getattr(panel, "name", None)
+    sha = getattr(source, "dataset_sha256", None)
+    extra = {}
+    if source is not None and source.details.get("dataset_citation"):
+        extra["dataset_citation"] = source.details["dataset_citation"]
+    return Provenance.capture(
+        dataset=dataset,
+        dataset_sha256=sha,
+        details={"estimator": estimator, "formula": formula, "cov_type": cov_type, **extra, **details},
+    )
