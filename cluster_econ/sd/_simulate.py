@@ -263,6 +263,8 @@ def _run_pysd(model: SDModel, params: Mapping[str, Any], control: Mapping[str, f
         kwargs["initial_condition"] = (control["initial_time"], {})
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="Replacing a constant value with a time-dependent value")
+        # PySD 3.14 still calls DataFrame.set_index(inplace=True), deprecated in pandas 3.1
+        warnings.filterwarnings("ignore", message="The inplace keyword", module="pysd")
         frame = pysd_model.run(
             params=dict(params) or None,
             return_columns=[vensim[name] for name in outputs] if outputs else None,
