@@ -1,3 +1,31 @@
-"""estimation"""
+"""Panel econometrics that match the published tables.
 
-__all__: list[str] = []
+Every estimator takes a formula and a :class:`~cluster_econ.data.RegionalPanel` and returns an
+:class:`EstimationResult`. Formulas understand ``log(x)``, ``lag(x, k)`` (by entity, gap-aware),
+``diff(x)``, ``C(x)`` and column names, and name each coefficient exactly as its term is written.
+
+Engines: statsmodels for pooled OLS, Poisson, negative binomial and conditional Poisson;
+linearmodels for the within, between, random-effects and first-difference estimators; Arellano-Bond
+difference GMM on numpy/scipy.
+"""
+
+from ._compare import ComparisonTable, compare
+from ._count import count_model, poisson_fe
+from ._gmm import arellano_bond
+from ._linear import between_ols, first_difference, hausman, panel_ols, random_effects
+from ._result import EstimationResult, TestResult
+
+__all__ = [
+    "ComparisonTable",
+    "EstimationResult",
+    "TestResult",
+    "arellano_bond",
+    "between_ols",
+    "compare",
+    "count_model",
+    "first_difference",
+    "hausman",
+    "panel_ols",
+    "poisson_fe",
+    "random_effects",
+]

@@ -261,7 +261,7 @@ def panel_ols(
         scale = (n - k) / (n - k - (n_periods - 1))
     res = model.fit(**kwargs)
     cov = res.cov * scale
-    label = {("entity",): "within", ("time",): "within (time)"}.get(effects, "within (two-way)")
+    label = {("entity",): "within", ("time",): "time within"}.get(effects, "two-way within")
     r2 = {
         label: float(res.rsquared),
         "between": float(res.rsquared_between),
@@ -512,9 +512,13 @@ def first_difference(
     if not effects:
         exog = check_regressors(diffs.exog, intercept=False, context=f"{formula!r} (differenced): ")
         x_levels = levels.exog[exog.columns]
-        res = FirstDifferenceOLS(levels.y, x_levels).fit(
-            **_linearmodels_cov_kwargs(cov_type, clusters, bandwidth, n_periods)
-        )
+        kwargs = _linearmodels_cov_kwargs(cov_type, clusters, bandwidth, n_periods)
+        if cov_type == "clustered":
+            lev = levels.y.index
+            codes = {"entity": _codes(lev, 0), "time": _codes(lev, 1)}
+            kwargs = {"cov_type": "clustered", "group_debias": True,
+                      "clusters": pd.DataFrame({c: codes[c] for c in clusters}, index=lev)}
+        res = FirstDifferenceOLS(levels.y, x_levels).fit(**kwargs)
         return _result(
             params=res.params, cov=res.cov, design=diffs, panel=panel, estimator="First difference",
             engine="linearmodels FirstDifferenceOLS", cov_type=cov_type,
