@@ -1,0 +1,826 @@
+"""Compile PySD's abstract model into a vectorised numpy kernel (generated Python source).
+
+The parser is PySD's (``pysd.translators``); names and subscript ranges come from PySD's own
+builder machinery (``SectionBuilder``, ``SubscriptManager``, ``NamespaceManager``), so Python
+names, dimension names and element orders are exactly PySD's. Every value in a kernel is a numpy
+array whose first axis is the scenario axis (length S, or 1 when it does not vary between
+scenarios), followed by the variable's subscript dimensions in PySD's order.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from cluster_econ.errors import UnsupportedConstructError
+
+logger = logging.getLogger(__name__)
+
+CONTROL = {"initial_time": "_t0", "final_time": "_tf", "time_step": "_dt", "saveper": "_sp"}
+_REDUCE = {"sum", "prod", "vmin", "vmax"}
+_NUMPY_FUNCS = {
+    "abs": "np.abs", "exp": "np.exp", "sin": "np.sin", "cos": "np.cos", "tan": "np.tan",
+    "arcsin": "np.arcsin", "arccos": "np.arccos", "arctan": "np.arctan", "sinh": "np.sinh",
+    "cosh": "np.cosh", "tanh": "np.tanh", "sqrt": "np.sqrt", "ln": "np.log",
+}
+_OPS = {
+    "^": ("%(left)s**%(right)s", 1), "*": ("%(left)s*%(right)s", 2), "/": ("%(left)s/%(right)s", 2),
+    "+": ("%(left)s + %(right)s", 3), "-": ("%(left)s - %(right)s", 3),
+    "=": ("%(left)s == %(right)s", 4), "<>": ("%(left)s != %(right)s", 4),
+    ">=": ("%(left)s >= %(right)s", 4), ">": ("%(left)s > %(right)s", 4),
+    "<=": ("%(left)s <= %(right)s", 4), "<": ("%(left)s < %(right)s", 4),
+    ":NOT:": ("np.logical_not(%s)", 0), ":AND:": ("np.logical_and(%(left)s, %(right)s)", 0),
+    ":OR:": ("np.logical_or(%(left)s, %(right)s)", 0), "negative": ("-%s", 3),
+}
+
+Dims = tuple[tuple[str, tuple[str, ...]], ...]
+
+
+@dataclass
+class Ex:
+    """A compiled sub-expression: code, its dimensions and what it depends on."""
+
+    code: str
+    dims: Dims = ()
+    order: int = 0
+    scalar: bool = False
+    deps: frozenset = frozenset()
+    time: bool = False
+
+    def lower(self, new_order: int) -> None:
+        if self.order >= new_order and self.order != 0 and new_order != 0:
+            self.code = f"({self.code})"
+            self.order = 0
+
+
+@dataclass
+class Node:
+    """A value computed by the kernel: a model element or a hidden stateful object."""
+
+    name: str
+    local: str
+    step_lines: list[str] = field(default_factory=list)
+    step_deps: set = field(default_factory=set)
+    init_lines: list[str] | None = None
+    init_deps: set | None = None
+    dynamic: bool = False
+    stateful: str = ""
+
+
+@dataclass
+class Stateful:
+    """A hidden stateful object (stock, smooth, delay, ...)."""
+
+    key: str
+    kind: str
+    dims: Dims
+    element: str
+    ddt: list[str] = field(default_factory=list)
+
+
+def _merge_deps(*exs: Ex) -> frozenset:
+    out: set = set()
+    for e in exs:
+        out |= e.deps
+    return frozenset(out)
+
+
+class KernelCompiler:
+    """Compile one abstract model section into kernel source plus constant arrays."""
+
+    def __init__(self, abstract_model: Any, *, name: str, timeseries: frozenset = frozenset()):
+        from pysd.builders.python.python_model_builder import ModelBuilder
+
+        if len(abstract_model.sections) > 1:
+            macro = abstract_model.sections[1].name
+            raise UnsupportedConstructError(
+                f"Model {name!r} defines the macro {macro!r}: macros are not supported by the batch "
+                "engine. Use engine='pysd'."
+            )
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            self.section = ModelBuilder(abstract_model).sections[0]
+        self.model_name = name
+        self.timeseries = frozenset(timeseries)
+        self.subs = self.section.subscripts
+        self.ns = self.section.namespace
+        for element in self.section.elements:
+            self.ns.add_to_namespace(element.name)
+            element.identifier = self.ns.namespace[element.name]
+            self.subs.elements[element.identifier] = element.subscripts
+        self.elements = {el.identifier: el for el in self.section.elements}
+        self.arrays: dict[str, np.ndarray] = {}
+        self.nodes: dict[str, Node] = {}
+        self.statefuls: dict[str, Stateful] = {}
+        self._memo: dict[int, Ex] = {}
+        self.constants: dict[str, dict] = {}
+        self.lookups: dict[str, tuple[str, str, str, Dims]] = {}
+        self.variables: dict[str, dict] = {}
+        self.control: dict[str, float] = {}
+
+    # ------------------------------------------------------------------ helpers
+    def _array(self, value: np.ndarray, prefix: str = "_A") -> str:
+        key = f"{prefix}{len(self.arrays)}"
+        self.arrays[key] = np.ascontiguousarray(value)
+        return key
+
+    def _fail(self, construct: str, element: str, hint: str = "") -> UnsupportedConstructError:
+        vensim = self.elements[element].name if element in self.elements else element
+        msg = (f"{construct} used by {vensim!r} in model {self.model_name!r} is not supported by the "
+               "batch engine.")
+        return UnsupportedConstructError(msg + (" " + hint if hint else " Use engine='pysd' for this model."))
+
+    def element_dims(self, py_name: str) -> Dims:
+        el = self.elements[py_name]
+        return tuple((d, tuple(c)) for d, c in self.subs.make_coord_dict(el.subscripts).items())
+
+    @staticmethod
+    def _shape(dims: Dims) -> tuple[int, ...]:
+        return tuple(len(c) for _, c in dims)
+
+    def align(self, ex: Ex, target: Dims, *, lead: bool = True) -> str:
+        """Code for ``ex`` laid out on ``target`` dims (missing dims become length-1 axes)."""
+        if ex.scalar or (ex.dims == target[: len(ex.dims)] and len(ex.dims) == len(target)):
+            return ex.code
+        names = [d for d, _ in target]
+        tmap = dict(target)
+        for d, c in ex.dims:
+            if d not in tmap:
+                raise UnsupportedConstructError(f"dimension {d!r} cannot be placed on {names}")
+            if tuple(tmap[d]) != tuple(c):
+                raise UnsupportedConstructError(
+                    f"dimension {d!r} is used with two different sets of elements")
+        own = [d for d, _ in ex.dims]
+        order = sorted(range(len(own)), key=lambda i: names.index(own[i]))
+        code = f"({ex.code})"
+        if order != list(range(len(own))):
+            code = f"np.transpose({ex.code}, {(0, *[i + 1 for i in order])})"
+        present = {own[i] for i in order}
+        if len(present) != len(names):
+            idx = ", ".join(":" if d in present else "None" for d in names)
+            code = f"{code}[:, {idx}]"
+        return code
+
+    @staticmethod
+    def union(*exs: Ex) -> Dims:
+        out: dict[str, tuple] = {}
+        for e in exs:
+            for d, c in e.dims:
+                if d in out and tuple(out[d]) != tuple(c):
+                    raise UnsupportedConstructError(
+                        f"dimension {d!r} is used with two different sets of elements")
+                out.setdefault(d, tuple(c))
+        return tuple(out.items())
+
+    # ------------------------------------------------------------------ visitor
+    def visit(self, ast: Any, ctx: dict) -> Ex:
+        from pysd.translators.structures import abstract_expressions as ae
+
+        if isinstance(ast, bool):
+            return Ex(repr(float(ast)), scalar=True)
+        if isinstance(ast, int | float | np.integer | np.floating):
+            value = float(ast) if isinstance(ast, np.floating) else ast
+            if isinstance(value, float) and np.isnan(value):
+                return Ex("np.nan", scalar=True)
+            return Ex(repr(value), scalar=True)
+        if isinstance(ast, np.ndarray):
+            dims = ctx["def_dims"]
+            arr = np.asarray(ast, dtype=float).reshape((1, *self._shape(dims)))
+            return Ex(self._array(arr), dims=dims)
+        if isinstance(ast, ae.ArithmeticStructure | ae.LogicStructure):
+            return self._operation(ast, ctx)
+        if isinstance(ast, ae.ReferenceStructure):
+            return self._reference(ast, ctx)
+        if isinstance(ast, ae.CallStructure):
+            return self._call(ast, ctx)
+        if isinstance(ast, ae.InlineLookupsStructure):
+            arg = self.visit(ast.argument, ctx)
+            lk = ast.lookups
+            xs = self._array(np.asarray(lk.x, dtype=float), "_X")
+            ys = self._array(np.asarray(lk.y, dtype=float), "_Y")
+            return Ex(f"_rt.lookup({arg.code}, {xs}, {ys}, 'interpolate')", dims=arg.dims,
+                      scalar=arg.scalar, deps=arg.deps, time=arg.time)
+        stateful_kinds = (ae.IntegStructure, ae.DelayStructure, ae.DelayNStructure, ae.DelayFixedStructure,
+                          ae.SmoothStructure, ae.SmoothNStructure, ae.TrendStructure, ae.ForecastStructure,
+                          ae.SampleIfTrueStructure, ae.InitialStructure)
+        if isinstance(ast, stateful_kinds):
+            return self._stateful(ast, ctx)
+        raise self._fail(type(ast).__name__.replace("Structure", "").upper(), ctx["element"])
+
+    def _operation(self, ast: Any, ctx: dict) -> Ex:
+        args = [self.visit(a, ctx) for a in ast.arguments]
+        ops = list(ast.operators)
+        dims = self.union(*args)
+        for a in args:
+            if not a.scalar and a.dims != dims:
+                a.code = self.align(a, dims)
+                a.order = 0
+        deps = _merge_deps(*args)
+        tflag = any(a.time for a in args)
+        scalar = all(a.scalar for a in args)
+        order = _OPS[ops[-1]][1]
+        if ops[-1] == "^":
+            args[-1].lower(2)
+        else:
+            args[-1].lower(order)
+        if len(args) == 1:
+            if ops[0] == "negative":
+                order = 1
+            return Ex(_OPS[ops[0]][0] % args[0].code, dims, order, scalar, deps, tflag)
+        right = args.pop().code
+        while args or ops:
+            template = _OPS[ops.pop()][0]
+            left = args.pop()
+            left.lower(order)
+            right = template % {"left": left.code, "right": right}
+        return Ex(right, dims, order, scalar, deps, tflag)
+
+    def _dep(self, py_name: str, ctx: dict) -> Ex:
+        """A reference to a whole element."""
+        if py_name == "time":
+            return Ex("t", scalar=True, time=True)
+        if py_name in CONTROL:
+            return Ex(CONTROL[py_name], scalar=True)
+        el = self.elements[py_name]
+        if el.components and type(el.components[0]).__name__ == "ComponentBuilder" and getattr(
+                el.components[0], "type", "") == "Lookup":
+            raise self._fail(f"Use of the lookup {el.name!r} without an argument", ctx["element"])
+        return Ex(f"v_{py_name}", dims=self.element_dims(py_name), deps=frozenset({py_name}))
+
+    def _reference(self, ast: Any, ctx: dict) -> Ex:
+        ref = ast.reference
+        if ref not in self.ns.cleanspace:
+            if ref in self.subs.subscript2num:
+                expr, subs = self.subs.subscript2num[ref]
+                if not subs:
+                    return Ex(expr, scalar=True)
+                (dim, coords), = subs.items()
+                values = np.asarray(eval(expr, {"np": np, "_subscript_dict": self.subs.subscripts}),
+                                    dtype=float)
+                return Ex(self._array(values.reshape(1, -1)), dims=((dim, tuple(coords)),))
+            raise self._fail(f"The unknown name {ref!r}", ctx["element"])
+        py_name = self.ns.cleanspace[ref]
+        whole = self._dep(py_name, ctx)
+        ref_subs = getattr(ast.subscripts, "subscripts", [])
+        if not ref_subs or whole.scalar:
+            return whole
+        return self._subscript(whole, py_name, list(ref_subs), ctx)
+
+    def _subscript(self, whole: Ex, py_name: str, ref_subs: list, ctx: dict, *, lead: int = 1) -> Ex:
+        coords = self.subs.make_coord_dict(ref_subs)
+        if len(coords) != len(ref_subs):
+            raise self._fail("A reference with a repeated subscript range", ctx["element"])
+        def_subs = ctx["def_subs"]
+        mapping: dict[str, list] = {}
+        for dim, crd in coords.items():
+            if len(crd) > 1:
+                if dim not in def_subs and not dim.endswith("!"):
+                    not_mapped = True
+                    for mapped in self.subs.mapping[dim]:
+                        if mapped in def_subs and mapped not in coords:
+                            mapping[mapped] = self.subs.subscripts[mapped]
+                            not_mapped = False
+                            break
+                    if not_mapped:
+                        mapping[dim] = crd
+                else:
+                    mapping[dim] = crd
+        original = list(whole.dims)
+        if len(original) != len(coords):
+            raise self._fail(f"A reference to {py_name!r} with {len(coords)} subscripts", ctx["element"])
+        index: list[str] = [":"] * lead
+        takes: list[tuple[int, list[int]]] = []
+        final: list[tuple[str, tuple]] = []
+        axis = lead
+        for (dim, crd), (_odim, ocrd) in zip(coords.items(), original, strict=True):
+            if len(crd) == 1:
+                if crd[0] not in ocrd:
+                    raise self._fail(f"The subscript {crd[0]!r} of {py_name!r}", ctx["element"])
+                index.append(str(list(ocrd).index(crd[0])))
+                continue
+            index.append(":")
+            if len(crd) < len(ocrd):
+                try:
+                    pos = [list(ocrd).index(c) for c in crd]
+                except ValueError as err:
+                    raise self._fail(f"The subrange {dim!r} of {py_name!r}", ctx["element"]) from err
+                takes.append((axis, pos))
+            elif len(crd) > len(ocrd):
+                raise self._fail(f"The range {dim!r} on {py_name!r}", ctx["element"])
+            final.append((dim, tuple(crd)))
+            axis += 1
+        code = whole.code
+        if any(i != ":" for i in index):
+            code = f"{code}[{', '.join(index)}]"
+        for ax, pos in takes:
+            if pos != list(range(pos[0], pos[0] + len(pos))):
+                code = f"np.take({code}, {self._array(np.asarray(pos), '_I')}, axis={ax})"
+            else:
+                sl = [":"] * ax + [f"{pos[0]}:{pos[0] + len(pos)}"]
+                code = f"{code}[{', '.join(sl)}]"
+        dims = tuple(final)
+        if len(mapping) != len(final):
+            raise self._fail(f"The subscript mapping on {py_name!r}", ctx["element"])
+        mdims = tuple((d, tuple(c)) for d, c in mapping.items())
+        for (d1, c1), (_d2, c2) in zip(dims, mdims, strict=True):
+            if len(c1) != len(c2):
+                raise self._fail(f"The subscript mapping of {d1!r} on {py_name!r}", ctx["element"])
+        return Ex(code, dims=mdims, deps=whole.deps, time=whole.time)
+
+    def _call(self, ast: Any, ctx: dict) -> Ex:
+        fname = ast.function.reference
+        if fname in self.ns.cleanspace:
+            return self._lookup_call(ast, ctx)
+        if fname == "active_initial":
+            ctx["active_initial"] = True
+            chosen = ast.arguments[1] if ctx["mode"] == "init" else ast.arguments[0]
+            ex = self.visit(chosen, ctx)
+            ex.lower(-1) if ex.order else None
+            return ex
+        args = [self.visit(a, ctx) for a in ast.arguments]
+        deps = _merge_deps(*args)
+        tflag = any(a.time for a in args)
+        if fname in _REDUCE:
+            (arg,) = args
+            axes = [i + 1 for i, (d, _) in enumerate(arg.dims) if d.endswith("!")]
+            if arg.scalar or not axes:
+                raise self._fail(f"{fname.upper()} without a '!' dimension", ctx["element"])
+            dims = tuple((d, c) for d, c in arg.dims if not d.endswith("!"))
+            return Ex(f"_rt.reduce({fname!r}, {arg.code}, {tuple(axes)})", dims, 0, False, deps, tflag)
+        if fname == "elmcount":
+            return Ex(str(len(args[0].dims[0][1])) if args[0].dims else "1", scalar=True)
+        dims = self.union(*args)
+        scalar = all(a.scalar for a in args)
+        if fname in ("step", "ramp", "pulse", "pulse_train", "Xpulse", "Xpulse_train", "Xramp"):
+            tflag = True
+            scalar = False if not scalar else scalar
+        codes = [self.align(a, dims) if not a.scalar else a.code for a in args]
+        out = None
+        if fname in _NUMPY_FUNCS:
+            out = f"{_NUMPY_FUNCS[fname]}({codes[0]})"
+        elif fname == "pi":
+            out = "np.pi"
+        elif fname == "power":
+            out = f"np.power({codes[0]}, {codes[1]})"
+        elif fname == "min":
+            out = f"np.minimum({codes[0]}, {codes[1]})"
+        elif fname == "max":
+            out = f"np.maximum({codes[0]}, {codes[1]})"
+        elif fname == "log":
+            out = f"(np.log({codes[0]})/np.log({codes[1]}))"
+        elif fname == "if_then_else":
+            out = f"_rt.if_then_else({codes[0]}, {codes[1]}, {codes[2]})"
+        elif fname in ("xidz", "zidz", "integer", "modulo", "quantum"):
+            out = f"_rt.{fname}({', '.join(codes)})"
+        elif fname == "step":
+            out = f"_rt.step(t, _dt, {codes[0]}, {codes[1]})"
+        elif fname == "ramp":
+            out = f"_rt.ramp(t, {codes[0]}, {codes[1]}, {codes[2]})"
+        elif fname == "Xramp":
+            out = f"_rt.ramp(t, {codes[0]}, {codes[1]})"
+        elif fname == "pulse":
+            out = f"_rt.pulse(t, _dt, {codes[0]}, width={codes[1]})"
+        elif fname == "Xpulse":
+            out = f"_rt.pulse(t, _dt, {codes[0]}, magnitude={codes[1]})"
+        elif fname == "pulse_train":
+            out = f"_rt.pulse_train(t, _dt, {codes[0]}, {codes[1]}, {codes[2]}, {codes[3]})"
+        if out is None:
+            raise self._fail(f"The function {fname.upper()}", ctx["element"])
+        return Ex(out, dims, 0, scalar, deps, tflag)
+
+    def _lookup_call(self, ast: Any, ctx: dict) -> Ex:
+        py_name = self.ns.cleanspace[ast.function.reference]
+        if py_name not in self.lookups:
+            raise self._fail(f"The call to {py_name!r} (not a lookup table)", ctx["element"])
+        (arg_ast,) = ast.arguments
+        arg = self.visit(arg_ast, ctx)
+        xs, ys, interp, tdims = self.lookups[py_name]
+        table = Ex(ys, dims=tdims)
+        ref_subs = getattr(ast.function.subscripts, "subscripts", [])
+        if ref_subs:
+            table = self._subscript(table, py_name, list(ref_subs), ctx)
+        dims = self.union(arg, table)
+        xcode = arg.code if arg.scalar else self.align(arg, dims)
+        ycode = self.align(table, dims) if table.dims else table.code
+        scalar = arg.scalar and not dims
+        return Ex(f"_rt.lookup({xcode}, {xs}, {ycode}, {interp!r})", dims, 0, scalar, arg.deps, arg.time)
+
+    # ------------------------------------------------------------------ statefuls
+    def _stateful(self, ast: Any, ctx: dict) -> Ex:
+        from pysd.translators.structures import abstract_expressions as ae
+
+        if id(ast) in self._memo:
+            return self._memo[id(ast)]
+        key = f"_s{len(self.statefuls)}"
+        dims = ctx["def_dims"]
+        shape = self._shape(dims)
+        element = ctx["element"]
+
+        def arg(a):
+            ex = self.visit(a, ctx)
+            return ex, (ex.code if ex.scalar else self.align(ex, dims))
+
+        def full(code):
+            return f"_rt.full({code}, S, {shape})"
+
+        node = Node(name=key, local=f"v_{key}", dynamic=True, stateful=key)
+        st = Stateful(key, type(ast).__name__, dims, element)
+        x = f"X[{key!r}]"
+        init_lines: list[str] = []
+        init_deps: set = set()
+        if isinstance(ast, ae.IntegStructure):
+            _flow, fcode = arg(ast.flow)
+            init, icode = arg(ast.initial)
+            init_lines = [f"{x} = {full(icode)}"]
+            init_deps = set(init.deps)
+            node.step_lines = [f"v_{key} = {x}"]
+            st.ddt = [f"D[{key!r}] = {fcode}"]
+            st.kind = "nonneg" if ast.non_negative else "integ"
+        elif isinstance(ast, ae.InitialStructure):
+            init, icode = arg(ast.initial)
+            init_lines = [f"C[{key!r}] = {full(icode)}"]
+            init_deps = set(init.deps)
+            node.step_lines = []
+            node.dynamic = False
+            st.kind = "initial"
+        elif isinstance(ast, ae.DelayStructure | ae.DelayNStructure):
+            inp, incode = arg(ast.input)
+            dly, dcode = arg(ast.delay_time)
+            init, icode = arg(ast.initial)
+            order = self.visit(ast.order, ctx) if not isinstance(ast.order, int | float) else Ex(
+                repr(ast.order), scalar=True)
+            o = f"C['{key}_o']"
+            init_lines = [
+                f"{o} = _rt.delay_order({order.code}, _dt, {dcode}, {element!r})",
+                f"_v = {full(f'{icode} * {dcode}')}",
+                f"{x} = np.stack([_v] * {o})",
+            ]
+            init_deps = set(init.deps) | set(dly.deps) | set(order.deps)
+            if isinstance(ast, ae.DelayNStructure):
+                st.kind = "delayn"
+                init_lines.append(f"X['{key}_t'] = np.stack([{full(dcode)}] * {o})")
+                node.step_lines = [f"v_{key} = {x}[-1] / X['{key}_t'][0]"]
+                node_deps: set = set()
+                st.ddt = [
+                    f"_tm = np.roll(X['{key}_t'], 1, axis=0)",
+                    f"_tm[0] = {dcode}",
+                    f"X['{key}_t'] = _tm",
+                    f"_out = {x} / _tm",
+                    "_in = np.roll(_out, 1, axis=0)",
+                    f"_in[0] = {incode}",
+                    f"D[{key!r}] = (_in - _out) * {o}",
+                ]
+            else:
+                st.kind = "delay"
+                node.step_lines = [f"v_{key} = {x}[-1] / {dcode}"]
+                node_deps = set(dly.deps)
+                st.ddt = [
+                    f"_out = {x} / {dcode}",
+                    "_in = np.roll(_out, 1, axis=0)",
+                    f"_in[0] = {incode}",
+                    f"D[{key!r}] = (_in - _out) * {o}",
+                ]
+            node.step_deps = node_deps
+            _ = inp
+        elif isinstance(ast, ae.DelayFixedStructure):
+            inp, incode = arg(ast.input)
+            dly, dcode = arg(ast.delay_time)
+            init, icode = arg(ast.initial)
+            o = f"C['{key}_o']"
+            init_lines = [
+                f"{o} = _rt.fixed_delay_order({dcode}, _dt, {element!r})",
+                f"{x} = {full(icode)}",
+                f"X['{key}_pipe'] = np.stack([{x}] * {o})",
+                f"X['{key}_p'] = 0",
+            ]
+            init_deps = set(init.deps) | set(dly.deps)
+            node.step_lines = [f"v_{key} = {x}"]
+            st.kind = "delayfixed"
+            st.ddt = [f"D[{key!r}] = _bc({incode}, {shape})"]
+        elif isinstance(ast, ae.SmoothStructure | ae.SmoothNStructure):
+            inp, incode = arg(ast.input)
+            stime, scode = arg(ast.smooth_time)
+            init, icode = arg(ast.initial)
+            order = self.visit(ast.order, ctx) if not isinstance(ast.order, int | float) else Ex(
+                repr(ast.order), scalar=True)
+            o = f"C['{key}_o']"
+            init_lines = [
+                f"{o} = _rt.smooth_order({order.code}, {element!r})",
+                f"{x} = np.stack([{full(icode)}] * int({o}))",
+            ]
+            init_deps = set(init.deps) | set(order.deps)
+            node.step_lines = [f"v_{key} = {x}[-1]"]
+            st.kind = "smooth"
+            st.ddt = [
+                f"_tg = np.roll({x}, 1, axis=0)",
+                f"_tg[0] = {incode}",
+                f"D[{key!r}] = (_tg - {x}) * {o} / {scode}",
+            ]
+            _ = (inp, stime)
+        elif isinstance(ast, ae.TrendStructure):
+            inp, incode = arg(ast.input)
+            avg, acode = arg(ast.average_time)
+            init, icode = arg(ast.initial_trend)
+            init_lines = [f"{x} = {full(f'{incode} / (1 + {icode}*{acode})')}"]
+            init_deps = set(inp.deps) | set(avg.deps) | set(init.deps)
+            node.step_lines = [f"v_{key} = _rt.zidz({incode} - {x}, {acode} * np.abs({x}))"]
+            node.step_deps = set(inp.deps) | set(avg.deps)
+            st.kind = "integ"
+            st.ddt = [f"D[{key!r}] = ({incode} - {x}) / {acode}"]
+        elif isinstance(ast, ae.ForecastStructure):
+            inp, incode = arg(ast.input)
+            avg, acode = arg(ast.average_time)
+            hor, hcode = arg(ast.horizon)
+            init, icode = arg(ast.initial_trend)
+            init_lines = [f"{x} = {full(f'{incode} / (1 + {icode})')}"]
+            init_deps = set(inp.deps) | set(init.deps)
+            node.step_lines = [
+                f"v_{key} = {incode} * (1 + _rt.zidz({incode} - {x}, {acode} * {x})*{hcode})"]
+            node.step_deps = set(inp.deps) | set(avg.deps) | set(hor.deps)
+            st.kind = "integ"
+            st.ddt = [f"D[{key!r}] = ({incode} - {x}) / {acode}"]
+        elif isinstance(ast, ae.SampleIfTrueStructure):
+            cond, ccode = arg(ast.condition)
+            inp, incode = arg(ast.input)
+            init, icode = arg(ast.initial)
+            init_lines = [f"{x} = {full(icode)}"]
+            init_deps = set(init.deps)
+            node.step_lines = [f"v_{key} = _rt.if_then_else({ccode}, {incode}, {x})"]
+            node.step_deps = set(cond.deps) | set(inp.deps)
+            st.kind = "sampleiftrue"
+            st.ddt = [f"D[{key!r}] = {x}*0 + _rt.if_then_else({ccode}, {incode}, {x})"]
+        else:  # pragma: no cover - guarded by visit
+            raise self._fail(type(ast).__name__, element)
+        if st.kind == "initial":
+            node.init_lines = [*init_lines, f"v_{key} = C[{key!r}]"]
+        else:
+            node.init_lines = init_lines + node.step_lines
+        node.init_deps = init_deps | set(node.step_deps)
+        self.nodes[key] = node
+        self.statefuls[key] = st
+        ex = Ex(f"v_{key}", dims=dims, deps=frozenset({key}))
+        self._memo[id(ast)] = ex
+        return ex
+
+    # ------------------------------------------------------------------ elements
+    def _component_ctx(self, py_name: str, component: Any, mode: str) -> dict:
+        def_subs = self.subs.make_coord_dict(component.subscripts[0])
+        return {
+            "element": py_name,
+            "def_subs": def_subs,
+            "def_dims": tuple((d, tuple(c)) for d, c in def_subs.items()),
+            "mode": mode,
+        }
+
+    def _placement(self, py_name: str, component: Any, def_dims: Dims) -> tuple[str, str] | None:
+        """Flat target/source index arrays placing a component in its element (None: whole)."""
+        el_dims = self.element_dims(py_name)
+        idx = []
+        for (_d, coords), (_ed, ecoords) in zip(def_dims, el_dims, strict=True):
+            idx.append([list(ecoords).index(c) for c in coords])
+        cshape = self._shape(def_dims)
+        mask = np.ones(cshape, dtype=bool)
+        for exc in component.subscripts[1]:
+            exc_dict = self.subs.make_coord_dict(exc)
+            sel = []
+            for (_d, coords), (_ed, ecrd) in zip(def_dims, exc_dict.items(), strict=True):
+                sel.append([list(coords).index(c) for c in ecrd if c in coords])
+            mask[np.ix_(*sel)] = False
+        eshape = self._shape(el_dims)
+        full = all(i == list(range(n)) for i, n in zip(idx, eshape, strict=True)) and mask.all()
+        if full:
+            return None
+        grids = np.meshgrid(*[np.asarray(i) for i in idx], indexing="ij") if idx else []
+        target = np.ravel_multi_index(tuple(g.ravel() for g in grids), eshape) if idx else np.zeros(1, int)
+        source = np.arange(int(np.prod(cshape, dtype=int)))
+        keep = mask.ravel()
+        return self._array(target[keep], "_I"), self._array(source[keep], "_I")
+
+    def compile_element(self, py_name: str) -> None:
+        el = self.elements[py_name]
+        comps = el.components
+        kinds = {type(c.ast).__name__ if hasattr(c, "ast") else "" for c in comps}
+        units = el.units
+        self.variables[py_name] = {
+            "vensim_name": el.name, "units": units or "", "description": (el.documentation or "").strip(),
+            "dims": [d for d, _ in self.element_dims(py_name)],
+        }
+        if py_name in CONTROL:
+            return
+        first = comps[0]
+        ctype = getattr(first, "type", "Auxiliary")
+        if ctype == "Lookup" or "LookupsStructure" in kinds:
+            self._compile_lookup(py_name)
+            return
+        if ctype == "Data" or any(k.startswith("Get") or k in ("DataStructure",) for k in kinds):
+            raise self._fail("External data or GET functions", py_name)
+        el_dims = self.element_dims(py_name)
+        is_const = all(isinstance(c.ast, int | float | np.ndarray | np.integer | np.floating) for c in comps)
+        node = Node(name=py_name, local=f"v_{py_name}")
+        for mode in ("step", "init"):
+            lines: list[str] = []
+            deps: set = set()
+            parts = []
+            tflag = False
+            active = False
+            for c in comps:
+                ctx = self._component_ctx(py_name, c, mode)
+                ex = self.visit(c.ast, ctx)
+                active = active or ctx.get("active_initial", False)
+                deps |= set(ex.deps)
+                tflag = tflag or ex.time
+                code = ex.code if ex.scalar else self.align(ex, ctx["def_dims"])
+                place = self._placement(py_name, c, ctx["def_dims"])
+                parts.append((code, place, self._shape(ctx["def_dims"])))
+            shape = self._shape(el_dims)
+            if len(parts) == 1 and parts[0][1] is None:
+                value = f"_bc({parts[0][0]}, {shape})"
+            else:
+                for _code, place, _ in parts:
+                    if place is None:
+                        raise self._fail("Overlapping subscript definitions", py_name)
+                items = ", ".join(f"({code}, {p[0]}, {p[1]}, {cs})" for code, p, cs in parts)
+                value = f"_rt.assemble({shape}, [{items}])"
+            if py_name in self.timeseries:
+                lines.append(f"v_{py_name} = _rt.lookup(t, P[{py_name!r}][0], P[{py_name!r}][1], 'interpolate')")
+                tflag = True
+            elif is_const:
+                lines.append(f"v_{py_name} = P[{py_name!r}] if {py_name!r} in P else {value}")
+            else:
+                lines.append(f"v_{py_name} = {value}")
+            if mode == "step":
+                node.step_lines, node.step_deps = lines, deps
+                node.dynamic = tflag or active
+                if not active:
+                    node.init_lines, node.init_deps = lines, deps
+                    break
+            else:
+                node.init_lines, node.init_deps = lines, deps
+        if is_const:
+            self.constants[py_name] = {"dims": el_dims}
+        self.nodes[py_name] = node
+
+    def _compile_lookup(self, py_name: str) -> None:
+        el = self.elements[py_name]
+        el_dims = self.element_dims(py_name)
+        tables = []
+        for c in el.components:
+            lk = c.ast
+            if type(lk).__name__ != "LookupsStructure":
+                raise self._fail("External lookups (GET LOOKUPS)", py_name)
+            def_subs = self.subs.make_coord_dict(c.subscripts[0])
+            tables.append((np.asarray(lk.x, float), np.asarray(lk.y, float), def_subs, lk.type))
+        interp = tables[0][3] or "interpolate"
+        xs = np.unique(np.concatenate([t[0] for t in tables]))
+        shape = self._shape(el_dims)
+        ys = np.full((len(xs), *shape), np.nan)
+        for x, y, def_subs, _ in tables:
+            if len(x) != len(set(x.tolist())):
+                raise self._fail("A lookup with repeated x values", py_name)
+            order = np.argsort(x)
+            x, y = x[order], y[order]
+            pos = [np.searchsorted(xs, x)]
+            for (_d, coords), (_ed, ecoords) in zip(def_subs.items(), el_dims, strict=True):
+                pos.append([list(ecoords).index(cc) for cc in coords])
+            sub = np.broadcast_to(y.reshape((len(x),) + (1,) * len(el_dims)),
+                                  (len(x), *[len(p) for p in pos[1:]]))
+            ys[np.ix_(*pos)] = sub
+        if np.isnan(ys).any():
+            flat = ys.reshape(len(xs), -1)
+            for j in range(flat.shape[1]):
+                col = flat[:, j]
+                bad = np.isnan(col)
+                if bad.any() and not bad.all():
+                    col[bad] = np.interp(xs[bad], xs[~bad], col[~bad])
+            ys = flat.reshape(ys.shape)
+        self.lookups[py_name] = (self._array(xs, "_X"), self._array(ys, "_Y"), interp, el_dims)
+
+    # ------------------------------------------------------------------ control
+    def _control_values(self) -> dict[str, float]:
+        env: dict[str, float] = {}
+        pending = [n for n in CONTROL if n in self.elements]
+        for _ in range(5):
+            for n in list(pending):
+                el = self.elements[n]
+                ctx = {"element": n, "def_subs": {}, "def_dims": (), "mode": "step"}
+                try:
+                    ex = self.visit(el.components[0].ast, ctx)
+                except UnsupportedConstructError:
+                    raise
+                if ex.deps or ex.time:
+                    raise self._fail("A control variable that is not constant", n,
+                                     "Give INITIAL TIME, FINAL TIME, TIME STEP and SAVEPER as numbers.")
+                try:
+                    env[n] = float(eval(ex.code, {"np": np, **{CONTROL[k]: v for k, v in env.items()}}))
+                    pending.remove(n)
+                except NameError:
+                    continue
+        if pending:
+            raise self._fail("A control variable that cannot be evaluated", pending[0])
+        for n in CONTROL:
+            env.setdefault(n, {"initial_time": 0.0, "final_time": 1.0, "time_step": 1.0}.get(n, np.nan))
+        if np.isnan(env["saveper"]):
+            env["saveper"] = env["time_step"]
+        return env
+
+    # ------------------------------------------------------------------ driver
+    def compile(self) -> dict:
+        """Compile the model; return the kernel description (source, arrays, metadata)."""
+        self.control = self._control_values()
+        lookups_first = sorted(self.elements, key=lambda n: getattr(
+            self.elements[n].components[0], "type", "") != "Lookup")
+        for py_name in lookups_first:
+            self.compile_element(py_name)
+        self._classify()
+        init_order = self._toposort({k: n.init_deps for k, n in self.nodes.items()}, "initialisation")
+        dynamic = {k for k, n in self.nodes.items() if n.dynamic}
+        step_order = self._toposort({k: {d for d in n.step_deps if d in dynamic}
+                                     for k, n in self.nodes.items() if k in dynamic}, "run")
+        statics = [k for k in init_order if k not in dynamic and not k.startswith("_s")]
+        src = ["# generated by cluster_econ.sd.engine; do not edit", "", "",
+               "def _init(P, S, _t0, _dt, _tf, _sp):",
+               "    t = _t0", "    C = {}", "    X = {}"]
+        for k in init_order:
+            src += ["    " + line for line in self.nodes[k].init_lines]
+        src += ["    C.update({" + ", ".join(f"{k!r}: v_{k}" for k in statics) + "})", "    return C, X", "", "",
+                "def _step(t, C, X, P, _t0, _dt, _tf, _sp):"]
+        src += [f"    v_{k} = C[{k!r}]" for k in statics]
+        src += [f"    v_{k} = C[{k!r}]" for k, st in self.statefuls.items() if st.kind == "initial"]
+        for k in step_order:
+            src += ["    " + line for line in self.nodes[k].step_lines]
+        src.append("    D = {}")
+        for st in self.statefuls.values():
+            src += ["    " + line for line in st.ddt]
+        src.append("    V = {" + ", ".join(f"{k!r}: v_{k}" for k in step_order if not k.startswith("_s")) + "}")
+        src += ["    return V, D", ""]
+        outputs = [k for k in self.variables if k not in self.lookups]
+        return {
+            "source": "\n".join(src),
+            "arrays": self.arrays,
+            "statefuls": {k: st.kind for k, st in self.statefuls.items()},
+            "variables": {k: self.variables[k] for k in outputs},
+            "coords": {k: [list(c) for _, c in self.element_dims(k)] for k in outputs},
+            "constants": {k: [d for d, _ in v["dims"]] for k, v in self.constants.items()},
+            "control": self.control,
+            "statics": statics,
+        }
+
+    def _classify(self) -> None:
+        changed = True
+        while changed:
+            changed = False
+            for n in self.nodes.values():
+                if not n.dynamic and any(self.nodes[d].dynamic for d in n.step_deps if d in self.nodes):
+                    n.dynamic = True
+                    changed = True
+
+    def _toposort(self, graph: dict[str, set], phase: str) -> list[str]:
+        order: list[str] = []
+        state: dict[str, int] = {}
+        for start in graph:
+            if start in state:
+                continue
+            stack = [(start, iter(sorted(graph[start])))]
+            state[start] = 1
+            while stack:
+                node, it = stack[-1]
+                nxt = next(it, None)
+                if nxt is None:
+                    stack.pop()
+                    state[node] = 2
+                    order.append(node)
+                    continue
+                if nxt not in graph:
+                    continue
+                if state.get(nxt) == 1:
+                    raise self._fail(f"A circular dependency at {phase} through {nxt!r}", node)
+                if nxt not in state:
+                    state[nxt] = 1
+                    stack.append((nxt, iter(sorted(graph[nxt]))))
+        return order
+
+
+def load_abstract_model(path: str | Path) -> Any:
+    """Parse a Vensim (.mdl) or XMILE file with PySD's translator into its AbstractModel."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if suffix == ".mdl":
+            from pysd.translators.vensim.vensim_file import VensimFile
+
+            vf = VensimFile(path)
+            vf.parse()
+            return vf.get_abstract_model()
+        if suffix in (".xmile", ".xml", ".stmx"):
+            from pysd.translators.xmile.xmile_file import XmileFile
+
+            xf = XmileFile(path)
+            xf.parse()
+            return xf.get_abstract_model()
+    raise UnsupportedConstructError(f"{path.name!r} is neither a Vensim .mdl nor an XMILE file.")

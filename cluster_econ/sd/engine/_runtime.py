@@ -1,0 +1,216 @@
+"""Array helpers called by generated kernels.
+
+Every helper works on numpy arrays whose first axis is the scenario axis (length S or 1) and
+reproduces the float operations of :mod:`pysd.py_backend.functions` and
+:mod:`pysd.py_backend.statefuls` element by element, so a kernel gives the same numbers as PySD.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+SMALL_VENSIM = 1e-6
+
+__all__ = [
+    "assemble",
+    "delay_order",
+    "if_then_else",
+    "integer",
+    "lookup",
+    "modulo",
+    "pulse",
+    "pulse_train",
+    "quantum",
+    "ramp",
+    "reduce",
+    "step",
+    "xidz",
+    "zidz",
+]
+
+
+def if_then_else(cond, a, b):
+    """Vectorised IF THEN ELSE."""
+    return np.where(cond, a, b)
+
+
+def xidz(num, den, x):
+    """XIDZ as in PySD: ``x`` where ``|den| < 1e-6`` else ``num / den``."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(np.abs(den) < SMALL_VENSIM, x, num / den)
+
+
+def zidz(num, den):
+    """ZIDZ as in PySD: 0 where ``|den| < 1e-6`` else ``num / den``."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(np.abs(den) < SMALL_VENSIM, 0, num / den)
+
+
+def integer(x):
+    """INTEGER: truncation towards zero."""
+    return np.trunc(x)
+
+
+def quantum(a, b):
+    """QUANTUM as in PySD."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(b < SMALL_VENSIM, a, b * np.trunc(a / b))
+
+
+def modulo(x, m):
+    """MODULO as in PySD: ``x - quantum(x, m)``."""
+    return x - quantum(x, m)
+
+
+def step(t, dt, value, tstep):
+    """STEP as in PySD."""
+    return value * (t + dt / 2 > tstep)
+
+
+def ramp(t, slope, start, finish=None):
+    """RAMP as in PySD."""
+    final = t if finish is None else np.minimum(finish, t)
+    return (t + SMALL_VENSIM > start) * slope * (final - start)
+
+
+def pulse(t, dt, start, width=None, magnitude=None):
+    """PULSE (and the XMILE magnitude form) as in PySD."""
+    width = 0.5 * dt if width is None else width
+    out = magnitude / dt if magnitude is not None else 1
+    return np.where((start - SMALL_VENSIM <= t) & (t < start + width), out, 0)
+
+
+def pulse_train(t, dt, start, repeat_time, width, end):
+    """PULSE TRAIN as in PySD."""
+    out = 1
+    with np.errstate(divide="ignore", invalid="ignore"):
+        single = np.where((start - SMALL_VENSIM <= t) & (t < start + width), out, 0)
+        rep = np.where(
+            (start <= t) & (t < end),
+            np.where(np.mod(t - start + SMALL_VENSIM, repeat_time) < width, out, 0),
+            0,
+        )
+    return np.where(np.asarray(repeat_time) == 0, single, rep)
+
+
+def reduce(kind, x, axes):
+    """SUM, PROD, VMIN, VMAX over ``axes`` skipping NaN, as xarray does."""
+    if kind == "sum":
+        return np.nansum(x, axis=axes)
+    if kind == "prod":
+        return np.nanprod(x, axis=axes)
+    if kind == "vmin":
+        return np.nanmin(x, axis=axes)
+    return np.nanmax(x, axis=axes)
+
+
+def lookup(x, xs, ys, interp):
+    """Piecewise-linear lookup with end clamping (Vensim) or extrapolation (XMILE).
+
+    ``ys`` has the table axis first and is broadcastable against ``x`` behind it.
+    """
+    x = np.asarray(x, dtype=float)
+    n = len(xs)
+    ysb = np.broadcast_to(ys, (n, *np.broadcast_shapes(x.shape, ys.shape[1:])))
+    xb = np.broadcast_to(x, ysb.shape[1:])
+    if interp == "hold_backward":
+        j = np.clip(np.searchsorted(xs, xb, side="right") - 1, 0, n - 1)
+        return np.take_along_axis(ysb, j[None], axis=0)[0]
+    if n == 1:
+        return np.array(ysb[0], copy=True)
+    j = np.clip(np.searchsorted(xs, xb, side="right") - 1, 0, n - 2)
+    y0 = np.take_along_axis(ysb, j[None], axis=0)[0]
+    y1 = np.take_along_axis(ysb, (j + 1)[None], axis=0)[0]
+    x0 = xs[j]
+    x1 = xs[j + 1]
+    slope = (y1 - y0) / (x1 - x0)
+    out = slope * (xb - x0) + y0
+    exact = xb == x0
+    out = np.where(exact, y0, out)
+    if interp == "extrapolate":
+        return out
+    out = np.where(xb <= xs[0], ysb[0], out)
+    return np.where(xb >= xs[-1], ysb[-1], out)
+
+
+def assemble(shape, parts):
+    """Assemble an element from its components.
+
+    ``parts`` is a list of ``(value, target, source, comp_shape)``: ``value`` covers the component
+    (scenario axis first), ``target`` the flat positions in the element, ``source`` the flat
+    positions in the component.
+    """
+    s = max(np.shape(p[0])[0] if np.ndim(p[0]) else 1 for p in parts)
+    out = np.full((s, int(np.prod(shape, dtype=int))), np.nan)
+    for value, target, source, comp_shape in parts:
+        v = np.broadcast_to(value, (s, *comp_shape)).reshape(s, -1)
+        out[:, target] = v[:, source]
+    return out.reshape((s, *shape))
+
+
+def delay_order(order, dt, delay_time, name):
+    """Order of a DELAY/DELAY N as PySD sets it at initialisation (one value for all scenarios)."""
+    from cluster_econ.errors import UnsupportedConstructError
+
+    o = np.unique(np.asarray(order, dtype=float))
+    if len(o) != 1:
+        raise UnsupportedConstructError(
+            f"The delay order of {name!r} differs between scenarios ({o.tolist()}); the batch engine "
+            "needs one delay order for all scenarios. Run these scenarios separately."
+        )
+    result = int(o[0])
+    dtv = np.asarray(delay_time, dtype=float)
+    mins = dtv.reshape(dtv.shape[0], -1).min(axis=1) if dtv.ndim else dtv.reshape(1)
+    orders = set()
+    for dtime in np.unique(mins):
+        k = result
+        while k * dt > dtime:
+            k -= 1
+        orders.add(k)
+    if len(orders) != 1:
+        raise UnsupportedConstructError(
+            f"The delay time of {name!r} is so short in some scenarios that PySD lowers the delay "
+            "order there; the batch engine needs one order for all scenarios. Use a delay time of at "
+            "least order * TIME STEP."
+        )
+    return orders.pop()
+
+
+def fixed_delay_order(delay_time, dt, name):
+    """Length of the DELAY FIXED pipeline, as PySD computes it."""
+    from cluster_econ.errors import UnsupportedConstructError
+
+    vals = np.unique(np.asarray(delay_time, dtype=float))
+    orders = {round(max(v / dt, 1) + SMALL_VENSIM) for v in vals}
+    if len(orders) != 1:
+        raise UnsupportedConstructError(
+            f"The DELAY FIXED time of {name!r} differs between scenarios; the batch engine needs one "
+            "pipeline length for all scenarios."
+        )
+    return orders.pop()
+
+
+def bc(value, shape):
+    """Broadcast ``value`` (scenario axis first, or a scalar) to ``(S or 1, *shape)``."""
+    value = np.asarray(value, dtype=float)
+    if value.ndim == len(shape) + 1:
+        return np.broadcast_to(value, (value.shape[0], *shape))
+    return np.broadcast_to(value, (1, *shape))
+
+
+def smooth_order(order, name):
+    """Order of a SMOOTH N (one value for all scenarios)."""
+    from cluster_econ.errors import UnsupportedConstructError
+
+    o = np.unique(np.asarray(order, dtype=float))
+    if len(o) != 1:
+        raise UnsupportedConstructError(
+            f"The smooth order of {name!r} differs between scenarios ({o.tolist()}); the batch engine "
+            "needs one order for all scenarios."
+        )
+    return o[0].item()
+
+
+def full(value, n, shape):
+    """A writable float copy of ``value`` broadcast to ``(n, *shape)`` (initial stateful values)."""
+    return np.array(np.broadcast_to(bc(value, shape), (n, *shape)), dtype=float)
