@@ -55,10 +55,9 @@ def check_panel(panel: Any) -> None:
 
 
 def _demean(x: np.ndarray, codes: np.ndarray) -> np.ndarray:
-    counts = np.bincount(codes)
-    sums = np.zeros((counts.size, x.shape[1]))
-    np.add.at(sums, codes, x)
-    return x - (sums / counts[:, None])[codes]
+    counts = np.bincount(codes).astype(float)
+    means = np.column_stack([np.bincount(codes, weights=x[:, j]) / counts for j in range(x.shape[1])])
+    return x - means[codes]
 
 
 def check_regressors(

@@ -455,7 +455,15 @@ def _differenced_design(design: Design, panel: Any) -> Design:
         parsed.formula, Term(dep.name, ast.Call(func=ast.Name("diff"), args=[dep.node], keywords=[])),
         tuple(wrap), parsed.intercept,
     )
-    return build_design(diffed, panel)
+    try:
+        return build_design(diffed, panel)
+    except DataValidationError as exc:
+        if "No complete observations" not in str(exc):
+            raise
+        raise DataValidationError(
+            f"first_difference({parsed.formula!r}): too few consecutive periods; first differences need at "
+            "least two consecutive periods per entity for at least two entities."
+        ) from None
 
 
 def first_difference(
