@@ -96,7 +96,7 @@ def poisson_fe(
     ent = pd.factorize(ent)[0]
     exog = check_regressors(exog, entity_codes=ent, intercept=False, context=f"{formula!r}: ")
     model = ConditionalPoisson(y.to_numpy(), exog.to_numpy(), groups=ent)
-    res = _fit_quietly(lambda: model.fit(method="bfgs", maxiter=1000), formula)
+    res = _fit_quietly(lambda: model.fit(method="newton", maxiter=100), formula)
     names = list(exog.columns)
     params = np.asarray(res.params)
     hinv = np.asarray(res.cov_params())

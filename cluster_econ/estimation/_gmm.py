@@ -164,7 +164,9 @@ def _ar_test(
     zx = s.z.T @ s.x
     d2 = -2.0 * wx @ m_inv @ zx.T @ a @ zuw
     d3 = wx @ vcov @ wx
-    stat = d0 / np.sqrt(d1 + d2 + d3)
+    variance = d1 + d2 + d3
+    # without residuals `order` periods apart (too few periods) the test is not defined
+    stat = d0 / np.sqrt(variance) if np.any(lagged) and variance > 0 else float("nan")
     return TestResult(
         statistic=float(stat),
         pvalue=float(2 * stats.norm.sf(abs(stat))),

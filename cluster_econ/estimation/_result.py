@@ -38,7 +38,7 @@ def _fmt(value: Any) -> str:
     return str(value)
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, repr=False)
 class EstimationResult:
     """The estimates of a panel model, labelled and printable like a published table.
 
@@ -216,6 +216,12 @@ class EstimationResult:
 
     def __str__(self) -> str:
         return str(self.summary())
+
+    def __repr__(self) -> str:
+        return (
+            f"<EstimationResult {self.estimator}: {self.formula}, {self.nobs} observations, "
+            f"cov_type={self.cov_type!r}>"
+        )
 
     def _repr_html_(self) -> str:
         return self.summary().as_html()

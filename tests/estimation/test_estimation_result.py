@@ -1,0 +1,105 @@
+"""EstimationResult and compare(): printing, intervals, provenance, export formats."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+from numpy.testing import assert_allclose
+from scipy import stats
+
+import cluster_econ as ce
+from cluster_econ.errors import SpecError
+
+PRODUCTION = "log(gsp) ~ log(pcap) + log(pc) + log(emp) + unemp"
+
+
+@pytest.fixture(scope="module")
+def states() -> ce.RegionalPanel:
+    return ce.load_dataset("us_states")
+
+
+@pytest.fixture(scope="module")
+def results(states: ce.RegionalPanel) -> dict[str, ce.EstimationResult]:
+    return {
+        "Pooled": ce.panel_ols(PRODUCTION, states, effects=()),
+        "Within": ce.panel_ols(PRODUCTION, states),
+        "Two-way": ce.panel_ols(PRODUCTION, states, effects=("entity", "time")),
+    }
+
+
+def test_result_is_frozen_and_labelled(results: dict[str, ce.EstimationResult]) -> None:
+    fe = results["Within"]
+    assert list(fe.params.index) == ["Intercept", "log(pcap)", "log(pc)", "log(emp)", "unemp"]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        fe.nobs = 1  # type: ignore[misc]
+    assert fe.nobs == 816 and (fe.n_entities, fe.n_periods) == (48, 17)
+    assert list(fe.r2) == ["within", "between", "overall"]
+
+
+def test_inference_uses_t_with_clusters_minus_one(results: dict[str, ce.EstimationResult]) -> None:
+    fe = results["Within"]
+    assert fe.df_inference == 47
+    ci = fe.conf_int(0.90)
+    crit = stats.t.ppf(0.95, 47)
+    assert_allclose(ci["upper"] - fe.params, crit * fe.std_errors, rtol=1e-12, atol=0)
+    assert_allclose(fe.pvalues, 2 * stats.t.sf(abs(fe.tvalues), 47), rtol=1e-12, atol=0)
+    with pytest.raises(SpecError, match=r"level must be strictly between 0 and 1, e\.g\. 0\.95; got 95"):
+        fe.conf_int(95)
+
+
+def test_to_frame_is_tidy(results: dict[str, ce.EstimationResult]) -> None:
+    frame = results["Pooled"].to_frame()
+    assert list(frame.columns) == ["term", "estimate", "std_error", "statistic", "p_value", "ci_lower", "ci_upper"]
+    assert frame["term"].tolist()[1] == "log(pcap)"
+
+
+def test_summary_shows_provenance_but_never_the_clock(
+    results: dict[str, ce.EstimationResult], states: ce.RegionalPanel
+) -> None:
+    fe = results["Within"]
+    text = str(fe.summary())
+    assert "log(pcap)" in text and "Within" in text and "clustered" in text
+    assert states.provenance.dataset_sha256[:12] in text
+    assert fe.provenance.created not in text and fe.provenance.created[:10] not in text
+    assert "\\begin{tabular}" in fe.summary().as_latex()
+    assert repr(fe) == f"<EstimationResult Within: {PRODUCTION}, 816 observations, cov_type='clustered'>"
+    assert fe._repr_html_().count("<table") >= 2
+    details = fe.provenance.details
+    assert (details["estimator"], details["formula"], details["cov_type"]) == ("Within", PRODUCTION, "clustered")
+    assert fe.provenance.dataset_sha256 == states.provenance.dataset_sha256
+
+
+def test_compare_text_and_frame(results: dict[str, ce.EstimationResult]) -> None:
+    table = ce.compare(results)
+    text = str(table)
+    assert text == table.to_text()
+    header = text.splitlines()[1]
+    assert header.split() == ["Pooled", "Within", "Two-way"]
+    assert "0.1550**" in text and "(0.0609)" in text and "-0.0261" in text
+    assert "Dependent variable: log(gsp)" in text
+    frame = table.frame
+    assert frame.loc["log(pcap)", "Pooled"] == "0.1550**"
+    assert frame.loc["N", "Within"] == "816"
+    assert frame.loc["Effects", "Two-way"] == "entity, time"
+    assert ce.compare(list(results.values()), stars=False).frame.columns.tolist() == ["(1)", "(2)", "(3)"]
+    assert "*" not in ce.compare(list(results.values()), stars=False).frame.iloc[:10].to_string()
+
+
+def test_compare_exports(results: dict[str, ce.EstimationResult]) -> None:
+    table = ce.compare(results)
+    md = table.to_markdown()
+    assert md.splitlines()[0] == "|  | Pooled | Within | Two-way |"
+    assert md.splitlines()[1] == "|:---|---:|---:|---:|"
+    assert "| log(pcap) | 0.1550\\*\\* | -0.0261 | -0.0302 |" in md
+    latex = table.to_latex()
+    assert latex.startswith("\\begin{tabular}{lrrr}") and "0.1550$^{**}$" in latex and "\\bottomrule" in latex
+    html = table.to_html()
+    assert html.startswith("<table") and "<th>Two-way</th>" in html and table._repr_html_() == html
+
+
+def test_compare_rejects_bad_input(results: dict[str, ce.EstimationResult]) -> None:
+    with pytest.raises(SpecError, match="needs at least one result"):
+        ce.compare([])
+    with pytest.raises(SpecError, match=r"compare\(\): \(2\) is a str, not an EstimationResult"):
+        ce.compare([results["Pooled"], "within"])
