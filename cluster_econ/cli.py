@@ -35,7 +35,23 @@ def _demo_data() -> None:
     _print(load_dataset("us_states").describe())
 
 
-DEMO_STEPS: list[Callable[[], None]] = [_demo_data]
+PRODUCTION_FUNCTION = "log(gsp) ~ log(pcap) + log(pc) + log(emp) + unemp"
+
+
+def _demo_estimation() -> None:
+    from .data import load_dataset
+    from .estimation import compare, panel_ols
+
+    _section("Estimation: production function with public capital (Munnell 1990; Holtz-Eakin 1994)")
+    panel = load_dataset("us_states")
+    results = [panel_ols(PRODUCTION_FUNCTION, panel, effects=effects) for effects in ((), ("entity",),
+                                                                                    ("entity", "time"))]
+    _print(compare(results))
+    pooled, within = (float(r.params["log(pcap)"]) for r in results[:2])
+    _print(f"Public-capital elasticity: {pooled:.3f} pooled, {within:.3f} with state effects.")
+
+
+DEMO_STEPS: list[Callable[[], None]] = [_demo_data, _demo_estimation]
 
 
 def cmd_demo(_args: argparse.Namespace) -> None:
