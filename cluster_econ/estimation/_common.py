@@ -68,26 +68,29 @@ def check_regressors(
     intercept: bool,
     drop_absorbed: bool = False,
     context: str = "",
-    stacklevel: int = 4,
+    stacklevel: int = 3,
 ) -> pd.DataFrame:
     """Find regressors absorbed by the effects or collinear with the others.
 
     Each such regressor raises a :class:`SpecError` naming it, or, with ``drop_absorbed=True``, is
     removed with a :class:`ClusterEconWarning`. Returns the regressors kept.
     """
-    x = exog.to_numpy(dtype=float)
+    raw = exog.to_numpy(dtype=float)
+    scale = np.sqrt((raw**2).sum(axis=0))
+    scale[scale == 0] = 1.0
+    x = raw / scale  # unit columns, so the tolerances below are relative
     names = list(exog.columns)
     what = "constant"
     if entity_codes is not None or time_codes is not None:
         # alternating projections remove entity and time means (exact in one pass for one effect)
-        z = x.copy()
-        for _ in range(1 if entity_codes is None or time_codes is None else 50):
+        z = x
+        for _ in range(1 if entity_codes is None or time_codes is None else 100):
             prev = z
             if entity_codes is not None:
                 z = _demean(z, entity_codes)
             if time_codes is not None:
                 z = _demean(z, time_codes)
-            if np.allclose(z, prev, atol=1e-12, rtol=0):
+            if np.abs(z - prev).max(initial=0.0) < 1e-13:
                 break
         x = z
         what = " and ".join(
@@ -95,9 +98,7 @@ def check_regressors(
         ) + " effects"
     elif intercept:
         x = x - x.mean(axis=0)
-    scale = np.sqrt((exog.to_numpy(dtype=float) ** 2).sum(axis=0))
-    scale[scale == 0] = 1.0
-    xs = x / scale
+    xs = x
     drop: list[tuple[str, str]] = []
     kept: list[int] = []
     for j, name in enumerate(names):

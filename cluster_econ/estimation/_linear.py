@@ -16,7 +16,11 @@ Covariance conventions (``cov_type``)
     Stata's ``xtreg, fe vce(cluster)``: ``G / (G - 1) * (n - 1) / (n - k)``, where ``G`` is the
     number of clusters and ``k`` counts the regressors, the intercept and the time effects (as Stata
     counts ``i.year`` dummies) but not the entity effects, which are nested in the entity clusters.
-    p-values and intervals use the t distribution with ``G - 1`` degrees of freedom.
+    p-values and intervals use the t distribution with ``G - 1`` degrees of freedom (the smaller
+    ``G`` for two-way clusters). With time effects only, this is Stata's
+    ``regress y x i.year, vce(cluster id)``. Two-way clusters combine the three one-way covariances
+    (entity + time - intersection), each with its own ``G / (G - 1)``, and count the effects in
+    ``k`` (linearmodels' convention). Pooled OLS uses statsmodels' identical ``regress`` factor.
 ``"driscoll_kraay"``
     Driscoll & Kraay (1998): robust to heteroskedasticity, serial and cross-sectional correlation,
     with a Bartlett kernel and bandwidth ``floor(4 * (T / 100) ** (2 / 9))`` unless given;

@@ -38,6 +38,17 @@ def _xtreg_fe_cluster(panel: ce.RegionalPanel, y: str, xs: list[str], *, year_du
     return res.bse[xs]
 
 
+def test_time_effects_with_entity_clusters_count_the_period_dummies(grunfeld: ce.RegionalPanel) -> None:
+    res = ce.panel_ols("inv ~ value + capital", grunfeld, effects=("time",), cov_type="clustered")
+    frame = grunfeld.frame.reset_index()
+    years = pd.get_dummies(frame["year"], prefix="yr", drop_first=True, dtype=float)
+    x = sm.add_constant(pd.concat([frame[["value", "capital"]], years], axis=1))
+    ols = sm.OLS(frame["inv"], x).fit(cov_type="cluster", cov_kwds={"groups": frame["firm"].to_numpy()})
+    # Stata: regress inv value capital i.year, vce(cluster firm)
+    assert_allclose(res.params[["value", "capital"]].to_numpy(), ols.params[["value", "capital"]], rtol=1e-9, atol=0)
+    assert_allclose(res.std_errors[["value", "capital"]].to_numpy(), ols.bse[["value", "capital"]], rtol=1e-8, atol=0)
+
+
 @pytest.mark.parametrize("effects", [("entity",), ("entity", "time")])
 def test_clustered_errors_follow_xtreg_fe_vce_cluster(grunfeld: ce.RegionalPanel, effects: tuple[str, ...]) -> None:
     res = ce.panel_ols("inv ~ value + capital", grunfeld, effects=effects, cov_type="clustered")
@@ -89,8 +100,9 @@ def test_absorbed_regressor_is_named_or_dropped_with_a_warning() -> None:
     panel = ce.load_dataset("uk_firms")
     with pytest.raises(SpecError, match=r"'sector' does not vary once the entity effects are removed"):
         ce.panel_ols("n ~ w + sector", panel)
-    with pytest.warns(ClusterEconWarning, match="dropped 'sector'"):
+    with pytest.warns(ClusterEconWarning, match="dropped 'sector'") as record:
         res = ce.panel_ols("n ~ w + sector", panel, drop_absorbed=True)
+    assert record[0].filename == __file__  # points at the caller's line
     assert list(res.params.index) == ["Intercept", "w"]
 
 
