@@ -100,16 +100,16 @@ class SDModel:
     def pysd(self, *, initialize: bool = True) -> Model:
         """A fresh PySD model loaded from the cached translation of this file.
 
-        Every call returns a new object, so changes made to it never reach other runs.
+        Every call returns a new object, so changes made to it never reach other runs. External data
+        files (``GET XLS DATA`` and friends) are read relative to the folder of :attr:`path`, as
+        Vensim reads them, not relative to the cached translation.
 
         Parameters
         ----------
         initialize : bool, default True
             Initialise the stocks on load (PySD's ``initialize`` argument).
         """
-        import pysd
-
-        return pysd.load(str(_cache.translated_model_file(self.path, self.sha256)), initialize=initialize)
+        return _load_pysd(self.path, self.sha256, initialize=initialize)
 
     def abstract_model(self) -> AbstractModel:
         """PySD's ``AbstractModel`` of this file, parsed from the cached copy of its source."""
@@ -304,7 +304,12 @@ def load_model(id_or_path: str | Path, *, version: str | None = None) -> SDModel
                    _subscripts=subscripts, _control=control)
 
 
-def _load_pysd(path: Path, sha256: str) -> Model:
+def _load_pysd(path: Path, sha256: str, *, initialize: bool = True) -> Model:
     import pysd
 
-    return pysd.load(str(_cache.translated_model_file(path, sha256)), initialize=True)
+    model = pysd.load(str(_cache.translated_model_file(path, sha256)), initialize=False)
+    for element in model._external_elements:  # read external files next to the source, not the cache
+        element.root = path.parent
+    if initialize:
+        model.initialize()
+    return model

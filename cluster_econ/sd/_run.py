@@ -5,6 +5,8 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import math
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -36,6 +38,7 @@ class Run:
     data: xr.Dataset
     model: SDModel
     provenance: Provenance
+    _elements: Mapping[str, Mapping[str, list[Any]]] = dataclasses.field(default_factory=dict, repr=False)
 
     def __repr__(self) -> str:
         time = self.data["time"].values
@@ -56,19 +59,23 @@ class Run:
         """
         full = self.model.subscripts
         columns: dict[str, np.ndarray] = {}
-        for da in self.data.data_vars.values():
-            name = str(da.attrs.get("vensim_name", da.name))
-            dims = [d for d in da.dims if d != "time"]
+        for key, da in self.data.data_vars.items():
+            name = str(da.attrs.get("vensim_name", key))
+            dims = [str(d) for d in da.dims if d != "time"]
             da = da.transpose("time", *dims)
             if not dims:
                 columns[name] = np.asarray(da.values, dtype=float)
                 continue
-            model_size = math.prod(len(full.get(str(d), da[d].values)) for d in dims)
+            # a variable defined on part of a range shares the range's dimension in the Dataset (padded
+            # with NaN): keep only its own elements, as PySD does
+            own = self._elements.get(str(key), {})
+            keep = {d: [x for x in da[d].values if x in set(own.get(d, da[d].values))] for d in dims}
+            da = da.sel(keep)
             values = np.asarray(da.values, dtype=float).reshape(da.sizes["time"], -1)
-            if model_size == 1:
+            if math.prod(len(own.get(d, full.get(d, self.data[d].values))) for d in dims) == 1:
                 columns[name] = values[:, 0]
                 continue
-            labels = itertools.product(*(da[d].values for d in dims))
+            labels = itertools.product(*(keep[d] for d in dims))
             for i, label in enumerate(labels):
                 columns[name + "[" + ",".join(str(x) for x in label) + "]"] = values[:, i]
         index = pd.Index(np.asarray(self.data["time"].values, dtype=float), name="time")

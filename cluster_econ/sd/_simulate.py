@@ -224,7 +224,8 @@ def _choose_engine(model: SDModel, engine: str, method: str, params: Mapping[str
     return None
 
 
-def _dataset_from_pysd(frame: pd.DataFrame, namespace: Mapping[str, str], model: SDModel) -> xr.Dataset:
+def _dataset_from_pysd(frame: pd.DataFrame, namespace: Mapping[str, str],
+                       model: SDModel) -> tuple[xr.Dataset, dict[str, dict[str, list[Any]]]]:
     time = np.asarray(frame.index, dtype=float)
     meta = model._variables.set_index("name")
     subs = model.subscripts
@@ -251,11 +252,17 @@ def _dataset_from_pysd(frame: pd.DataFrame, namespace: Mapping[str, str], model:
                          vensim_name=meta.loc[name, "vensim_name"])
         data_vars[name] = xr.DataArray(array, dims=("time", *dims), coords={"time": time, **coords},
                                        attrs=attrs)
-    return xr.Dataset(data_vars)
+    data = xr.Dataset(data_vars)  # outer join: a variable on part of a range gets NaN elsewhere
+    elements = {
+        name: {d: da[d].values.tolist() for d in da.dims if d != "time"}
+        for name, da in data_vars.items()
+        if any(da.sizes[d] != data.sizes[d] for d in da.dims)
+    }
+    return data, elements
 
 
 def _run_pysd(model: SDModel, params: Mapping[str, Any], control: Mapping[str, float | None],
-              outputs: list[str] | None) -> xr.Dataset:
+              outputs: list[str] | None) -> tuple[xr.Dataset, dict[str, dict[str, list[Any]]]]:
     pysd_model = model.pysd(initialize=False)  # fresh: nothing set by earlier runs survives
     vensim = dict(zip(model._variables["name"], model._variables["vensim_name"], strict=True))
     kwargs: dict[str, Any] = {}
@@ -348,10 +355,10 @@ def simulate(model: SDModel | str | Path, *, params: Mapping[str, Any] | None = 
     chosen_regions = _check_regions(model, regions)
     compiled = _choose_engine(model, engine, method, values)
     if compiled is None:
-        data = _run_pysd(model, values, control, wanted)
+        data, elements = _run_pysd(model, values, control, wanted)
         used = "pysd"
     else:
-        data = _run_batch(compiled, values, control, wanted, method)
+        data, elements = _run_batch(compiled, values, control, wanted, method), {}
         used = "batch"
     if chosen_regions is not None:
         data = data.sel({REGION: chosen_regions})
@@ -364,4 +371,4 @@ def simulate(model: SDModel | str | Path, *, params: Mapping[str, Any] | None = 
         model_id=model.id, model_version=model.version, model_sha256=model.sha256,
         changed_parameters={name: _jsonable(value) for name, value in values.items()}, details=details,
     )
-    return Run(data=data, model=model, provenance=provenance)
+    return Run(data=data, model=model, provenance=provenance, _elements=elements)

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 import xarray as xr
 from numpy.testing import assert_allclose
-from sd_helpers import SIR, SUBSCRIPT_2D, make_registry, needs_shared, write_regional
+from sd_helpers import SIR, SUBSCRIPT_2D, TEST_MODELS, make_registry, needs_shared, write_regional
 
 import cluster_econ as ce
 from cluster_econ.errors import SpecError, UnknownNameError
@@ -211,3 +211,19 @@ def test_simulate_accepts_a_path(regional):
     run = ce.simulate(regional.path, final_time=1972, outputs="capital")
     assert list(run.data.data_vars) == ["capital"]
     assert run.model.sha256 == regional.sha256
+
+
+def test_one_region_keeps_its_subscripted_column_name(regional):
+    frame = ce.simulate(regional, regions="south", outputs=["capital"], engine="pysd").to_frame()
+    assert list(frame.columns) == ["Capital[south]"]
+
+
+def test_external_data_and_partial_ranges_match_pysd():
+    # constants read from a spreadsheet next to the .mdl, and a variable defined on one element of a range
+    path = TEST_MODELS / "tests" / "get_constants_incomplete_subscript" / "test_get_constants_incomplete_subscript.mdl"
+    model = ce.load_model(path)
+    frame = ce.simulate(model, engine="pysd").to_frame()
+    reference = model.pysd().run()
+    assert list(frame.columns) == list(reference.columns)
+    assert "var2[a,female]" in frame.columns and "var2[a,male]" not in frame.columns
+    assert_allclose(frame.to_numpy(), reference.to_numpy(dtype=float), rtol=0, atol=0, equal_nan=True)
