@@ -24,6 +24,17 @@ Region: north, south, east
 \t~\tRegions of the test economy.
 \t|
 
+Partner <-> Region
+\t~\t
+\t~\tThe same regions, seen as exchange partners.
+\t|
+
+Exchange Weight[Region, Partner]=
+\t0, 0.5, 0.5; 0.5, 0, 0.5; 0.5, 0.5, 0;
+\t~\tDmnl
+\t~\tWeight of a partner in a region's exchange.
+\t|
+
 Capital[Region]= INTEG (
 \tInvestment[Region] - Depreciation[Region],
 \t\tInitial Capital[Region])

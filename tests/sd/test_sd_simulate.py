@@ -227,3 +227,14 @@ def test_external_data_and_partial_ranges_match_pysd():
     assert list(frame.columns) == list(reference.columns)
     assert "var2[a,female]" in frame.columns and "var2[a,male]" not in frame.columns
     assert_allclose(frame.to_numpy(), reference.to_numpy(dtype=float), rtol=0, atol=0, equal_nan=True)
+
+
+def test_to_frame_matches_pysd_with_an_equivalent_range(regional):
+    frame = ce.simulate(regional, engine="pysd").to_frame()
+    reference = regional.pysd().run()
+    assert list(frame.columns) == list(reference.columns)
+    assert "Exchange Weight[north,south]" in frame.columns
+    assert_allclose(frame.to_numpy(), reference.to_numpy(dtype=float), rtol=0, atol=0)
+    subset = ce.simulate(regional, regions=["east"], outputs=["exchange_weight"], engine="pysd")
+    assert subset.data["exchange_weight"].dims == ("time", "Region", "Partner")
+    assert subset.data["exchange_weight"]["Partner"].values.tolist() == ["north", "south", "east"]
