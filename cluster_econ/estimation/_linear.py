@@ -278,7 +278,7 @@ def panel_ols(
         cov=cov,
         design=design,
         panel=panel,
-        estimator="Within" if effects == ("entity",) else f"Within ({' and '.join(effects)} effects)",
+        estimator={("entity",): "Within", ("time",): "Within (time effects)"}.get(effects, "Two-way within"),
         engine="linearmodels PanelOLS",
         cov_type=cov_type,
         df_inference=_df_inference(cov_type, clusters, index, res.df_resid),

@@ -23,6 +23,8 @@ __all__ = ["EstimationResult", "TestResult"]
 class TestResult:
     """A specification test: statistic, p-value, and the distribution it refers to."""
 
+    __test__ = False  # not a pytest test class
+
     statistic: float
     pvalue: float
     distribution: str
@@ -33,6 +35,8 @@ class TestResult:
 
 
 def _fmt(value: Any) -> str:
+    if isinstance(value, float | np.floating) and np.isfinite(value) and float(value).is_integer():
+        return str(int(value))
     if isinstance(value, float | np.floating):
         return "nan" if not np.isfinite(value) else f"{value:.4g}" if abs(value) >= 1e4 else f"{value:.4f}"
     return str(value)
