@@ -23,8 +23,8 @@ Covariance conventions (``cov_type``)
     ``k`` (linearmodels' convention). Pooled OLS uses statsmodels' identical ``regress`` factor.
 ``"driscoll_kraay"``
     Driscoll & Kraay (1998): robust to heteroskedasticity, serial and cross-sectional correlation,
-    with a Bartlett kernel and bandwidth ``floor(4 * (T / 100) ** (2 / 9))`` unless given;
-    t distribution with ``T - 1`` degrees of freedom.
+    with a Bartlett kernel and bandwidth ``floor(4 * (T / 100) ** (2 / 9))`` unless given, scaled
+    by ``n / (n - k)`` on both engines; t distribution with ``T - 1`` degrees of freedom.
 
 References
 ----------
@@ -231,7 +231,7 @@ def panel_ols(
             res = model.fit(cov_type="cluster", cov_kwds={"groups": groups[:, 0] if len(clusters) == 1 else groups})
         else:
             bw = default_bandwidth(n_periods) if bandwidth is None else bandwidth
-            res = model.fit(cov_type="hac-groupsum", cov_kwds={"time": tim, "maxlags": bw})
+            res = model.fit(cov_type="hac-groupsum", cov_kwds={"time": tim, "maxlags": bw, "use_correction": "hac"})
         return _result(
             params=res.params,
             cov=res.cov_params(),
@@ -556,7 +556,7 @@ def first_difference(
         res = model.fit(cov_type="cluster", cov_kwds={"groups": groups[:, 0] if len(clusters) == 1 else groups})
     else:
         bw = default_bandwidth(n_periods) if bandwidth is None else bandwidth
-        res = model.fit(cov_type="hac-groupsum", cov_kwds={"time": tim, "maxlags": bw})
+        res = model.fit(cov_type="hac-groupsum", cov_kwds={"time": tim, "maxlags": bw, "use_correction": "hac"})
     return _result(
         params=res.params, cov=res.cov_params(), design=diffs, panel=panel,
         estimator="First difference (time effects)", engine="statsmodels OLS", cov_type=cov_type,

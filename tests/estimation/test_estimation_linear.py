@@ -8,6 +8,7 @@ import pytest
 import statsmodels.api as sm
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from linearmodels.panel import PanelOLS
 from numpy.testing import assert_allclose
 
 import cluster_econ as ce
@@ -55,6 +56,16 @@ def test_clustered_errors_follow_xtreg_fe_vce_cluster(grunfeld: ce.RegionalPanel
     expected = _xtreg_fe_cluster(grunfeld, "inv", ["value", "capital"], year_dummies="time" in effects)
     assert_allclose(res.std_errors[["value", "capital"]].to_numpy(), expected.to_numpy(), rtol=1e-8, atol=0)
     assert res.df_inference == 9  # t(G - 1), G = 10 firms
+
+
+def test_driscoll_kraay_agrees_across_engines(states: ce.RegionalPanel) -> None:
+    pooled = ce.panel_ols(PRODUCTION, states, effects=(), cov_type="driscoll_kraay")  # statsmodels
+    frame = states.frame
+    x = pd.DataFrame({"Intercept": 1.0, "log(pcap)": np.log(frame["pcap"]), "log(pc)": np.log(frame["pc"]),
+                      "log(emp)": np.log(frame["emp"]), "unemp": frame["unemp"]})
+    direct = PanelOLS(np.log(frame["gsp"]), x).fit(cov_type="kernel", kernel="bartlett", bandwidth=2)
+    assert_allclose(pooled.std_errors.to_numpy(), direct.std_errors.to_numpy(), rtol=1e-9, atol=0)
+    assert pooled.df_inference == 16
 
 
 def test_public_capital_identity_and_holtz_eakin_point(states: ce.RegionalPanel) -> None:
