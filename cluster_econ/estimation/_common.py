@@ -118,7 +118,13 @@ def check_regressors(
             continue
         kept.append(j)
     if drop:
-        text = "; ".join(f"{n!r} {why}" for n, why in drop)
+        grouped: dict[str, list[str]] = {}
+        for n, why in drop:
+            grouped.setdefault(why, []).append(repr(n))
+        text = "; ".join(
+            f"{', '.join(ns)} {why.replace('it is', 'they are').replace('does not', 'do not') if len(ns) > 1 else why}"
+            for why, ns in grouped.items()
+        )
         if not drop_absorbed:
             raise SpecError(
                 f"{context}{text}. Remove {'it' if len(drop) == 1 else 'them'} from the formula, or pass "

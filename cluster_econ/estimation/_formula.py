@@ -10,7 +10,8 @@ and evaluated on a :class:`~cluster_econ.data.RegionalPanel`. Supported terms:
   across a gap in the periods is missing;
 * ``diff(e)`` or ``diff(e, k)``: ``e - lag(e, k)``;
 * ``C(x)``: a categorical variable, as dummies for every level but the first, named
-  ``"C(x)[T.level]"``.
+  ``"C(x)[T.level]"``. The entity and time index levels can be used too: ``C(year)`` gives period
+  dummies.
 
 The functions nest (``diff(log(x))``, ``lag(log(x), 2)``): since ``log`` is applied value by
 value, every lag is taken of a data column with ``panel.lag``. A term is named exactly as written in
@@ -209,14 +210,23 @@ class _Evaluator:
         self.frame: pd.DataFrame = panel.frame
         self._cache: dict[tuple[str, int], pd.Series] = {}
 
+    def _candidates(self) -> list[str]:
+        return [*map(str, self.frame.columns), *map(str, self.frame.index.names)]
+
+    def _values(self, name: str) -> pd.Series:
+        if name in self.frame.columns:
+            return self.frame[name]
+        if name in self.frame.index.names:  # the entity or time index level, e.g. C(year)
+            return pd.Series(self.frame.index.get_level_values(name), index=self.frame.index)
+        raise unknown_name(name, self._candidates(), "column", where=_panel_name(self.panel))
+
     def column(self, name: str, shift: int) -> pd.Series:
         key = (name, shift)
         if key not in self._cache:
-            if name not in self.frame.columns:
-                raise unknown_name(name, list(self.frame.columns), "column", where=_panel_name(self.panel))
-            if shift == 0:
-                series = self.frame[name]
-            else:
+            series = self._values(name)
+            if shift != 0:
+                if name not in self.frame.columns:
+                    raise SpecError(f"lag() and diff() apply to data columns, not to the index level {name!r}.")
                 series = self.panel.lag(name, k=shift)
             self._cache[key] = pd.Series(np.asarray(series, dtype=float), index=self.frame.index)
         return self._cache[key]
@@ -253,9 +263,7 @@ class _Evaluator:
         assert isinstance(term.node, ast.Call)
         arg = term.node.args[0]
         assert isinstance(arg, ast.Name)
-        if arg.id not in self.frame.columns:
-            raise unknown_name(arg.id, list(self.frame.columns), "column", where=_panel_name(self.panel))
-        values = self.frame[arg.id]
+        values = self._values(arg.id)
         levels = sorted(pd.unique(values.dropna()))
         out = {}
         for level in levels[1:]:

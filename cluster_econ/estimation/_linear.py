@@ -9,7 +9,9 @@ Covariance conventions (``cov_type``)
     Homoskedastic, with the residual variance divided by ``n - k - d`` (``d`` the number of
     estimated effects), as in Stata's ``xtreg, fe``.
 ``"robust"``
-    Heteroskedasticity-robust, scaled by ``n / (n - k - d)`` (HC1).
+    Heteroskedasticity-robust, scaled by ``n / (n - k - d)`` (HC1). With entity effects and few
+    periods it is not consistent (Stock & Watson 2008); prefer ``"clustered"``, which is what
+    Stata's ``xtreg, fe vce(robust)`` reports.
 ``"clustered"``
     Clustered by entity (``cluster=("entity",)``, the default), by period, or two-way
     (``cluster=("entity", "time")``, Cameron, Gelbach & Miller 2011). The small-sample factor is
@@ -31,6 +33,8 @@ References
 Baltagi, B. H. (2013). *Econometric Analysis of Panel Data*, 5th ed. Wiley.
 Cameron, A. C., Gelbach, J. B., & Miller, D. L. (2011). Robust inference with multiway clustering.
 *Journal of Business & Economic Statistics*, 29(2), 238-249.
+Stock, J. H., & Watson, M. W. (2008). Heteroskedasticity-robust standard errors for fixed effects
+panel data regression. *Econometrica*, 76(1), 155-174.
 Driscoll, J. C., & Kraay, A. C. (1998). Consistent covariance matrix estimation with spatially
 dependent panel data. *Review of Economics and Statistics*, 80(4), 549-560.
 Wooldridge, J. M. (2010). *Econometric Analysis of Cross Section and Panel Data*, 2nd ed. MIT Press.

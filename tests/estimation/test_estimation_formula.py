@@ -56,6 +56,13 @@ def test_nested_log_lag_and_categorical_dummies() -> None:
     assert list(complete.y.index) == [("A", 2003), ("B", 2002)]
 
 
+def test_index_levels_can_be_categorical_terms() -> None:
+    design = build_design("gdp ~ jobs + C(year)", gap_panel())
+    assert list(design.exog.columns) == ["jobs", *(f"C(year)[T.{y}]" for y in (2001, 2002, 2003, 2004))]
+    with pytest.raises(SpecError, match="not to the index level 'year'"):
+        build_design("gdp ~ lag(year, 1)", gap_panel())
+
+
 def test_missing_column_suggests_the_closest_name() -> None:
     with pytest.raises(UnknownNameError, match=r"'jbos' is not a column of toy\. Did you mean 'jobs'\?"):
         build_design("gdp ~ jbos", gap_panel())
