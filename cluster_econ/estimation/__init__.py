@@ -11,8 +11,10 @@ difference GMM on numpy/scipy.
 
 from ._compare import ComparisonTable, compare
 from ._count import count_model, poisson_fe
+from ._difference import first_difference
 from ._gmm import arellano_bond
-from ._linear import between_ols, first_difference, hausman, panel_ols, random_effects
+from ._hausman import hausman
+from ._linear import between_ols, panel_ols, random_effects
 from ._result import EstimationResult, TestResult
 
 __all__ = [

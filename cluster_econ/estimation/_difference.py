@@ -1,0 +1,150 @@
+"""First-difference estimator (see :mod:`cluster_econ.estimation._linear` for the covariances)."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import statsmodels.api as sm
+from linearmodels.panel import FirstDifferenceOLS
+
+from ..errors import DataValidationError, SpecError
+from ._common import CovType, check_effects, check_panel, check_regressors
+from ._formula import Design, Term, build_design, parse_formula
+from ._linear import (
+    _check_cov,
+    _codes,
+    _df_inference,
+    _linearmodels_cov_kwargs,
+    _result,
+    _with_intercept,
+    default_bandwidth,
+)
+from ._result import EstimationResult
+
+__all__ = ["first_difference"]
+
+
+# -- first differences ----------------------------------------------------------------------------
+def _differenced_design(design: Design, panel: Any) -> Design:
+    """The design of ``diff(y) ~ diff(x1) + ...``, with the original term names."""
+    parsed = design.parsed
+    for term in parsed.terms:
+        if term.is_categorical:
+            raise SpecError(
+                f"{term.name!r}: C() terms are not supported in first differences; a time-invariant category "
+                "is removed by differencing, and time-varying ones can enter as their 0/1 columns."
+            )
+    wrap = [Term(t.name, ast.Call(func=ast.Name("diff"), args=[t.node], keywords=[])) for t in parsed.terms]
+    dep = parsed.dependent
+    diffed = type(parsed)(
+        parsed.formula, Term(dep.name, ast.Call(func=ast.Name("diff"), args=[dep.node], keywords=[])),
+        tuple(wrap), parsed.intercept,
+    )
+    try:
+        return build_design(diffed, panel)
+    except DataValidationError as exc:
+        if "No complete observations" not in str(exc):
+            raise
+        raise DataValidationError(
+            f"first_difference({parsed.formula!r}): too few consecutive periods; first differences need at "
+            "least two consecutive periods per entity for at least two entities."
+        ) from None
+
+
+def first_difference(
+    formula: str,
+    panel: Any,
+    *,
+    effects: Iterable[str] = (),
+    cov_type: CovType = "clustered",
+    cluster: Iterable[str] = ("entity",),
+    bandwidth: int | None = None,
+) -> EstimationResult:
+    """First-difference estimator.
+
+    Parameters
+    ----------
+    formula : str
+        The formula in levels; every term is differenced between consecutive periods of an entity
+        (a gap in the periods breaks the difference). The intercept is removed by differencing.
+    panel : RegionalPanel
+        The data.
+    effects : () or ("time",), optional
+        With ``("time",)`` the differenced equation gets an intercept and a dummy for every
+        differenced period but the first (Wooldridge's convention), estimated by statsmodels OLS.
+        Without, ``linearmodels.panel.FirstDifferenceOLS`` estimates the differenced equation with no
+        intercept.
+    cov_type, cluster, bandwidth
+        As in :func:`panel_ols`.
+
+    Returns
+    -------
+    EstimationResult
+
+    References
+    ----------
+    Wooldridge, J. M. (2010). *Econometric Analysis of Cross Section and Panel Data*, 2nd ed.,
+    sec. 10.6. MIT Press.
+    """
+    check_panel(panel)
+    effects = check_effects(effects)
+    if "entity" in effects:
+        raise SpecError("first_difference removes the entity effects by differencing; use effects=() or ('time',).")
+    cov_type, clusters = _check_cov(cov_type, cluster, bandwidth)
+    parse_formula(formula)
+    levels = build_design(formula, panel)
+    diffs = _differenced_design(levels, panel)
+    if len(diffs.y) == 0 or diffs.y.index.get_level_values(0).nunique() < 2:
+        raise DataValidationError(
+            f"first_difference({formula!r}): too few consecutive periods; first differences need at least two "
+            "consecutive periods per entity for at least two entities."
+        )
+    index = diffs.y.index
+    ent, tim = _codes(index, 0), _codes(index, 1)
+    n_periods = int(tim.max()) + 1
+    if not effects:
+        exog = check_regressors(diffs.exog, intercept=False, context=f"{formula!r} (differenced): ")
+        x_levels = levels.exog[exog.columns]
+        kwargs = _linearmodels_cov_kwargs(cov_type, clusters, bandwidth, n_periods)
+        if cov_type == "clustered":
+            lev = levels.y.index
+            codes = {"entity": _codes(lev, 0), "time": _codes(lev, 1)}
+            kwargs = {"cov_type": "clustered", "group_debias": True,
+                      "clusters": pd.DataFrame({c: codes[c] for c in clusters}, index=lev)}
+        res = FirstDifferenceOLS(levels.y, x_levels).fit(**kwargs)
+        return _result(
+            params=res.params, cov=res.cov, design=diffs, panel=panel, estimator="First difference",
+            engine="linearmodels FirstDifferenceOLS", cov_type=cov_type,
+            df_inference=_df_inference(cov_type, clusters, index, res.df_resid),
+            r2={"first difference": float(res.rsquared)}, effects=(), nobs=int(res.nobs),
+        )
+    periods = index.get_level_values(1)
+    labels = sorted(periods.unique())
+    dummies = pd.DataFrame(
+        {f"period[{p}]": (periods == p).astype(float) for p in labels[1:]}, index=index
+    )
+    exog = check_regressors(
+        pd.concat([diffs.exog, dummies], axis=1), intercept=True, context=f"{formula!r} (differenced): "
+    )
+    x = _with_intercept(exog, True)
+    model = sm.OLS(diffs.y, x)
+    if cov_type == "unadjusted":
+        res = model.fit()
+    elif cov_type == "robust":
+        res = model.fit(cov_type="HC1")
+    elif cov_type == "clustered":
+        groups = np.column_stack([ent if c == "entity" else tim for c in clusters])
+        res = model.fit(cov_type="cluster", cov_kwds={"groups": groups[:, 0] if len(clusters) == 1 else groups})
+    else:
+        bw = default_bandwidth(n_periods) if bandwidth is None else bandwidth
+        res = model.fit(cov_type="hac-groupsum", cov_kwds={"time": tim, "maxlags": bw, "use_correction": "hac"})
+    return _result(
+        params=res.params, cov=res.cov_params(), design=diffs, panel=panel,
+        estimator="First difference (time effects)", engine="statsmodels OLS", cov_type=cov_type,
+        df_inference=_df_inference(cov_type, clusters, index, res.df_resid),
+        r2={"first difference": float(res.rsquared)}, effects=("time",),
+    )

@@ -1,0 +1,53 @@
+"""Hausman (1978) specification test of random against fixed effects."""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import stats
+
+from ..errors import SpecError
+from ._linear import INTERCEPT
+from ._result import EstimationResult, TestResult
+
+__all__ = ["hausman"]
+
+
+# -- Hausman --------------------------------------------------------------------------------------
+def hausman(fe_result: EstimationResult, re_result: EstimationResult) -> TestResult:
+    """Hausman (1978) test of the random-effects assumption.
+
+    Compares the coefficients the two results share (the intercept excluded):
+    ``H = (b_FE - b_RE)' [V_FE - V_RE]^+ (b_FE - b_RE)``, chi-squared with the rank of the
+    difference of the covariances as degrees of freedom. Use unadjusted covariances for both.
+
+    Parameters
+    ----------
+    fe_result : EstimationResult
+        A within (fixed-effects) estimate, consistent under both hypotheses.
+    re_result : EstimationResult
+        A random-effects estimate, efficient under the null.
+
+    Returns
+    -------
+    TestResult
+
+    References
+    ----------
+    Hausman, J. A. (1978). Specification tests in econometrics. *Econometrica*, 46(6), 1251-1271.
+    """
+    for name, res in (("fe_result", fe_result), ("re_result", re_result)):
+        if not isinstance(res, EstimationResult):
+            raise SpecError(f"hausman() needs two EstimationResult objects; {name} is a {type(res).__name__}.")
+    common = [t for t in fe_result.params.index if t in re_result.params.index and t != INTERCEPT]
+    if not common:
+        raise SpecError("hausman(): the two results share no coefficient besides the intercept.")
+    b = (fe_result.params[common] - re_result.params[common]).to_numpy()
+    v = (fe_result.cov.loc[common, common] - re_result.cov.loc[common, common]).to_numpy()
+    stat = float(b @ np.linalg.pinv(v) @ b)
+    dof = int(np.linalg.matrix_rank(v))
+    return TestResult(
+        statistic=stat,
+        pvalue=float(stats.chi2.sf(stat, dof)),
+        distribution=f"chi2({dof})",
+        null="the entity effects are uncorrelated with the regressors (random effects is consistent)",
+    )
