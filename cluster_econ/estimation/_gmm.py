@@ -55,7 +55,7 @@ def _grid_positions(times: pd.Index) -> tuple[np.ndarray, np.ndarray]:
     return unique, np.searchsorted(unique, values)
 
 
-def _stack(formula: str, panel: Any, *, time_effects: bool, max_lag: int | None) -> tuple[_Stacked, Any, int]:
+def _stack(formula: str, panel: Any, *, time_effects: bool, max_lag: int | None) -> _Stacked:
     parsed = parse_formula(formula)
     lags_of_y = {t.name: parsed.lag_of_dependent(t) for t in parsed.terms}
     if not any(k is not None for k in lags_of_y.values()):
@@ -95,10 +95,9 @@ def _stack(formula: str, panel: Any, *, time_effects: bool, max_lag: int | None)
     ents, pers = np.nonzero(usable)  # row-major: sorted by entity then period
     cols: dict[tuple[int, int], int] = {}
     entries: list[tuple[int, int, float]] = []
-    lowest = 2
     for row, (i, t) in enumerate(zip(ents, pers, strict=True)):
         first = 0 if max_lag is None else max(0, t - max_lag)
-        for s in range(first, t - lowest + 1):
+        for s in range(first, t - 1):  # levels dated t-2 and earlier
             value = ylev[i, s]
             if np.isfinite(value):
                 col = cols.setdefault((t, s), len(cols))
@@ -124,13 +123,10 @@ def _stack(formula: str, panel: Any, *, time_effects: bool, max_lag: int | None)
         names = names + [f"period[{grid[p]}]" for p in periods_used]
         blocks.append(dummies)
     z = np.column_stack(blocks)
-    bounds = []
     starts = np.flatnonzero(np.r_[True, ents[1:] != ents[:-1]])
     ends = np.r_[starts[1:], len(ents)]
     bounds = list(zip(starts.tolist(), ends.tolist(), strict=True))
-    stacked = _Stacked(y=y, x=x, z=z, entity=ents, period=pers, names=names, bounds=bounds)
-    index_used = pd.MultiIndex.from_arrays([ent_labels[ents], grid[pers]], names=index.names)
-    return stacked, index_used, len(endog) - sum(endog)
+    return _Stacked(y=y, x=x, z=z, entity=ents, period=pers, names=names, bounds=bounds)
 
 
 def _h_matrix(periods: np.ndarray) -> np.ndarray:
@@ -230,7 +226,7 @@ def arellano_bond(
     check_panel(panel)
     if max_lag is not None and (not isinstance(max_lag, int) or max_lag < 2):
         raise SpecError(f"max_lag must be a whole number of at least 2 (instruments start at lag 2); got {max_lag!r}.")
-    s, _index_used, _ = _stack(formula, panel, time_effects=bool(time_effects), max_lag=max_lag)
+    s = _stack(formula, panel, time_effects=bool(time_effects), max_lag=max_lag)
     n, k = s.x.shape
     n_inst = s.z.shape[1]
     n_groups = len(s.bounds)
