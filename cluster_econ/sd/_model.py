@@ -182,8 +182,9 @@ def _flows(dependencies: Mapping[str, Any]) -> set[str]:
 
 
 def _describe(model: Model) -> tuple[pd.DataFrame, dict[str, float]]:
-    doc = model.doc
-    doc = doc[doc["Py Name"] != "time"]
+    doc = model.doc.set_index("Py Name", drop=False)
+    order = [name for name in model.namespace.values() if name != "time" and name in doc.index]
+    doc = doc.loc[order]  # the model's own order, which is also the order of PySD's output columns
     flows = _flows(model.dependencies)
     variables = pd.DataFrame({
         "name": doc["Py Name"].astype(str).to_numpy(),

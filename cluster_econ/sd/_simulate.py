@@ -200,16 +200,16 @@ def _compiled(model: SDModel) -> Any:
 
 def _choose_engine(model: SDModel, engine: str, method: str, params: Mapping[str, Any]) -> Any:
     """The compiled batch model to use, or None for PySD."""
-    has_series = any(isinstance(v, pd.Series) for v in params.values())
-    if engine == "pysd" or (engine == "auto" and has_series):
+    if engine == "pysd":
         if method != "euler":
-            why = "engine='pysd'" if engine == "pysd" else "time-series inputs (run with PySD)"
-            raise SpecError(f"method={method!r} is not available with {why}: PySD integrates with Euler "
-                            f"only. Use method='euler'.")
+            raise SpecError(f"method={method!r} is not available with engine='pysd': PySD integrates with "
+                            f"Euler only. Use method='euler', or engine='batch' for RK4.")
         return None
-    if engine == "batch" and has_series:
-        raise SpecError("The batch engine takes constant parameter values; time-series inputs run with "
-                        "PySD: use engine='pysd' or engine='auto'.")
+    kinds = dict(zip(model._variables["name"], model._variables["kind"], strict=True))
+    replaced = sorted(name for name in params if kinds.get(name) in ("lookup", "data"))
+    if engine == "auto" and replaced and method == "euler":
+        logger.debug("new values for lookups/data %s: running %s with PySD", replaced, model.label)
+        return None
     try:
         return _compiled(model)
     except ImportError as exc:
@@ -263,11 +263,16 @@ def _dataset_from_pysd(frame: pd.DataFrame, namespace: Mapping[str, str],
 
 def _run_pysd(model: SDModel, params: Mapping[str, Any], control: Mapping[str, float | None],
               outputs: list[str] | None) -> tuple[xr.Dataset, dict[str, dict[str, list[Any]]]]:
-    pysd_model = model.pysd(initialize=False)  # fresh: nothing set by earlier runs survives
+    # a fresh model, so nothing set by earlier runs survives; initialised on load as pysd.load does, so
+    # the hard-coded lookups are loaded before params replace them (run() would reload them otherwise)
+    pysd_model = model.pysd()
     vensim = dict(zip(model._variables["name"], model._variables["vensim_name"], strict=True))
-    kwargs: dict[str, Any] = {}
-    if control["initial_time"] is not None:
-        kwargs["initial_condition"] = (control["initial_time"], {})
+    start = control["initial_time"]
+    if start is not None:
+        # PySD's initial_condition=(time, {}) moves the clock after the stocks are initialised, so
+        # initial values that use INITIAL TIME would keep the file's value; replace the control
+        # variable itself on this fresh model instead, as changing INITIAL TIME in Vensim does
+        pysd_model.components._control_vars["initial_time"] = lambda: start
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="Replacing a constant value with a time-dependent value")
         # PySD 3.14 still calls DataFrame.set_index(inplace=True), deprecated in pandas 3.1
@@ -276,7 +281,7 @@ def _run_pysd(model: SDModel, params: Mapping[str, Any], control: Mapping[str, f
             params=dict(params) or None,
             return_columns=[vensim[name] for name in outputs] if outputs else None,
             final_time=control["final_time"], time_step=control["time_step"], saveper=control["saveper"],
-            flatten_output=False, **kwargs,
+            flatten_output=False,
         )
     return _dataset_from_pysd(frame, pysd_model.namespace, model)
 
@@ -284,16 +289,23 @@ def _run_pysd(model: SDModel, params: Mapping[str, Any], control: Mapping[str, f
 def _scenario_frame(params: Mapping[str, Any]) -> pd.DataFrame:
     if not params:
         return pd.DataFrame(index=pd.RangeIndex(1))
-    return pd.DataFrame({name: pd.Series([value], dtype=object if isinstance(value, xr.DataArray) else float)
-                         for name, value in params.items()})
+    columns = {}
+    for name, value in params.items():
+        array_like = isinstance(value, xr.DataArray | pd.Series)
+        columns[name] = pd.Series([value], dtype=object if array_like else float)
+    return pd.DataFrame(columns)
 
 
-def _run_batch(compiled: Any, params: Mapping[str, Any], control: Mapping[str, float | None],
+def _run_batch(model: SDModel, compiled: Any, params: Mapping[str, Any], control: Mapping[str, float | None],
                outputs: list[str] | None, method: str) -> xr.Dataset:
     data = compiled.run(_scenario_frame(params), outputs=outputs, method=method, **control)
     data = data.isel(scenario=0, drop=True)
     scalar = [name for name, coord in data.coords.items() if coord.ndim == 0]
-    return data.drop_vars(scalar)
+    data = data.drop_vars(scalar)
+    # variables in the order PySD returns them: the requested order, else the model's own order
+    order = outputs if outputs else [name for name in model._variables["name"] if name in data.data_vars]
+    rest = [name for name in data.data_vars if name not in order]
+    return data[[*order, *rest]]
 
 
 def simulate(model: SDModel | str | Path, *, params: Mapping[str, Any] | None = None,
@@ -354,12 +366,17 @@ def simulate(model: SDModel | str | Path, *, params: Mapping[str, Any] | None = 
     wanted = _check_outputs(model, outputs)
     chosen_regions = _check_regions(model, regions)
     compiled = _choose_engine(model, engine, method, values)
+    if compiled is not None:
+        try:
+            data, elements, used = _run_batch(model, compiled, values, control, wanted, method), {}, "batch"
+        except UnsupportedConstructError as exc:  # e.g. a time-series input the kernel cannot take
+            if engine == "batch" or method != "euler":
+                raise
+            logger.info("batch engine cannot run this call of %s (%s); running it with PySD", model.label, exc)
+            compiled = None
     if compiled is None:
         data, elements = _run_pysd(model, values, control, wanted)
         used = "pysd"
-    else:
-        data, elements = _run_batch(compiled, values, control, wanted, method), {}
-        used = "batch"
     if chosen_regions is not None:
         data = data.sel({REGION: chosen_regions})
     settings = {name: (given if given is not None else model.control[name]) for name, given in control.items()}

@@ -238,3 +238,16 @@ def test_to_frame_matches_pysd_with_an_equivalent_range(regional):
     subset = ce.simulate(regional, regions=["east"], outputs=["exchange_weight"], engine="pysd")
     assert subset.data["exchange_weight"].dims == ("time", "Region", "Partner")
     assert subset.data["exchange_weight"]["Partner"].values.tolist() == ["north", "south", "east"]
+
+
+def test_initial_time_also_moves_initial_values_that_use_it(tmp_path):
+    path = tmp_path / "clock.mdl"
+    path.write_text(
+        "{UTF-8}\nS= INTEG (1, INITIAL TIME)\n\t~\tYear\n\t~\tStock starting at the initial time.\n\t|\n"
+        "INITIAL TIME  = 0\n\t~\tYear\n\t~\tThe initial time.\n\t|\n"
+        "FINAL TIME  = 5\n\t~\tYear\n\t~\tThe final time.\n\t|\n"
+        "TIME STEP  = 1\n\t~\tYear [0,?]\n\t~\tThe time step.\n\t|\n"
+        "SAVEPER  = TIME STEP\n\t~\tYear [0,?]\n\t~\tSave period.\n\t|\n", encoding="utf-8")
+    run = ce.simulate(path, initial_time=2, engine="pysd")
+    assert_allclose(run.data["time"].values, [2.0, 3.0, 4.0, 5.0], rtol=0, atol=0)
+    assert_allclose(run.data["s"].values, [2.0, 3.0, 4.0, 5.0], rtol=0, atol=0)
