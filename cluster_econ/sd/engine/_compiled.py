@@ -153,7 +153,8 @@ class CompiledModel:
                 if shape:
                     raise UnsupportedConstructError(
                         f"Time-series input for the subscripted constant {col!r} is not supported.")
-                index = np.unique(np.concatenate([np.asarray(c.index, float) for c in cells]))
+                series = [c for c in cells if isinstance(c, pd.Series)]
+                index = np.unique(np.concatenate([np.asarray(c.index, float) for c in series]))
                 values = np.empty((len(index), n))
                 for j, c in enumerate(cells):
                     if not isinstance(c, pd.Series):

@@ -1,0 +1,214 @@
+"""compile_model, CompiledModel.run and simulate_batch: shapes, names, chunks, pickling, cache, errors."""
+
+from __future__ import annotations
+
+import pickle
+import shutil
+import warnings
+from concurrent.futures import ProcessPoolExecutor
+
+import numpy as np
+import pandas as pd
+import pytest
+import xarray as xr
+from conftest import pysd_frame, require_test_models
+from numpy.testing import assert_allclose, assert_array_equal
+
+import cluster_econ as ce
+from cluster_econ.errors import SpecError, UnknownNameError, UnsupportedConstructError
+from cluster_econ.sd.engine import CompiledModel, compile_model, simulate_batch
+from cluster_econ.sd.engine import _api as engine_api
+
+
+@pytest.fixture(scope="module")
+def sir_path(tmp_path_factory):
+    root = require_test_models()
+    folder = tmp_path_factory.mktemp("sir")
+    shutil.copy(root / "samples" / "SIR" / "SIR.mdl", folder / "SIR.mdl")
+    return folder / "SIR.mdl"
+
+
+@pytest.fixture(scope="module")
+def array_path(tmp_path_factory):
+    root = require_test_models()
+    folder = tmp_path_factory.mktemp("arrays")
+    src = root / "tests" / "subscript_2d_arrays" / "test_subscript_2d_arrays.mdl"
+    shutil.copy(src, folder / src.name)
+    return folder / src.name
+
+
+def _pysd(path):
+    import pysd
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return pysd.read_vensim(str(path))
+
+
+def _run_in_worker(compiled: CompiledModel) -> np.ndarray:
+    frame = pd.DataFrame({"contact_infectivity": [0.25, 0.35]})
+    return compiled.run(frame, outputs=["infectious"])["infectious"].values
+
+
+def test_batch_shape_names_attrs_and_coordinates(sir_path):
+    scen = pd.DataFrame({"contact_infectivity": [0.2, 0.3, 0.4], "duration": [4.0, 5.0, 6.0]},
+                        index=pd.Index(["low", "mid", "high"], name="case"))
+    ds = simulate_batch(sir_path, scen, outputs=["infectious", "recovered"], saveper=1)
+    assert set(ds.data_vars) == {"infectious", "recovered"}
+    assert ds["infectious"].dims == ("scenario", "time")
+    assert list(ds["scenario"].values) == ["low", "mid", "high"]
+    assert_array_equal(ds["time"].values, np.arange(0, 101, dtype=float))
+    assert_array_equal(ds["contact_infectivity"].values, [0.2, 0.3, 0.4])
+    assert ds["infectious"].attrs == {"units": "Persons", "vensim_name": "Infectious", "description":
+                                      "The population with the disease, manifesting symptoms, and able to "
+                                      "transmit it to other people."}
+    assert ds["infectious"].values[:, 0].tolist() == [5.0, 5.0, 5.0]
+    # more contagious scenarios peak higher
+    peaks = ds["infectious"].max("time").values
+    assert peaks[0] < peaks[1] < peaks[2]
+
+
+def test_scenario_rows_match_separate_pysd_runs(sir_path):
+    scen = pd.DataFrame({"contact_infectivity": [0.2, 0.45], "total_population": [800.0, 1500.0]})
+    ds = simulate_batch(sir_path, scen)
+    model = _pysd(sir_path)
+    for i in range(2):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ref = model.run(params=scen.iloc[i].to_dict())
+        got = pysd_frame(ds, i)
+        for col in ("Infectious", "Susceptible", "Recovered", "Succumbing"):
+            assert_allclose(got[col].values, ref[col].values, rtol=1e-9, atol=1e-12)
+
+
+def test_a_constant_set_by_the_scenarios_and_asked_as_output_keeps_both(sir_path):
+    scen = pd.DataFrame({"duration": [4.0, 6.0]})
+    ds = simulate_batch(sir_path, scen, outputs=["duration", "infectious"])
+    assert_array_equal(ds["scenario_duration"].values, [4.0, 6.0])
+    assert_array_equal(ds["duration"].values[:, -1], [4.0, 6.0])
+
+
+def test_chunks_give_identical_results(sir_path):
+    rng = np.random.default_rng(3)
+    scen = pd.DataFrame({"contact_infectivity": rng.uniform(0.1, 0.5, 7), "duration": rng.uniform(2, 8, 7)})
+    whole = simulate_batch(sir_path, scen, outputs=["infectious"])
+    for size in (1, 3, 7, 100):
+        chunked = simulate_batch(sir_path, scen, outputs=["infectious"], chunk_size=size)
+        assert_array_equal(chunked["infectious"].values, whole["infectious"].values)
+
+
+def test_inputs_are_not_mutated(sir_path):
+    scen = pd.DataFrame({"contact_infectivity": [0.2, 0.3]})
+    before = scen.copy(deep=True)
+    simulate_batch(sir_path, scen, outputs=["infectious"])
+    pd.testing.assert_frame_equal(scen, before)
+
+
+def test_compiled_model_pickles_and_runs_in_another_process(sir_path):
+    compiled = compile_model(sir_path)
+    clone = pickle.loads(pickle.dumps(compiled))
+    assert clone.source == compiled.source
+    expected = _run_in_worker(compiled)
+    assert_array_equal(_run_in_worker(clone), expected)
+    with ProcessPoolExecutor(max_workers=1) as pool:
+        assert_array_equal(pool.submit(_run_in_worker, compiled).result(), expected)
+
+
+def test_generated_source_is_cached_by_sha256(sir_path, engine_cache):
+    compiled = compile_model(sir_path)
+    cached = list((engine_cache / "engine").glob("*.py"))
+    assert any(p.read_text() == compiled.source for p in cached)
+    engine_api._MEMORY.clear()
+    again = compile_model(sir_path)
+    assert again is not compiled
+    assert again.source == compiled.source
+    assert again.sha256 == compiled.sha256
+
+
+def test_sdmodel_is_accepted(sir_path):
+    model = ce.load_model(sir_path)
+    ds = simulate_batch(model, pd.DataFrame({"duration": [5.0]}), outputs=["infectious"])
+    direct = compile_model(sir_path).run(outputs=["infectious"])
+    assert_array_equal(ds["infectious"].values, direct["infectious"].values)
+
+
+def test_time_series_input_matches_pysd(sir_path):
+    series = pd.Series([0.2, 0.5, 0.3], index=[0.0, 50.0, 100.0])
+    scen = pd.DataFrame({"contact_infectivity": pd.Series([series, 0.3], dtype=object)})
+    ds = simulate_batch(sir_path, scen, outputs=["infectious"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = _pysd(sir_path).run(params={"contact_infectivity": series}, return_columns=["Infectious"])
+    assert_allclose(ds["infectious"].values[0], ref["Infectious"].values, rtol=1e-9, atol=1e-12)
+    plain = simulate_batch(sir_path, pd.DataFrame({"contact_infectivity": [0.3]}), outputs=["infectious"])
+    assert_array_equal(ds["infectious"].values[1], plain["infectious"].values[0])
+
+
+def test_subscripted_constants_take_arrays_and_dataarrays(array_path):
+    compiled = compile_model(array_path)
+    dims = compiled.constants["rate_a"]
+    coords = compiled.coords["rate_a"]
+    values = np.arange(1, 1 + len(coords[0]) * len(coords[1]), dtype=float).reshape(len(coords[0]), -1) / 100
+    array = xr.DataArray(values, {dims[0]: coords[0], dims[1]: coords[1]}, dims)
+    scen = pd.DataFrame({"rate_a": pd.Series([values, array.T, 0.05], dtype=object)})
+    ds = compiled.run(scen, outputs=["stock_a"])
+    assert ds["stock_a"].dims == ("scenario", "time", *dims)
+    assert_array_equal(ds["stock_a"].values[0], ds["stock_a"].values[1])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = _pysd(array_path).run(params={"rate_a": array})
+    got = pysd_frame(ds, 0)
+    shared = [c for c in ref.columns if c.startswith("Stock A[")]
+    assert len(shared) == values.size
+    for c in shared:
+        assert_allclose(got[c].values, ref[c].values, rtol=1e-9, atol=1e-12)
+    assert (ds["stock_a"].values[2, -1] > ds["stock_a"].values[2, 0]).all()
+
+
+def test_unknown_parameter_names_a_close_match(sir_path):
+    with pytest.raises(UnknownNameError, match=r"'contact_infectivty' is not a constant of SIR\. "
+                                               r"Did you mean 'contact_infectivity'\?"):
+        simulate_batch(sir_path, pd.DataFrame({"contact_infectivty": [0.2]}))
+
+
+def test_unknown_output_names_a_close_match(sir_path):
+    with pytest.raises(UnknownNameError, match=r"'infectous' is not a variable of SIR\. "
+                                               r"Did you mean 'infectious'\?"):
+        simulate_batch(sir_path, pd.DataFrame({"duration": [5.0]}), outputs=["infectous"])
+
+
+@pytest.mark.parametrize(("kwargs", "message"), [
+    ({"method": "rk45"}, r"method='rk45' is not valid; use one of \['euler', 'rk4'\]\."),
+    ({"chunk_size": 0}, r"chunk_size=0 is not valid; give a positive integer or None\."),
+    ({"saveper": -1.0}, r"time_step and saveper must be positive; got 0\.03125 and -1\.0\."),
+])
+def test_bad_options_are_rejected(sir_path, kwargs, message):
+    with pytest.raises(SpecError, match=message):
+        simulate_batch(sir_path, pd.DataFrame({"duration": [5.0]}), **kwargs)
+
+
+def test_bad_scenario_frames_are_rejected(sir_path, array_path):
+    with pytest.raises(SpecError, match=r"scenarios has no rows; give at least one scenario\."):
+        simulate_batch(sir_path, pd.DataFrame({"duration": []}))
+    with pytest.raises(SpecError, match=r"scenarios must be a pandas DataFrame \(one row per scenario\), got dict"):
+        simulate_batch(sir_path, {"duration": [5.0]})
+    with pytest.raises(SpecError, match=r"Scenario 1 gives 'duration' a non-finite value \(nan\)"):
+        simulate_batch(sir_path, pd.DataFrame({"duration": [5.0, np.nan]}))
+    with pytest.raises(SpecError, match=r"Value for 'rate_a' has shape \(5,\); expected a number or an array "
+                                        r"of shape \(3, 2\)"):
+        simulate_batch(array_path, pd.DataFrame({"rate_a": pd.Series([np.ones(5)], dtype=object)}))
+
+
+def test_unsupported_constructs_name_construct_and_variable():
+    root = require_test_models()
+    with pytest.raises(UnsupportedConstructError, match=r"The function VECTOR_SELECT used by 'Eout2 1' in model "
+                                                        r"'test_vector_select' is not supported"):
+        compile_model(root / "tests" / "vector_select" / "test_vector_select.mdl")
+    with pytest.raises(UnsupportedConstructError, match=r"defines the macro 'expression_macro': macros are not "
+                                                        r"supported by the batch engine"):
+        compile_model(root / "tests" / "macro_stock" / "test_macro_stock.mdl")
+
+
+def test_missing_model_file_is_reported(tmp_path):
+    with pytest.raises(SpecError, match=r"Model file '.*nowhere\.mdl' does not exist"):
+        compile_model(tmp_path / "nowhere.mdl")
