@@ -5,6 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from numpy.testing import assert_allclose
 
 import cluster_econ as ce
 from cluster_econ.errors import DataValidationError, SpecError
@@ -81,3 +84,22 @@ def test_too_few_periods_for_the_instruments() -> None:
     res = ce.arellano_bond("y ~ lag(y, 1) + x", panel)  # one equation (t = 3) with one instrument y_1
     assert res.statistics["Instruments"] == 2 and res.nobs == 30
     assert np.isnan(res.tests["AR(1)"].statistic)  # a single differenced period has no serial correlation
+
+
+@settings(max_examples=5, deadline=None)
+@given(st.randoms(use_true_random=False))
+def test_relabelling_and_reordering_firms_leaves_estimates_unchanged(rng) -> None:
+    firms = ce.load_dataset("uk_firms")
+    frame = firms.frame.reset_index()
+    labels = sorted(frame["firm"].unique())
+    shuffled_labels = labels.copy()
+    rng.shuffle(shuffled_labels)
+    frame["firm"] = frame["firm"].map(dict(zip(labels, shuffled_labels, strict=True)))
+    order = list(range(len(frame)))
+    rng.shuffle(order)
+    panel = ce.RegionalPanel.from_frame(frame.iloc[order], entity="firm", time="year", name="uk_firms relabelled")
+    a = ce.arellano_bond("n ~ lag(n, 1) + w + k", firms, time_effects=True, two_step=True)
+    b = ce.arellano_bond("n ~ lag(n, 1) + w + k", panel, time_effects=True, two_step=True)
+    assert_allclose(b.params.to_numpy(), a.params.to_numpy(), rtol=1e-8, atol=1e-12)
+    assert_allclose(b.std_errors.to_numpy(), a.std_errors.to_numpy(), rtol=1e-8, atol=1e-12)
+    assert_allclose(b.tests["Hansen J"].statistic, a.tests["Hansen J"].statistic, rtol=1e-8, atol=0)
