@@ -172,6 +172,19 @@ def check_version(entry: RegistryEntry, version: str | None) -> str:
             f"Use version=None or version={entry.version!r}.{hint}"
         )
     actual = file_sha256(entry.source)
+    released = [str(row.get("mdl_sha256")) for row in entry.history if str(row.get("version")) == entry.version]
+    if actual == entry.mdl_sha256 and released and any(sha != actual for sha in released):
+        raise ModelVersionError(
+            f"{entry.id} {entry.version} was released with sha256 {released[0]} (its [[history]] row in "
+            f"{entry.folder / _TOML}), but {entry.source} and the top-level mdl_sha256 now say {actual}: "
+            f"the hash was re-recorded without a version bump. A released model version is immutable: "
+            f"bump `version` and run cluster_econ.sd.record_model_hash({str(entry.folder)!r})."
+        )
+    if actual == entry.mdl_sha256 and not released:
+        raise ModelVersionError(
+            f"{entry.folder / _TOML} has no [[history]] row for its current version {entry.version}: "
+            f"run cluster_econ.sd.record_model_hash({str(entry.folder)!r}) to append it."
+        )
     if actual != entry.mdl_sha256:
         raise ModelVersionError(
             f"{entry.source} was changed without a version bump: its sha256 is {actual} but "

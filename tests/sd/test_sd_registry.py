@@ -109,3 +109,26 @@ def test_toml_parameter_that_is_not_a_constant_is_reported(registry):
     with pytest.raises(UnknownNameError, match=r"'durration' is not a constant of sir_copy\.mdl .*"
                                                r"Did you mean 'duration'\?"):
         ce.load_model("sir_copy")
+
+
+def test_hash_re_recorded_without_version_bump_is_refused(registry):
+    mdl, toml_path = registry / "sir_copy.mdl", registry / "model.toml"
+    old = file_sha256(mdl)
+    mdl.write_text(mdl.read_text(encoding="utf-8").replace("0.3", "0.35", 1), encoding="utf-8")
+    new = file_sha256(mdl)
+    text = toml_path.read_text(encoding="utf-8")
+    toml_path.write_text(text.replace(f'mdl_sha256 = "{old}"', f'mdl_sha256 = "{new}"', 1), encoding="utf-8")
+    with pytest.raises(ModelVersionError, match=rf"^sir_copy 1\.0\.0 was released with sha256 {old} .* now say "
+                                                rf"{new}: the hash was re-recorded without a version bump\."):
+        ce.load_model("sir_copy")
+
+
+def test_missing_history_row_is_reported(registry):
+    toml_path = registry / "model.toml"
+    text = toml_path.read_text(encoding="utf-8")
+    toml_path.write_text(text[: text.index("[[history]]")], encoding="utf-8")
+    with pytest.raises(ModelVersionError, match=r"has no \[\[history\]\] row for its current version 1\.0\.0: run "
+                                                r"cluster_econ\.sd\.record_model_hash\("):
+        ce.load_model("sir_copy")
+    ce.sd.record_model_hash(registry)
+    assert ce.load_model("sir_copy").version == "1.0.0"
