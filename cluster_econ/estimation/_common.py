@@ -60,6 +60,12 @@ def _demean(x: np.ndarray, codes: np.ndarray) -> np.ndarray:
     return x - means[codes]
 
 
+def _plural(text: str) -> str:
+    for one, many in (("it is", "they are"), ("is ", "are "), ("does not", "do not")):
+        text = text.replace(one, many)
+    return text
+
+
 def check_regressors(
     exog: pd.DataFrame,
     *,
@@ -69,6 +75,7 @@ def check_regressors(
     drop_absorbed: bool = False,
     context: str = "",
     stacklevel: int = 3,
+    can_drop: bool = False,
 ) -> pd.DataFrame:
     """Find regressors absorbed by the effects or collinear with the others.
 
@@ -122,13 +129,11 @@ def check_regressors(
         for n, why in drop:
             grouped.setdefault(why, []).append(repr(n))
         text = "; ".join(
-            f"{', '.join(ns)} {why.replace('it is', 'they are').replace('does not', 'do not') if len(ns) > 1 else why}"
+            f"{', '.join(ns)} {_plural(why) if len(ns) > 1 else why}"
             for why, ns in grouped.items()
         )
         if not drop_absorbed:
-            raise SpecError(
-                f"{context}{text}. Remove {'it' if len(drop) == 1 else 'them'} from the formula, or pass "
-                "drop_absorbed=True to drop such regressors with a warning."
-            )
+            hint = ", or pass drop_absorbed=True to drop such regressors with a warning" if can_drop else ""
+            raise SpecError(f"{context}{text}. Remove {'it' if len(drop) == 1 else 'them'} from the formula{hint}.")
         warnings.warn(f"{context}dropped {text}.", ClusterEconWarning, stacklevel=stacklevel)
     return exog.iloc[:, kept]

@@ -221,7 +221,11 @@ def panel_ols(
     n_periods = int(tim.max()) + 1
     if not effects:
         exog = check_regressors(
-            design.exog, intercept=design.intercept, drop_absorbed=drop_absorbed, context=f"{formula!r}: "
+            design.exog,
+            intercept=design.intercept,
+            drop_absorbed=drop_absorbed,
+            can_drop=True,
+            context=f"{formula!r}: ",
         )
         x = _with_intercept(exog, design.intercept)
         model = sm.OLS(design.y, x)
@@ -254,6 +258,7 @@ def panel_ols(
         time_codes=tim if "time" in effects else None,
         intercept=design.intercept,
         drop_absorbed=drop_absorbed,
+        can_drop=True,
         context=f"{formula!r}: ",
     )
     x = _with_intercept(exog, design.intercept)
@@ -416,17 +421,26 @@ def random_effects(
 
     from ..errors import ConvergenceWarning
 
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", SMConvergenceWarning)
+    with warnings.catch_warnings():
+        # statsmodels' "MLE may be on the boundary" heuristic compares the effects' variance with a
+        # fixed 0.01, whatever the units of the data; the boundary is checked below relative to sigma_e
+        warnings.simplefilter("ignore", SMConvergenceWarning)
         res = sm.MixedLM(design.y.to_numpy(), x, groups=ent).fit(reml=False)
-    if not res.converged or any(issubclass(w.category, SMConvergenceWarning) for w in caught):
+    names = list(x.columns)
+    s2u, s2e = float(np.asarray(res.cov_re).ravel()[0]), float(res.scale)
+    if not res.converged:
         warnings.warn(
             f"random_effects(method='ml') on {formula!r}: the likelihood maximisation did not converge.",
             ConvergenceWarning,
             stacklevel=2,
         )
-    names = list(x.columns)
-    s2u, s2e = float(np.asarray(res.cov_re).ravel()[0]), float(res.scale)
+    elif s2u <= 1e-6 * s2e:
+        warnings.warn(
+            f"random_effects(method='ml') on {formula!r}: the variance of the entity effects is estimated at "
+            "zero (the boundary); the estimates equal pooled OLS and their covariance may be unreliable.",
+            ConvergenceWarning,
+            stacklevel=2,
+        )
     fitted = x.to_numpy() @ res.fe_params.to_numpy()
     r2_overall = float(np.corrcoef(fitted, design.y.to_numpy())[0, 1] ** 2)
     return _result(

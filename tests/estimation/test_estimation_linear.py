@@ -125,6 +125,15 @@ def test_collinear_regressor_is_named(grunfeld: ce.RegionalPanel) -> None:
         ce.panel_ols("inv ~ value + value2", panel, effects=())
 
 
+def test_between_names_regressors_constant_in_the_means(grunfeld: ce.RegionalPanel) -> None:
+    message = (
+        r"'C\(year\)\[T\.1936\]', .* are constant, so they are collinear with the intercept\. "
+        r"Remove them from the formula\.$"
+    )
+    with pytest.raises(SpecError, match=message):
+        ce.between_ols("inv ~ value + C(year)", grunfeld)
+
+
 def test_too_few_periods_for_first_differences() -> None:
     frame = pd.DataFrame({"id": [1, 2, 3], "t": [2000, 2000, 2001], "y": [1.0, 2.0, 3.0], "x": [0.5, 0.1, 0.7]})
     panel = ce.RegionalPanel.from_frame(frame, entity="id", time="t", name="short")
@@ -184,3 +193,12 @@ def test_permuting_rows_leaves_estimates_unchanged(rng) -> None:
         b = ce.panel_ols("inv ~ value + lag(capital, 1)", shuffled, effects=effects)
         assert_allclose(b.params.to_numpy(), a.params.to_numpy(), rtol=1e-9, atol=1e-12)
         assert_allclose(b.std_errors.to_numpy(), a.std_errors.to_numpy(), rtol=1e-9, atol=1e-12)
+
+
+def test_random_effects_ml_on_log_scale_data_does_not_warn(states: ce.RegionalPanel) -> None:
+    # statsmodels flags effects' variances below 0.01 as "on the boundary" whatever the units;
+    # here sigma_u is about 0.08 on log output, far from zero (cluster_econ warnings are errors in tests)
+    ml = ce.random_effects(PRODUCTION, states, method="ml")
+    sa = ce.random_effects(PRODUCTION, states)
+    assert 0.03 < ml.statistics["sigma_u"] < 0.3
+    assert_allclose(ml.params["log(pc)"], sa.params["log(pc)"], rtol=0, atol=0.02)
