@@ -104,8 +104,9 @@ class EstimationResult:
     provenance: Provenance
 
     def __post_init__(self) -> None:
-        for name in ("r2", "statistics", "tests"):
-            object.__setattr__(self, name, MappingProxyType(dict(getattr(self, name))))
+        object.__setattr__(self, "r2", MappingProxyType({k: float(v) for k, v in self.r2.items()}))
+        object.__setattr__(self, "statistics", MappingProxyType({k: float(v) for k, v in self.statistics.items()}))
+        object.__setattr__(self, "tests", MappingProxyType(dict(self.tests)))
 
     # -- inference ----------------------------------------------------------------------------
     @property
