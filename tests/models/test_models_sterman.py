@@ -1,0 +1,188 @@
+"""Sterman's model tests (Business Dynamics, ch. 21): extreme conditions, stock conservation, steady state and
+integration error, for every model, run in PySD."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import MODEL_IDS, by_element, run_model
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from numpy.testing import assert_allclose
+
+DT = 0.25
+
+
+def equilibrium_birth_rate(hazard=0.19, maturation_time=5.0, mature_death=0.06, scale_up=0.003) -> float:
+    """Births per SME that keep the ageing chain at its initial equilibrium."""
+    m = 1 / maturation_time
+    return (hazard + m) * (mature_death + scale_up) / (mature_death + scale_up + m)
+
+
+#: parameter changes that start each model in equilibrium: programme never starts, trends switched off
+EQUILIBRIUM = {
+    "cluster_investment": {"investment_start_time": 3000, "employment_growth_rate": 0, "tfp_growth_rate": 0,
+                           "private_capital_trend_growth": 0},
+    "sme_growth": {"investment_start_time": 3000, "output_growth_rate": 0, "labour_force_natural_growth": 0,
+                   "sme_birth_rate": equilibrium_birth_rate()},
+    "knowledge_spillover": {"investment_start_time": 3000, "output_growth_rate": 0},
+    "stakeholder_alignment": {"investment_start_time": 3000},
+    "regional_cluster": {"investment_start_time": 3000, "private_capital_trend_growth": 0,
+                         "labour_force_natural_growth": 0, "sme_birth_rate": equilibrium_birth_rate()},
+}
+#: outputs compared when TIME STEP halves, with the horizon of the comparison
+OUTCOMES = {
+    "cluster_investment": (["output", "public_capital", "private_capital", "aligned_public_capital"], 2020),
+    "sme_growth": (["sme_employment", "large_firm_employment", "young_smes", "mature_smes", "unemployment_rate"],
+                   2020),
+    "knowledge_spillover": (["knowledge_stock", "sme_knowledge", "absorptive_capacity", "patents"], 2000),
+    "stakeholder_alignment": (["engaged_sme_share", "trust", "alignment", "network_density"], 2020),
+    "regional_cluster": (["output", "sme_employment", "employment", "knowledge_stock", "alignment"], 1985),
+}
+#: largest change of an outcome, relative to its largest magnitude, when TIME STEP goes from 0.25 to 0.125
+STEP_TOLERANCE = 0.01
+
+
+def stock_names(model) -> list[str]:
+    """Integ stocks of a model, without the accumulators of outcomes (``cumulative ...``)."""
+    doc = model.doc
+    names = doc.loc[(doc["Type"] == "Stateful") & (doc["Subtype"] == "Integ"), "Py Name"]
+    return [n for n in names if not n.startswith(("cumulative", "total_cumulative"))]
+
+
+def slow_if_regional(ids):
+    return [pytest.param(i, marks=pytest.mark.slow) if i == "regional_cluster" else i for i in ids]
+
+
+# ---------------------------------------------------------------- extreme conditions
+
+@pytest.mark.parametrize("model_id", slow_if_regional(["cluster_investment", "regional_cluster"]))
+def test_no_investment_public_capital_decays_at_its_depreciation_rate(model_id, fresh):
+    model = fresh(model_id)
+    params = {"public_investment_share": 0, "public_capital_replacement_ratio": 0}
+    out = run_model(model, params=params, columns=["public_capital", "completion"], final_time=1985)
+    rate = float(model.components.public_capital_depreciation_rate())
+    years = out.index.to_numpy() - 1970
+    decay = (1 - rate * DT) ** (years / DT)  # Euler's exact solution of dK/dt = -delta K
+    cols = [c for c in out.columns if c.startswith("public_capital")]
+    first = out[cols].iloc[0].to_numpy()
+    assert_allclose(out[cols].to_numpy(), np.outer(decay, first), rtol=1e-10, atol=0)
+    assert_allclose(out.filter(like="completion").to_numpy(), 0, rtol=0, atol=0)
+    # 15 years at 3 %/yr: a loss of about 36 %
+    assert_allclose(decay[-1], np.exp(-rate * 15), rtol=0.01, atol=0)
+
+
+@pytest.mark.parametrize("saturation", [0.0, 0.5, 0.9])
+def test_no_smes_means_no_sme_births(fresh, saturation):
+    model = fresh("sme_growth")
+    params = {"saturation_elasticity": saturation, "sme_support": 0.5, "sme_attractiveness_gain": 1.0}
+    out = run_model(model, params=params, columns=["sme_births", "young_smes", "mature_smes",
+                                                   "desired_sme_employment", "large_firms"],
+                    initial_condition=(1970, {"young_smes": 0, "mature_smes": 0}))
+    assert_allclose(out[["sme_births", "young_smes", "mature_smes", "desired_sme_employment"]].to_numpy(), 0,
+                    rtol=0, atol=0)
+    assert out["large_firms"].iloc[-1] < out["large_firms"].iloc[0]  # no scale-up feeds large firms
+
+
+def test_no_alignment_cuts_sme_knowledge_to_obsolescence(fresh):
+    model = fresh("knowledge_spillover")
+    out = run_model(model, params={"alignment": 0}, columns=["sme_knowledge", "within_cluster_spillover"])
+    rate = float(model.components.knowledge_obsolescence_rate())
+    years = out.index.to_numpy() - 1970
+    decay = (1 - rate * DT) ** (years / DT)
+    cols = [c for c in out.columns if c.startswith("sme_knowledge")]
+    assert_allclose(out[cols].to_numpy(), np.outer(decay, out[cols].iloc[0].to_numpy()), rtol=1e-10, atol=0)
+    assert_allclose(out.filter(like="within_cluster_spillover").to_numpy(), 0, rtol=0, atol=0)
+
+
+def test_full_quota_and_no_engagement_fix_the_seat_share(fresh):
+    model = fresh("stakeholder_alignment")
+    out = run_model(model, params={"sme_representation_quota": 0.6, "sme_recruitment_rate": 0},
+                    columns=["sme_seat_share", "engaged_sme_share", "trust"])
+    after = out.loc[1975:]
+    assert_allclose(after["sme_seat_share"].to_numpy(), 0.6, rtol=0, atol=1e-12)
+    assert_allclose(out["engaged_sme_share"].to_numpy(), 0, rtol=0, atol=0)
+    assert_allclose(out["trust"].to_numpy(), 0.4, rtol=0, atol=1e-12)  # nothing to build trust on
+
+
+# ---------------------------------------------------------------- stock conservation
+
+PARAMS = st.fixed_dictionaries({
+    "sme_birth_rate": st.floats(0.08, 0.12),
+    "young_sme_hazard": st.floats(0.16, 0.22),
+    "sme_support": st.floats(0.0, 0.5),
+    "scale_up_rate": st.floats(0.001, 0.005),
+    "large_firm_exit_rate": st.floats(0.01, 0.05),
+    "saturation_elasticity": st.floats(0.0, 0.9),
+    "output_growth_rate": st.floats(0.0, 0.05),
+    "investment_start_time": st.floats(1970, 2000),
+})
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(params=PARAMS)
+def test_firm_stocks_change_by_the_integral_of_their_flows(fresh, params):
+    model = fresh("sme_growth")
+    flows = ["sme_births", "young_sme_deaths", "maturation", "mature_sme_deaths", "scale_up", "large_firm_exits",
+             "sme_employment_change"]
+    stocks = ["young_smes", "mature_smes", "large_firms", "sme_employment"]
+    out = run_model(model, params=params, columns=stocks + flows, final_time=1995, saveper=DT)
+    f = out[flows].iloc[:-1] * DT  # Euler: the flow at t moves the stock from t to t + dt
+    net = {
+        "young_smes": f["sme_births"] - f["young_sme_deaths"] - f["maturation"],
+        "mature_smes": f["maturation"] - f["mature_sme_deaths"] - f["scale_up"],
+        "large_firms": f["scale_up"] - f["large_firm_exits"],
+        "sme_employment": f["sme_employment_change"],
+    }
+    for stock in stocks:
+        change = out[stock].iloc[-1] - out[stock].iloc[0]
+        assert_allclose(change, net[stock].sum(), rtol=1e-9, atol=1e-9 * out[stock].iloc[0])
+    firms = out[["young_smes", "mature_smes", "large_firms"]].sum(axis=1)
+    external = f["sme_births"] - f["young_sme_deaths"] - f["mature_sme_deaths"] - f["large_firm_exits"]
+    assert_allclose(firms.iloc[-1] - firms.iloc[0], external.sum(), rtol=1e-9, atol=1e-6)
+
+
+@pytest.mark.slow
+def test_public_capital_and_its_alignment_coflow_are_conserved(fresh):
+    model = fresh("regional_cluster")
+    cols = ["public_capital", "completion", "public_capital_depreciation", "aligned_public_capital",
+            "aligned_completion", "aligned_depreciation", "average_alignment_fit"]
+    out = run_model(model, columns=cols, final_time=1982, saveper=DT)
+    for stock, inflow, outflow in [("public_capital", "completion", "public_capital_depreciation"),
+                                   ("aligned_public_capital", "aligned_completion", "aligned_depreciation")]:
+        change = by_element(out, stock, 1982.0) - by_element(out, stock, 1970.0)
+        integral = sum((by_element(out, inflow, t) - by_element(out, outflow, t)) * DT for t in out.index[:-1])
+        assert_allclose(change.to_numpy(), integral.to_numpy(), rtol=1e-9, atol=1e-6)
+    fit = out.filter(like="average_alignment_fit").to_numpy()
+    assert (fit > 0).all() and (fit <= 1).all()
+
+
+# ---------------------------------------------------------------- steady state
+
+@pytest.mark.parametrize("model_id", slow_if_regional(MODEL_IDS))
+def test_equilibrium_start_stays_put(model_id, fresh):
+    model = fresh(model_id)
+    stocks = stock_names(model)
+    final = 1985 if model_id == "regional_cluster" else 2020
+    out = run_model(model, params=EQUILIBRIUM[model_id], columns=stocks, final_time=final)
+    drift = (out - out.iloc[0]).abs().max()
+    scale = out.iloc[0].abs().clip(lower=1.0)
+    assert (drift / scale).max() < 1e-9, (drift / scale).sort_values().tail(3)
+    assert len(stocks) >= 3
+
+
+# ---------------------------------------------------------------- integration error
+
+@pytest.mark.parametrize("model_id", slow_if_regional(MODEL_IDS))
+def test_halving_the_time_step_moves_outcomes_little(model_id, fresh):
+    names, final = OUTCOMES[model_id]
+    coarse = run_model(fresh(model_id), columns=names, final_time=final, time_step=DT, saveper=1)
+    fine = run_model(fresh(model_id), columns=names, final_time=final, time_step=DT / 2, saveper=1)
+    assert list(coarse.index) == list(fine.index)
+    # change relative to each outcome's largest magnitude over the run
+    rel = (fine - coarse).abs().max() / coarse.abs().max().clip(lower=1e-12)
+    assert rel.max() < STEP_TOLERANCE, rel.sort_values().tail(3)
+    assert rel.max() > 0  # the comparison is not vacuous: the step size matters somewhere
+    pd.testing.assert_index_equal(coarse.columns, fine.columns)
+
