@@ -16,6 +16,9 @@ def test_demo_prints_the_us_states_description(capsys: pytest.CaptureFixture[str
     assert "48 entities (state), 17 periods (year 1970-1986), 816 observations, balanced" in out
     assert "Within (entity and time effects)" in out  # the compare() table of three estimators
     assert "Public-capital elasticity: 0.155 pooled, -0.026 with state effects." in out
+    assert "Simulation: regional_cluster" in out
+    sme = next(line for line in out.splitlines() if line.startswith("SME employment (million jobs)"))
+    assert len(sme.split()) == 4 + 4  # label words and the four decades 1970-2000
 
 
 def test_unknown_dataset_is_one_line_with_exit_code_2(capsys: pytest.CaptureFixture[str]) -> None:
