@@ -164,7 +164,7 @@ def test_public_capital_and_its_alignment_coflow_are_conserved(fresh):
 def test_equilibrium_start_stays_put(model_id, fresh):
     model = fresh(model_id)
     stocks = stock_names(model)
-    final = 1985 if model_id == "regional_cluster" else 2020
+    final = 1985 if model_id == "regional_cluster" else 2000
     out = run_model(model, params=EQUILIBRIUM[model_id], columns=stocks, final_time=final)
     drift = (out - out.iloc[0]).abs().max()
     scale = out.iloc[0].abs().clip(lower=1.0)
