@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 
@@ -14,7 +15,8 @@ def test_demo_prints_the_us_states_description(capsys: pytest.CaptureFixture[str
     assert main(["demo"]) == 0
     out = capsys.readouterr().out
     assert "48 entities (state), 17 periods (year 1970-1986), 816 observations, balanced" in out
-    assert "Within (entity and time effects)" in out  # the compare() table of three estimators
+    assert re.search(r"\(1\)\s+\(2\)\s+\(3\)", out)  # the compare() table of three estimators
+    assert "entity, time" in out
     assert "Public-capital elasticity: 0.155 pooled, -0.026 with state effects." in out
     assert "Simulation: regional_cluster" in out
     sme = next(line for line in out.splitlines() if line.startswith("SME employment (million jobs)"))
