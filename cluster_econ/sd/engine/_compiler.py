@@ -636,15 +636,16 @@ class KernelCompiler:
                 tflag = tflag or ex.time
                 code = ex.code if ex.scalar else self.align(ex, ctx["def_dims"])
                 place = self._placement(py_name, c, ctx["def_dims"])
-                parts.append((code, place, self._shape(ctx["def_dims"])))
+                exact = not ex.scalar and ex.dims == ctx["def_dims"]
+                parts.append((code, place, self._shape(ctx["def_dims"]), exact))
             shape = self._shape(el_dims)
             if len(parts) == 1 and parts[0][1] is None:
-                value = f"_bc({parts[0][0]}, {shape})"
+                value = parts[0][0] if parts[0][3] else f"_bc({parts[0][0]}, {shape})"
             else:
-                for _code, place, _ in parts:
+                for _code, place, _, _ in parts:
                     if place is None:
                         raise self._fail("Overlapping subscript definitions", py_name)
-                items = ", ".join(f"({code}, {p[0]}, {p[1]}, {cs})" for code, p, cs in parts)
+                items = ", ".join(f"({code}, {p[0]}, {p[1]}, {cs})" for code, p, cs, _ in parts)
                 value = f"_rt.assemble({shape}, [{items}])"
             if py_name in self.timeseries:
                 lines.append(f"v_{py_name} = _rt.lookup(t, P[{py_name!r}][0], P[{py_name!r}][1], 'interpolate')")

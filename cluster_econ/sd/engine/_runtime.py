@@ -192,10 +192,11 @@ def fixed_delay_order(delay_time, dt, name):
 
 def bc(value, shape):
     """Broadcast ``value`` (scenario axis first, or a scalar) to ``(S or 1, *shape)``."""
-    value = np.asarray(value, dtype=float)
-    if value.ndim == len(shape) + 1:
+    if type(value) is np.ndarray and value.ndim == len(shape) + 1:
+        if value.shape[1:] == shape:
+            return value
         return np.broadcast_to(value, (value.shape[0], *shape))
-    return np.broadcast_to(value, (1, *shape))
+    return np.full((1, *shape), value, dtype=float)
 
 
 def smooth_order(order, name):
