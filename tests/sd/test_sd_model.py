@@ -161,3 +161,17 @@ def test_processes_racing_to_translate_share_one_complete_translation(tmp_path, 
     run = ce.simulate(path, engine="pysd")
     assert_allclose(run.data["capital"].sel(time=1970).values, [100.0, 50.0, 20.0], rtol=0, atol=0)
     assert np.isfinite(run.data["capital"].values).all()
+
+
+def test_xmile_file_loads_and_runs_like_pysd(tmp_path):
+    import pysd
+
+    path = SIR.parents[2] / "tests" / "chained_initialization" / "test_chained_initialization.xmile"
+    model = ce.load_model(path)
+    assert model.path.suffix == ".xmile"
+    assert (model.variables["kind"] == "stock").any()
+    frame = ce.simulate(model, engine="pysd").to_frame()
+    shutil.copyfile(path, tmp_path / path.name)  # PySD writes its translation next to the file
+    reference = pysd.read_xmile(str(tmp_path / path.name)).run()
+    assert list(frame.columns) == list(reference.columns)
+    assert_allclose(frame.to_numpy(), reference.to_numpy(dtype=float), rtol=0, atol=0)
