@@ -168,7 +168,8 @@ def simulate(model: SDModel | str | Path, *, params: Mapping[str, Any] | None = 
     initial_time, final_time, time_step, saveper : float, optional
         Simulation control; None keeps the model's own value.
     regions : str or sequence of str, optional
-        Keep only these elements of the ``Region`` subscript range in the result.
+        Keep only these elements of the ``Region`` subscript range in the result (the model still
+        runs every region; other ranges, such as an equivalent ``Partner`` range, are kept whole).
     outputs : str or sequence of str, optional
         Variables to return (Python or Vensim names); None returns every variable PySD returns.
     engine : {"auto", "batch", "pysd"}, default "auto"

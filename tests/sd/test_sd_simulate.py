@@ -6,6 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 import xarray as xr
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from numpy.testing import assert_allclose
 from sd_helpers import SIR, SUBSCRIPT_2D, TEST_MODELS, make_registry, needs_shared, write_regional
 
@@ -251,3 +253,16 @@ def test_initial_time_also_moves_initial_values_that_use_it(tmp_path):
     run = ce.simulate(path, initial_time=2, engine="pysd")
     assert_allclose(run.data["time"].values, [2.0, 3.0, 4.0, 5.0], rtol=0, atol=0)
     assert_allclose(run.data["s"].values, [2.0, 3.0, 4.0, 5.0], rtol=0, atol=0)
+
+
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(between=st.lists(st.fixed_dictionaries({
+    "contact_infectivity": st.floats(0.0, 1.0), "duration": st.floats(1.0, 20.0),
+    "total_population": st.floats(10.0, 1e4)}), min_size=1, max_size=2),
+    engine=st.sampled_from(["pysd", "batch"]))
+def test_no_state_leaks_whatever_runs_in_between(sir, between, engine):
+    before = ce.simulate(sir, final_time=2, engine="pysd").data["infectious"].values
+    for params in between:
+        ce.simulate(sir, params=params, final_time=3, time_step=0.0625, engine=engine)
+    after = ce.simulate(sir, final_time=2, engine="pysd").data["infectious"].values
+    assert_allclose(after, before, rtol=0, atol=0)
