@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 from scipy import stats
 
-from ..errors import SpecError
+from ..errors import ClusterEconWarning, SpecError
 from ._linear import INTERCEPT
 from ._result import EstimationResult, TestResult
 
@@ -18,7 +20,10 @@ def hausman(fe_result: EstimationResult, re_result: EstimationResult) -> TestRes
 
     Compares the coefficients the two results share (the intercept excluded):
     ``H = (b_FE - b_RE)' [V_FE - V_RE]^+ (b_FE - b_RE)``, chi-squared with the rank of the
-    difference of the covariances as degrees of freedom. Use unadjusted covariances for both.
+    difference of the covariances as degrees of freedom. The test assumes random effects is
+    efficient under the null, so both results should have ``cov_type="unadjusted"``; otherwise a
+    :class:`~cluster_econ.errors.ClusterEconWarning` says so (the difference of a clustered and an
+    unadjusted covariance need not be positive definite, and the statistic is then misleading).
 
     Parameters
     ----------
@@ -38,6 +43,15 @@ def hausman(fe_result: EstimationResult, re_result: EstimationResult) -> TestRes
     for name, res in (("fe_result", fe_result), ("re_result", re_result)):
         if not isinstance(res, EstimationResult):
             raise SpecError(f"hausman() needs two EstimationResult objects; {name} is a {type(res).__name__}.")
+    mixed = [f"{name} has cov_type={res.cov_type!r}" for name, res in (("fe_result", fe_result),
+             ("re_result", re_result)) if res.cov_type != "unadjusted"]
+    if mixed:
+        warnings.warn(
+            f"hausman(): {' and '.join(mixed)}; the classic test needs unadjusted covariances for both "
+            "(refit with cov_type='unadjusted').",
+            ClusterEconWarning,
+            stacklevel=2,
+        )
     common = [t for t in fe_result.params.index if t in re_result.params.index and t != INTERCEPT]
     if not common:
         raise SpecError("hausman(): the two results share no coefficient besides the intercept.")

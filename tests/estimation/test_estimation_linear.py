@@ -171,6 +171,9 @@ def test_hausman_and_random_effects_ml(grunfeld: ce.RegionalPanel) -> None:
     assert ml.engine == "statsmodels MixedLM"
     with pytest.raises(SpecError, match="two EstimationResult"):
         ce.hausman(fe, "re")
+    clustered = ce.panel_ols("inv ~ value + capital", grunfeld)
+    with pytest.warns(ClusterEconWarning, match="fe_result has cov_type='clustered'; the classic test needs"):
+        ce.hausman(clustered, re)
 
 
 def test_estimators_do_not_mutate_the_panel(grunfeld: ce.RegionalPanel) -> None:
