@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import by_element, run_model
+from models_helpers import by_element, fresh, regional_run, run_model
 from numpy.testing import assert_allclose
 
 END = 2000.0
@@ -24,9 +24,9 @@ def total(frame: pd.DataFrame, name: str, time: float = END) -> float:
 # ---------------------------------------------------------------- regional_cluster (48 states)
 
 @pytest.mark.slow
-def test_late_engagement_yields_fewer_sme_jobs_per_unit_of_investment(regional_runs):
-    early = regional_runs()  # engagement starts with the investment (delay 0)
-    late = regional_runs(engagement_start_delay=15)
+def test_late_engagement_yields_fewer_sme_jobs_per_unit_of_investment():
+    early = regional_run()  # engagement starts with the investment (delay 0)
+    late = regional_run(engagement_start_delay=15)
     sme_early, sme_late = total(early, "sme_employment"), total(late, "sme_employment")
     spend_early, spend_late = total(early, "cumulative_public_spend"), total(late, "cumulative_public_spend")
     msg = (f"SME employment 2000: early {sme_early:.0f}, late {sme_late:.0f} thousand; per USD million of "
@@ -38,9 +38,9 @@ def test_late_engagement_yields_fewer_sme_jobs_per_unit_of_investment(regional_r
 
 
 @pytest.mark.slow
-def test_higher_representation_quota_raises_alignment_and_sme_jobs(regional_runs):
-    base = regional_runs()  # quota 0.2
-    high = regional_runs(sme_representation_quota=0.6)
+def test_higher_representation_quota_raises_alignment_and_sme_jobs():
+    base = regional_run()  # quota 0.2
+    high = regional_run(sme_representation_quota=0.6)
     align_base = by_element(base, "alignment", END)
     align_high = by_element(high, "alignment", END)
     sme_base, sme_high = total(base, "sme_employment"), total(high, "sme_employment")
@@ -52,9 +52,9 @@ def test_higher_representation_quota_raises_alignment_and_sme_jobs(regional_runs
 
 
 @pytest.mark.slow
-def test_between_cluster_exchange_lifts_lagging_regions_more_than_leaders(regional_runs):
-    none = regional_runs(between_cluster_exchange_intensity=0)
-    some = regional_runs()  # exchange intensity 0.5
+def test_between_cluster_exchange_lifts_lagging_regions_more_than_leaders():
+    none = regional_run(between_cluster_exchange_intensity=0)
+    some = regional_run()  # exchange intensity 0.5
     gain = by_element(some, "knowledge_stock", END) / by_element(none, "knowledge_stock", END) - 1
     intensity = by_element(none, "knowledge_intensity", 1970.0)
     group = by_element(none, "exchange_group", 1970.0)
@@ -72,11 +72,11 @@ def test_between_cluster_exchange_lifts_lagging_regions_more_than_leaders(region
 
 
 @pytest.mark.slow
-def test_sme_benefit_of_investment_collapses_without_alignment(regional_runs):
-    benefit = total(regional_runs(), "sme_employment") - total(regional_runs(public_investment_share=0),
+def test_sme_benefit_of_investment_collapses_without_alignment():
+    benefit = total(regional_run(), "sme_employment") - total(regional_run(public_investment_share=0),
                                                                   "sme_employment")
-    benefit0 = (total(regional_runs(alignment=0), "sme_employment")
-                - total(regional_runs(alignment=0, public_investment_share=0), "sme_employment"))
+    benefit0 = (total(regional_run(alignment=0), "sme_employment")
+                - total(regional_run(alignment=0, public_investment_share=0), "sme_employment"))
     msg = f"SME jobs from investment by 2000: {benefit:.0f} thousand aligned, {benefit0:.0f} with alignment 0"
     assert benefit > 1000, msg
     assert abs(benefit0) < 0.1 * benefit, msg
@@ -84,7 +84,7 @@ def test_sme_benefit_of_investment_collapses_without_alignment(regional_runs):
 
 # ---------------------------------------------------------------- the modules alone
 
-def test_cluster_investment_late_engagement_same_capital_less_sme_fit(fresh):
+def test_cluster_investment_late_engagement_same_capital_less_sme_fit():
     cols = ["public_capital", "sme_relevant_public_capital", "cumulative_public_spend"]
     same = {"fit_elasticity_of_public_capital": 0}  # alignment then leaves output, so investment is identical
     early = run_model(fresh("cluster_investment"), params=same, columns=cols)
@@ -95,7 +95,7 @@ def test_cluster_investment_late_engagement_same_capital_less_sme_fit(fresh):
     assert lt < 0.95 * e, f"SME-relevant public capital 2000: early {e:.0f}, late {lt:.0f} USD million"
 
 
-def test_sme_support_raises_sme_employment(fresh):
+def test_sme_support_raises_sme_employment():
     cols = ["sme_employment", "young_sme_deaths"]
     base = run_model(fresh("sme_growth"), columns=cols)
     support = run_model(fresh("sme_growth"), params={"sme_support": 0.25}, columns=cols)
@@ -104,7 +104,7 @@ def test_sme_support_raises_sme_employment(fresh):
     assert_allclose(support.loc[:1974, "sme_employment"], base.loc[:1974, "sme_employment"], rtol=1e-12, atol=0)
 
 
-def test_knowledge_exchange_lifts_the_laggard_most(fresh):
+def test_knowledge_exchange_lifts_the_laggard_most():
     cols = ["knowledge_stock"]
     none = run_model(fresh("knowledge_spillover"), params={"between_cluster_exchange_intensity": 0}, columns=cols,
                      final_time=END)
@@ -114,7 +114,7 @@ def test_knowledge_exchange_lifts_the_laggard_most(fresh):
     assert gain["LAGGARD"] > gain["FOLLOWER"] > 0, gain.to_dict()
 
 
-def test_quota_and_early_engagement_raise_alignment(fresh):
+def test_quota_and_early_engagement_raise_alignment():
     cols = ["alignment", "sme_seat_share"]
     base = run_model(fresh("stakeholder_alignment"), columns=cols)
     quota = run_model(fresh("stakeholder_alignment"), params={"sme_representation_quota": 0.6}, columns=cols)

@@ -9,7 +9,7 @@ import tomllib
 
 import numpy as np
 import pytest
-from conftest import MODEL_IDS, MODELS, REPO, mdl_path
+from models_helpers import MODEL_IDS, MODELS, REPO, fresh, mdl_path
 from numpy.testing import assert_allclose
 
 KINDS = {"lever", "estimated", "calibrated", "literature", "assumed"}
@@ -47,7 +47,7 @@ def test_toml_schema_and_sha256(model_id):
 
 
 @pytest.mark.parametrize("model_id", MODEL_IDS)
-def test_parameters_match_mdl_and_lie_in_bounds(model_id, fresh):
+def test_parameters_match_mdl_and_lie_in_bounds(model_id):
     model = fresh(model_id)
     doc = model.doc.set_index("Py Name")
     spec = toml_of(model_id)
@@ -67,7 +67,7 @@ def test_parameters_match_mdl_and_lie_in_bounds(model_id, fresh):
 
 
 @pytest.mark.parametrize("model_id", MODEL_IDS)
-def test_every_variable_has_unit_and_description(model_id, fresh):
+def test_every_variable_has_unit_and_description(model_id):
     doc = fresh(model_id).doc
     doc = doc[~doc["Py Name"].isin(["time"])]
     assert len(doc) > 30
@@ -87,12 +87,12 @@ def test_regional_cluster_has_the_levers_and_outputs():
     assert estimated["output_elasticity_of_public_capital"] == 0.15
 
 
-def test_regional_cluster_outputs_exist(fresh):
+def test_regional_cluster_outputs_exist():
     names = set(fresh("regional_cluster").doc["Py Name"])
     assert REGIONAL_OUTPUTS - names == set()
 
 
-def test_regional_cluster_is_initialised_from_the_panel(fresh):
+def test_regional_cluster_is_initialised_from_the_panel():
     pd = pytest.importorskip("pandas")
     panel = pd.read_csv(REPO / "data" / "us_states.csv")
     first = panel[panel["year"] == 1970].set_index("state")

@@ -1,0 +1,76 @@
+"""Shared helpers of the model tests: each model is translated by PySD once per test session.
+
+The ``.mdl`` files are copied to a temporary folder before translation, so PySD's generated ``.py``
+never lands in ``models/``. ``fresh(model_id)`` loads a new PySD model from the cached translation
+for every run: PySD keeps parameters set by ``run(params=...)``, and a fresh load rules out leaks
+between tests. The caches are module globals (this module is imported once), so the translation and
+the regional_cluster scenario runs are shared by all test modules of ``tests/models``.
+"""
+
+from __future__ import annotations
+
+import atexit
+import shutil
+import tempfile
+import warnings
+from pathlib import Path
+
+import pandas as pd
+import pysd
+
+REPO = Path(__file__).resolve().parents[2]
+MODELS = REPO / "models"
+MODEL_IDS = ["cluster_investment", "sme_growth", "knowledge_spillover", "stakeholder_alignment", "regional_cluster"]
+REGIONAL_COLUMNS = ["sme_employment", "employment", "alignment", "knowledge_stock", "knowledge_intensity",
+                    "cumulative_public_spend", "sme_seat_share", "exchange_group", "public_capital", "output"]
+
+_TRANSLATIONS: dict[str, Path] = {}
+_REGIONAL_RUNS: dict[tuple, pd.DataFrame] = {}
+_ROOT: list[Path] = []
+
+
+def mdl_path(model_id: str) -> Path:
+    """Committed Vensim source of ``model_id``."""
+    return MODELS / model_id / f"{model_id}.mdl"
+
+
+def translated(model_id: str) -> Path:
+    """Path of the PySD translation of a temporary copy of the model, translated at first use."""
+    if model_id not in _TRANSLATIONS:
+        if not _ROOT:
+            _ROOT.append(Path(tempfile.mkdtemp(prefix="cluster_econ_models_")))
+            atexit.register(shutil.rmtree, _ROOT[0], ignore_errors=True)
+        folder = _ROOT[0] / model_id
+        folder.mkdir()
+        src = folder / f"{model_id}.mdl"
+        shutil.copy(mdl_path(model_id), src)
+        pysd.read_vensim(str(src))
+        _TRANSLATIONS[model_id] = src.with_suffix(".py")
+    return _TRANSLATIONS[model_id]
+
+
+def fresh(model_id: str):
+    """A freshly loaded PySD model (no parameters left over from other runs)."""
+    return pysd.load(str(translated(model_id)))
+
+
+def run_model(model, *, params: dict | None = None, columns: list[str] | None = None, **kwargs) -> pd.DataFrame:
+    """``model.run`` with PySD's warnings about replaced stocks silenced (extreme-condition tests)."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Replacing", category=UserWarning)
+        return model.run(params=params or {}, return_columns=columns, **kwargs)
+
+
+def by_element(frame: pd.DataFrame, name: str, time: float) -> pd.Series:
+    """Values of subscripted ``name`` at ``time``, indexed by subscript element."""
+    row = frame.loc[time]
+    cols = [c for c in frame.columns if c.startswith(name + "[")]
+    return pd.Series([row[c] for c in cols], index=[c[len(name) + 1:-1] for c in cols], name=name)
+
+
+def regional_run(**params: float) -> pd.DataFrame:
+    """regional_cluster run to 2000 with ``params`` changed, cached per parameter set."""
+    key = tuple(sorted(params.items()))
+    if key not in _REGIONAL_RUNS:
+        _REGIONAL_RUNS[key] = run_model(fresh("regional_cluster"), params=params, columns=REGIONAL_COLUMNS)
+    return _REGIONAL_RUNS[key]
