@@ -81,8 +81,8 @@ def test_parity_with_pysd_on_every_supported_test_model(tmp_path):
         except UnsupportedConstructError:
             continue
         copy = tmp_path / rel  # PySD writes its translation beside the model file
-        copy.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy(root / rel, copy)
+        if not copy.parent.exists():  # with the folder's data files
+            shutil.copytree((root / rel).parent, copy.parent)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             model = pysd.read_vensim(str(copy))

@@ -14,29 +14,20 @@ from pysd.tools.benchmarking import assert_frames_close
 from cluster_econ.errors import UnsupportedConstructError
 from cluster_econ.sd.engine import compile_model
 
-# constructs the engine does not implement; each such model must raise UnsupportedConstructError
+# models using constructs the engine does not implement (ALLOCATE BY PRIORITY, control variables that
+# change in time, DATA read from another model's output, macros, VECTOR SELECT/SORT ORDER/REORDER);
+# each must raise UnsupportedConstructError
 EXPECTED_UNSUPPORTED = {
     "tests/allocate_by_priority/test_allocate_by_priority.mdl",
     "tests/control_vars/test_control_vars.mdl",
     "tests/dynamic_final_time/test_dynamic_final_time.mdl",
     "tests/data_from_other_model/test_data_from_other_model.mdl",
-    "tests/get_constants_incomplete_subscript/test_get_constants_incomplete_subscript.mdl",
-    "tests/get_constants_subranges/test_get_constants_subranges.mdl",
-    "tests/get_data_args_3d_xls/test_get_data_args_3d_xls.mdl",
-    "tests/get_lookups_data_3d_xls/test_get_lookups_data_3d_xls.mdl",
-    "tests/get_lookups_subscripted_args/test_get_lookups_subscripted_args.mdl",
-    "tests/get_lookups_subset/test_get_lookups_subset.mdl",
-    "tests/get_mixed_definitions/test_get_mixed_definitions.mdl",
-    "tests/get_subscript_3d_arrays_xls/test_get_subscript_3d_arrays_xls.mdl",
-    "tests/get_time_value/test_get_time_value_simple.mdl",
-    "tests/invert_matrix/test_invert_matrix.mdl",
     "tests/macro_multi_expression/test_macro_multi_expression.mdl",
     "tests/macro_multi_macros/test_macro_multi_macros.mdl",
     "tests/macro_stock/test_macro_stock.mdl",
     "tests/macro_trailing_definition/test_macro_trailing_definition.mdl",
     "tests/vector_order/test_vector_order.mdl",
     "tests/vector_select/test_vector_select.mdl",
-    "tests/with_lookup/test_with_lookup.mdl",
 }
 
 

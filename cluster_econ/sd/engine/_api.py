@@ -6,7 +6,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from cluster_econ.errors import SpecError
+from cluster_econ.errors import SpecError, UnsupportedConstructError
 from cluster_econ.provenance import file_sha256
 
 from ._compiled import CompiledModel, load_cached, store_cached
@@ -55,11 +55,21 @@ def compile_model(model: Any, *, _timeseries: frozenset = frozenset()) -> Compil
     if key in _MEMORY:
         return _MEMORY[key]
     description = load_cached(sha, key[1])
-    if description is None:
+    fresh = description is None
+    if fresh:
         abstract = load_abstract_model(path)
-        description = KernelCompiler(abstract, name=name, timeseries=key[1]).compile()
+        try:
+            description = KernelCompiler(abstract, name=name, timeseries=key[1]).compile()
+        except UnsupportedConstructError:
+            raise
+        except Exception as err:  # a construct the compiler does not recognise
+            raise UnsupportedConstructError(
+                f"Model {name!r} uses a construct the batch engine cannot compile ({type(err).__name__}: {err}). "
+                "Use engine='pysd' for this model.") from err
+    compiled = CompiledModel(description, name=name, sha256=sha, path=str(path), timeseries=key[1])
+    if fresh:
+        compiled.smoke_test()
         store_cached(sha, key[1], description)
         logger.info("Compiled %s (%d variables) to a batch kernel", name, len(description["variables"]))
-    compiled = CompiledModel(description, name=name, sha256=sha, path=str(path), timeseries=key[1])
     _MEMORY[key] = compiled
     return compiled

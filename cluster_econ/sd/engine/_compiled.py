@@ -22,7 +22,7 @@ from . import _runtime
 logger = logging.getLogger(__name__)
 
 Method = Literal["euler", "rk4"]
-COMPILER_VERSION = "2"
+COMPILER_VERSION = "5"
 _RPREC = 1e-5
 _EULER_KINDS = {"integ", "smooth", "delay", "delayn"}
 _RK4_KINDS = {"integ", "smooth", "delay", "initial"}
@@ -98,6 +98,7 @@ class CompiledModel:
         self.constants: dict[str, list[str]] = description["constants"]
         self.control: dict[str, float] = description["control"]
         self.timeseries = frozenset(timeseries)
+        self.owners: dict[int, str] = description.get("owners", {})
         self._functions: tuple | None = None
         self._variants: dict[frozenset, CompiledModel] = {}
 
@@ -119,6 +120,31 @@ class CompiledModel:
             exec(code, namespace)
             self._functions = (namespace["_init"], namespace["_step"])
         return self._functions
+
+    def smoke_test(self) -> None:
+        """Initialise and take one step with the defaults; a failure is an unsupported construct."""
+        import sys
+        import traceback
+
+        if self.timeseries:
+            return
+        init, step = self._kernel()
+        c = self.control
+        try:
+            with np.errstate(all="ignore"):
+                C, X = init({}, 1, c["initial_time"], c["time_step"], c["final_time"], c["saveper"])
+                step(c["initial_time"], C, X, {}, c["initial_time"], c["time_step"], c["final_time"], c["saveper"])
+        except UnsupportedConstructError:
+            raise
+        except Exception as err:
+            where = ""
+            for frame in reversed(traceback.extract_tb(sys.exc_info()[2])):
+                if frame.filename.startswith("<cluster_econ kernel") and frame.lineno in self.owners:
+                    where = f" in the equation of {self.owners[frame.lineno]!r}"
+                    break
+            raise UnsupportedConstructError(
+                f"Model {self.name!r} uses a construct the batch engine does not handle{where} "
+                f"({type(err).__name__}: {err}). Use engine='pysd' for this model.") from err
 
     def _variant(self, timeseries: frozenset) -> CompiledModel:
         if timeseries == self.timeseries:

@@ -205,6 +205,16 @@ class KernelCompiler:
             ys = self._array(np.asarray(lk.y, dtype=float), "_Y")
             return Ex(f"_rt.lookup({arg.code}, {xs}, {ys}, 'interpolate')", dims=arg.dims,
                       scalar=arg.scalar, deps=arg.deps, time=arg.time)
+        if isinstance(ast, ae.GetConstantsStructure):
+            values = self._external("constant", ast, ctx)
+            arr = np.asarray(values, dtype=float).reshape((1, *self._shape(ctx["def_dims"])))
+            return Ex(self._array(arr), dims=ctx["def_dims"])
+        if isinstance(ast, ae.GetDataStructure):
+            times, values = self._external("data", ast, ctx)
+            ys = np.asarray(values, dtype=float).reshape((len(times), 1, *self._shape(ctx["def_dims"])))
+            interp = (ctx.get("keyword") or "interpolate").replace(" ", "_")
+            code = f"_rt.data(t, {self._array(np.asarray(times, float), '_X')}, {self._array(ys, '_Y')}, {interp!r})"
+            return Ex(code, dims=ctx["def_dims"], time=True)
         stateful_kinds = (ae.IntegStructure, ae.DelayStructure, ae.DelayNStructure, ae.DelayFixedStructure,
                           ae.SmoothStructure, ae.SmoothNStructure, ae.TrendStructure, ae.ForecastStructure,
                           ae.SampleIfTrueStructure, ae.InitialStructure)
@@ -342,9 +352,22 @@ class KernelCompiler:
             ex = self.visit(chosen, ctx)
             ex.lower(-1) if ex.order else None
             return ex
+        if fname == "get_time_value":
+            rel, _offset, measure = ast.arguments
+            if rel != 0 or measure != 0:
+                raise self._fail("GET TIME VALUE other than (0, offset, 0) (simulation time plus offset)",
+                                 ctx["element"])
         args = [self.visit(a, ctx) for a in ast.arguments]
         deps = _merge_deps(*args)
         tflag = any(a.time for a in args)
+        if fname == "get_time_value":
+            off = args[1]
+            return Ex(f"(t + {off.code})", off.dims, 0, off.scalar, deps, True)
+        if fname == "invert_matrix":
+            mat = args[0]
+            if mat.scalar or len(mat.dims) < 2:
+                raise self._fail("INVERT MATRIX of a variable with fewer than two dimensions", ctx["element"])
+            return Ex(f"np.linalg.inv({mat.code})", mat.dims, 0, False, deps, tflag)
         if fname in _REDUCE:
             (arg,) = args
             axes = [i + 1 for i, (d, _) in enumerate(arg.dims) if d.endswith("!")]
@@ -575,6 +598,7 @@ class KernelCompiler:
             "def_subs": def_subs,
             "def_dims": tuple((d, tuple(c)) for d, c in def_subs.items()),
             "mode": mode,
+            "keyword": getattr(component, "keyword", None),
         }
 
     def _placement(self, py_name: str, component: Any, def_dims: Dims) -> tuple[str, str] | None:
@@ -601,6 +625,37 @@ class KernelCompiler:
         keep = mask.ravel()
         return self._array(target[keep], "_I"), self._array(source[keep], "_I")
 
+    def _external(self, kind: str, ast: Any, ctx: dict) -> Any:
+        """Values of a GET XLS/DIRECT CONSTANTS, DATA or LOOKUPS component, read with PySD's readers."""
+        from pysd.py_backend import external
+
+        el = self.elements[ctx["element"]]
+        coords = self.subs.simplify_subscript_input(ctx["def_subs"], el.subscripts)[0] if ctx["def_subs"] else {}
+        name = f"_ext_{ctx['element']}"
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                if kind == "constant":
+                    obj = external.ExtConstant(ast.file, ast.tab, ast.cell, coords, self.section.root, coords, name)
+                elif kind == "data":
+                    obj = external.ExtData(ast.file, ast.tab, ast.time_row_or_col, ast.cell, ctx.get("keyword"),
+                                           coords, self.section.root, coords, name)
+                else:
+                    obj = external.ExtLookup(ast.file, ast.tab, ast.x_row_or_col, ast.cell, coords,
+                                             self.section.root, coords, name)
+                obj.initialize()
+        except Exception as err:
+            raise self._fail(f"The external {kind} in {ast.file!r} (could not be read: {err})",
+                             ctx["element"]) from err
+        data = obj.data
+        if kind == "constant":
+            if not coords:
+                return float(data)
+            return data.transpose(*coords).values
+        axis = "time" if kind == "data" else "lookup_dim"
+        values = data.transpose(axis, *coords).values if coords else np.asarray(data.values)
+        return np.asarray(data.coords[axis].values, dtype=float), values
+
     def compile_element(self, py_name: str) -> None:
         el = self.elements[py_name]
         comps = el.components
@@ -614,13 +669,16 @@ class KernelCompiler:
             return
         first = comps[0]
         ctype = getattr(first, "type", "Auxiliary")
-        if ctype == "Lookup" or "LookupsStructure" in kinds:
+        if ctype == "Lookup" or "LookupsStructure" in kinds or "GetLookupsStructure" in kinds:
             self._compile_lookup(py_name)
             return
-        if ctype == "Data" or any(k.startswith("Get") or k in ("DataStructure",) for k in kinds):
-            raise self._fail("External data or GET functions", py_name)
+        if "DataStructure" in kinds:
+            raise self._fail("Data read from an output file (a DATA variable without GET)", py_name)
         el_dims = self.element_dims(py_name)
-        is_const = all(isinstance(c.ast, int | float | np.ndarray | np.integer | np.floating) for c in comps)
+        from pysd.translators.structures.abstract_expressions import GetConstantsStructure
+
+        is_const = all(isinstance(c.ast, int | float | np.ndarray | np.integer | np.floating | GetConstantsStructure)
+                       for c in comps)
         node = Node(name=py_name, local=f"v_{py_name}")
         for mode in ("step", "init"):
             lines: list[str] = []
@@ -672,9 +730,14 @@ class KernelCompiler:
         tables = []
         for c in el.components:
             lk = c.ast
-            if type(lk).__name__ != "LookupsStructure":
-                raise self._fail("External lookups (GET LOOKUPS)", py_name)
             def_subs = self.subs.make_coord_dict(c.subscripts[0])
+            if type(lk).__name__ == "GetLookupsStructure":
+                ctx = self._component_ctx(py_name, c, "step")
+                x, y = self._external("lookup", lk, ctx)
+                tables.append((np.asarray(x, float), np.asarray(y, float), def_subs, "interpolate"))
+                continue
+            if type(lk).__name__ != "LookupsStructure":
+                raise self._fail(f"A lookup defined by {type(lk).__name__}", py_name)
             tables.append((np.asarray(lk.x, float), np.asarray(lk.y, float), def_subs, lk.type))
         interp = tables[0][3] or "interpolate"
         xs = np.unique(np.concatenate([t[0] for t in tables]))
@@ -688,8 +751,8 @@ class KernelCompiler:
             pos = [np.searchsorted(xs, x)]
             for (_d, coords), (_ed, ecoords) in zip(def_subs.items(), el_dims, strict=True):
                 pos.append([list(ecoords).index(cc) for cc in coords])
-            sub = np.broadcast_to(y.reshape((len(x),) + (1,) * len(el_dims)),
-                                  (len(x), *[len(p) for p in pos[1:]]))
+            y = y.reshape((len(x),) + (1,) * len(el_dims)) if y.ndim == 1 else y
+            sub = np.broadcast_to(y, (len(x), *[len(p) for p in pos[1:]]))
             ys[np.ix_(*pos)] = sub
         if np.isnan(ys).any():
             flat = ys.reshape(len(xs), -1)
@@ -746,17 +809,24 @@ class KernelCompiler:
         src = ["# generated by cluster_econ.sd.engine; do not edit", "", "",
                "def _init(P, S, _t0, _dt, _tf, _sp):",
                "    t = _t0", "    C = {}", "    X = {}"]
+        owner: dict[int, str] = {}
+
+        def own(name: str, lines: list[str]) -> None:
+            for line in lines:
+                src.append("    " + line)
+                owner[len(src)] = self._owner(name)
+
         for k in init_order:
-            src += ["    " + line for line in self.nodes[k].init_lines]
+            own(k, self.nodes[k].init_lines)
         src += ["    C.update({" + ", ".join(f"{k!r}: v_{k}" for k in statics) + "})", "    return C, X", "", "",
                 "def _step(t, C, X, P, _t0, _dt, _tf, _sp):"]
         src += [f"    v_{k} = C[{k!r}]" for k in statics]
         src += [f"    v_{k} = C[{k!r}]" for k, st in self.statefuls.items() if st.kind == "initial"]
         for k in step_order:
-            src += ["    " + line for line in self.nodes[k].step_lines]
+            own(k, self.nodes[k].step_lines)
         src.append("    D = {}")
-        for st in self.statefuls.values():
-            src += ["    " + line for line in st.ddt]
+        for key, st in self.statefuls.items():
+            own(key, st.ddt)
         src.append("    V = {" + ", ".join(f"{k!r}: v_{k}" for k in step_order if not k.startswith("_s")) + "}")
         src += ["    return V, D", ""]
         outputs = [k for k in self.variables if k not in self.lookups]
@@ -769,7 +839,14 @@ class KernelCompiler:
             "constants": {k: [d for d, _ in v["dims"]] for k, v in self.constants.items()},
             "control": self.control,
             "statics": statics,
+            "owners": owner,
         }
+
+    def _owner(self, name: str) -> str:
+        """Vensim name of the variable a generated line computes."""
+        if name in self.statefuls:
+            name = self.statefuls[name].element
+        return self.elements[name].name if name in self.elements else name
 
     def _classify(self) -> None:
         changed = True

@@ -95,13 +95,12 @@ def pulse_train(t, dt, start, repeat_time, width, end):
 
 def reduce(kind, x, axes):
     """SUM, PROD, VMIN, VMAX over ``axes`` skipping NaN, as xarray does."""
-    if kind == "sum":
-        return np.nansum(x, axis=axes)
-    if kind == "prod":
-        return np.nanprod(x, axis=axes)
-    if kind == "vmin":
-        return np.nanmin(x, axis=axes)
-    return np.nanmax(x, axis=axes)
+    plain = {"sum": np.sum, "prod": np.prod, "vmin": np.min, "vmax": np.max}[kind]
+    out = plain(x, axis=axes)
+    if np.isnan(out).any():  # only then pay for the NaN-skipping version
+        skip = {"sum": np.nansum, "prod": np.nanprod, "vmin": np.nanmin, "vmax": np.nanmax}[kind]
+        out = skip(x, axis=axes)
+    return out
 
 
 def lookup(x, xs, ys, interp):
@@ -111,6 +110,8 @@ def lookup(x, xs, ys, interp):
     """
     x = np.asarray(x, dtype=float)
     n = len(xs)
+    if ys.ndim - 1 < x.ndim:  # table dims are the trailing dims of x
+        ys = ys.reshape((n,) + (1,) * (x.ndim - ys.ndim + 1) + ys.shape[1:])
     ysb = np.broadcast_to(ys, (n, *np.broadcast_shapes(x.shape, ys.shape[1:])))
     xb = np.broadcast_to(x, ysb.shape[1:])
     if interp == "hold_backward":
@@ -131,6 +132,26 @@ def lookup(x, xs, ys, interp):
         return out
     out = np.where(xb <= xs[0], ysb[0], out)
     return np.where(xb >= xs[-1], ysb[-1], out)
+
+
+def data(t, xs, ys, interp):
+    """A GET DATA series at time ``t`` as PySD's ``Data`` gives it (``ys`` has time first)."""
+    hit = np.flatnonzero(xs == t)
+    if hit.size:
+        return ys[hit[0]]
+    if interp == "raw":
+        return np.full(ys.shape[1:], np.nan)
+    if t > xs[-1]:
+        return ys[-1]
+    if t < xs[0]:
+        return ys[0]
+    j = int(np.searchsorted(xs, t)) - 1
+    if interp == "look_forward":
+        return ys[j + 1]
+    if interp == "hold_backward":
+        return ys[j]
+    slope = (ys[j + 1] - ys[j]) / (xs[j + 1] - xs[j])
+    return slope * (t - xs[j]) + ys[j]
 
 
 def assemble(shape, parts):

@@ -1,0 +1,145 @@
+"""Batch engine against separate PySD runs: ``.venv/bin/python benchmarks/bench_engine.py``.
+
+Runs ``regional_cluster`` (48 regions) for 10,000 scenarios over 6 levers and uncertainties, keeping
+5 outputs saved yearly, with ``ce.simulate_batch``; then times a sample of separate PySD runs of the
+same scenarios in the same process, each from a freshly loaded model (a clean state, as a sweep
+needs). Prints throughput in scenarios per second for both, their ratio, the engine's peak memory,
+and the ratio for a single-scenario run (compile time excluded, and reported). Before the package
+models exist it falls back to the SIR test model.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import tempfile
+import time
+import tracemalloc
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+import cluster_econ as ce
+from cluster_econ.sd.engine import _api as engine_api
+from cluster_econ.sd.engine import compile_model
+
+ROOT = Path(__file__).resolve().parents[1]
+SIR = ROOT.parent / "shared" / "test-models" / "samples" / "SIR" / "SIR.mdl"
+LEVERS = ["public_investment_share", "knowledge_sharing_intensity", "sme_representation_quota",
+          "engagement_start_delay", "output_elasticity_of_public_capital", "employment_persistence"]
+OUTPUTS = ["employment", "sme_employment", "output", "public_capital", "knowledge_stock"]
+
+
+def latin_hypercube(bounds: dict[str, tuple[float, float]], n: int, seed: int) -> pd.DataFrame:
+    """A Latin hypercube sample of ``n`` scenarios within ``bounds``."""
+    rng = np.random.default_rng(seed)
+    cols = {}
+    for name, (lo, hi) in bounds.items():
+        u = (rng.permutation(n) + rng.uniform(size=n)) / n
+        cols[name] = lo + u * (hi - lo)
+    return pd.DataFrame(cols, index=pd.RangeIndex(n, name="scenario"))
+
+
+def choose(model) -> tuple[dict[str, tuple[float, float]], list[str]]:
+    table = model.parameters.set_index("name")
+    bounded = [n for n in table.index if np.isfinite(float(table.loc[n, "lower"]))
+               and np.isfinite(float(table.loc[n, "upper"]))]
+    names = [n for n in LEVERS if n in bounded] + [n for n in bounded if n not in LEVERS]
+    bounds = {n: (float(table.loc[n, "lower"]), float(table.loc[n, "upper"])) for n in names[:6]}
+    variables = model.variables.set_index("name")
+    outputs = [n for n in OUTPUTS if n in variables.index]
+    stocks = [n for n in variables.index[variables["kind"] == "stock"] if n not in outputs]
+    return bounds, (outputs + stocks)[:5]
+
+
+def pysd_run(model, params: dict, columns: list[str]) -> tuple[pd.DataFrame, float]:
+    start = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        frame = model.pysd().run(params=params, return_columns=columns)  # fresh model: clean state
+    return frame, time.perf_counter() - start
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scenarios", type=int, default=10_000)
+    parser.add_argument("--pysd-runs", type=int, default=3, help="separate PySD runs timed")
+    parser.add_argument("--chunk-size", type=int, default=None)
+    parser.add_argument("--seed", type=int, default=20240611)
+    args = parser.parse_args()
+
+    ids = set(ce.list_models()["id"])
+    model = ce.load_model("regional_cluster" if "regional_cluster" in ids else SIR)
+    bounds, outputs = choose(model)
+    regions = {d: len(c) for d, c in model.subscripts.items()}
+    print(f"model: {model.label}  subscripts: {regions}  control: {model.control}")
+    print(f"varied ({len(bounds)}): {', '.join(bounds)}")
+    print(f"outputs ({len(outputs)}), saved every {model.control['saveper']}: {', '.join(outputs)}")
+
+    with tempfile.TemporaryDirectory() as cache:  # cold compile: parse, generate, cache
+        old = os.environ.get("CLUSTER_ECON_CACHE")
+        os.environ["CLUSTER_ECON_CACHE"] = cache
+        engine_api._MEMORY.clear()
+        start = time.perf_counter()
+        compile_model(model)
+        cold = time.perf_counter() - start
+        engine_api._MEMORY.clear()
+        start = time.perf_counter()
+        compiled = compile_model(model)
+        warm = time.perf_counter() - start
+        if old is None:
+            os.environ.pop("CLUSTER_ECON_CACHE")
+        else:
+            os.environ["CLUSTER_ECON_CACHE"] = old
+    compiled.run(outputs=outputs)  # builds the kernel function once
+    print(f"compile: {cold:.2f} s cold, {warm:.3f} s from the cache")
+
+    scenarios = latin_hypercube(bounds, args.scenarios, args.seed)
+    tracemalloc.start()
+    start = time.perf_counter()
+    batch = ce.simulate_batch(compiled, scenarios, outputs=outputs, chunk_size=args.chunk_size)
+    engine_time = time.perf_counter() - start
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    engine_rate = args.scenarios / engine_time
+
+    vensim = [batch[k].attrs["vensim_name"] for k in outputs]
+    times, worst = [], 0.0
+    for i in range(args.pysd_runs):
+        frame, seconds = pysd_run(model, scenarios.iloc[i].to_dict(), vensim)
+        times.append(seconds)
+        for k, col in zip(outputs, vensim, strict=True):
+            da = batch[k].isel(scenario=i)
+            flat = da.values.reshape(da.shape[0], -1)
+            labels = [col] if da.ndim == 1 else [
+                f"{col}[{','.join(str(da[d].values[j]) for d, j in zip(da.dims[1:], idx, strict=True))}]"
+                for idx in np.ndindex(*da.shape[1:])]
+            for j, label in enumerate(labels):
+                ref = frame[label].to_numpy(dtype=float)
+                worst = max(worst, float(np.max(np.abs(flat[:, j] - ref) / np.maximum(np.abs(ref), 1e-12))))
+    pysd_rate = 1 / float(np.mean(times))
+
+    start = time.perf_counter()
+    one = compiled.run(scenarios.iloc[:1], outputs=outputs)
+    single_engine = time.perf_counter() - start
+    _ = one
+    single_pysd = pysd_run(model, scenarios.iloc[0].to_dict(), vensim)[1]
+
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+    print(f"\nengine: {args.scenarios} scenarios in {engine_time:.2f} s = {engine_rate:,.0f} scenarios/s "
+          f"(peak traced memory {peak / 2**30:.2f} GiB; process peak RSS {rss:.2f} GiB)")
+    print(f"pysd:   {args.pysd_runs} separate runs, {np.mean(times):.2f} s each = {pysd_rate:,.2f} scenarios/s")
+    print(f"ratio (engine / pysd throughput): {engine_rate / pysd_rate:,.0f}x   (target >= 300)")
+    print(f"max relative difference engine vs pysd on the sampled runs: {worst:.1e}")
+    print(f"single scenario: engine {single_engine * 1000:.0f} ms, pysd {single_pysd * 1000:.0f} ms, "
+          f"ratio {single_pysd / single_engine:,.1f}x (compile {cold:.2f} s cold / {warm:.3f} s cached, excluded)")
+    ok = engine_rate / pysd_rate >= 300 and peak < 2 * 2**30 and single_pysd >= single_engine
+    print("targets met" if ok else "targets NOT met")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
