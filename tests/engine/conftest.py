@@ -1,17 +1,10 @@
-"""Shared fixtures of the batch-engine tests."""
+"""Fixtures of the batch-engine tests."""
 
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
-import numpy as np
-import pandas as pd
 import pytest
-import xarray as xr
-
-TEST_MODELS = Path(__file__).resolve().parents[2].parent / "shared" / "test-models"
-REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -25,27 +18,3 @@ def engine_cache(tmp_path_factory):
         os.environ.pop("CLUSTER_ECON_CACHE", None)
     else:
         os.environ["CLUSTER_ECON_CACHE"] = old
-
-
-def pysd_frame(ds: xr.Dataset, scenario: int = 0) -> pd.DataFrame:
-    """One scenario of an engine result as a frame with PySD's flattened column names."""
-    one = ds.isel(scenario=scenario)
-    cols: dict[str, np.ndarray] = {}
-    for name, da in one.data_vars.items():
-        label = da.attrs["vensim_name"]
-        if da.ndim == 1:
-            cols[label] = da.values
-            continue
-        dims = da.dims[1:]
-        values = da.values.reshape(da.shape[0], -1)
-        for i, idx in enumerate(np.ndindex(*da.shape[1:])):
-            elems = [str(da[d].values[k]) for d, k in zip(dims, idx, strict=True)]
-            cols[f"{label}[{','.join(elems)}]"] = values[:, i]
-        _ = name
-    return pd.DataFrame(cols, index=pd.Index(one["time"].values, name="time"))
-
-
-def require_test_models() -> Path:
-    if not (TEST_MODELS / "manifest.csv").is_file():
-        pytest.skip(f"the shared test-models folder is absent (looked in {TEST_MODELS})")
-    return TEST_MODELS

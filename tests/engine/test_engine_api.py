@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import xarray as xr
-from conftest import pysd_frame, require_test_models
+from engine_helpers import pysd_frame, require_test_models
 from numpy.testing import assert_allclose, assert_array_equal
 
 import cluster_econ as ce

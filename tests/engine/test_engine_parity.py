@@ -7,7 +7,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import TEST_MODELS, pysd_frame, require_test_models
+from engine_helpers import TEST_MODELS, pysd_frame, require_test_models
 from numpy.testing import assert_allclose
 
 import cluster_econ as ce

@@ -7,7 +7,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import pysd_frame, require_test_models
+from engine_helpers import pysd_frame, require_test_models
 from pysd.py_backend.utils import detect_encoding, load_outputs
 from pysd.tools.benchmarking import assert_frames_close
 

@@ -1,0 +1,37 @@
+"""Helpers shared by the batch-engine tests (imported as ``engine_helpers``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import xarray as xr
+
+TEST_MODELS = Path(__file__).resolve().parents[2].parent / "shared" / "test-models"
+REPO = Path(__file__).resolve().parents[2]
+
+
+def pysd_frame(ds: xr.Dataset, scenario: int = 0) -> pd.DataFrame:
+    """One scenario of an engine result as a frame with PySD's flattened column names."""
+    one = ds.isel(scenario=scenario)
+    cols: dict[str, np.ndarray] = {}
+    for name, da in one.data_vars.items():
+        label = da.attrs["vensim_name"]
+        if da.ndim == 1:
+            cols[label] = da.values
+            continue
+        dims = da.dims[1:]
+        values = da.values.reshape(da.shape[0], -1)
+        for i, idx in enumerate(np.ndindex(*da.shape[1:])):
+            elems = [str(da[d].values[k]) for d, k in zip(dims, idx, strict=True)]
+            cols[f"{label}[{','.join(elems)}]"] = values[:, i]
+        _ = name
+    return pd.DataFrame(cols, index=pd.Index(one["time"].values, name="time"))
+
+
+def require_test_models() -> Path:
+    if not (TEST_MODELS / "manifest.csv").is_file():
+        pytest.skip(f"the shared test-models folder is absent (looked in {TEST_MODELS})")
+    return TEST_MODELS
