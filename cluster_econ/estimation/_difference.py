@@ -6,9 +6,7 @@ import ast
 from collections.abc import Iterable
 from typing import Any
 
-import numpy as np
 import pandas as pd
-import statsmodels.api as sm
 from linearmodels.panel import FirstDifferenceOLS
 
 from ..errors import DataValidationError, SpecError
@@ -21,7 +19,7 @@ from ._linear import (
     _linearmodels_cov_kwargs,
     _result,
     _with_intercept,
-    default_bandwidth,
+    ols_fit,
 )
 from ._result import EstimationResult
 
@@ -77,7 +75,8 @@ def first_difference(
         With ``("time",)`` the differenced equation gets an intercept and a dummy for every
         differenced period but the first (Wooldridge's convention), estimated by statsmodels OLS.
         Without, ``linearmodels.panel.FirstDifferenceOLS`` estimates the differenced equation with no
-        intercept.
+        intercept (statsmodels OLS when clustering by period, which FirstDifferenceOLS cannot do: each
+        difference is then in the cluster of its later period).
     cov_type, cluster, bandwidth
         As in :func:`panel_ols`.
 
@@ -106,6 +105,17 @@ def first_difference(
     index = diffs.y.index
     ent, tim = _codes(index, 0), _codes(index, 1)
     n_periods = int(tim.max()) + 1
+    if not effects and cov_type == "clustered" and "time" in clusters:
+        # a difference spans two periods, which linearmodels' FirstDifferenceOLS cannot put in one
+        # time cluster; the differenced equation is clustered by its (later) period with statsmodels
+        exog = check_regressors(diffs.exog, intercept=False, context=f"{formula!r} (differenced): ")
+        res = ols_fit(diffs.y, exog, cov_type, clusters, ent, tim, bandwidth)
+        return _result(
+            params=res.params, cov=res.cov_params(), design=diffs, panel=panel, estimator="First difference",
+            engine="statsmodels OLS", cov_type=cov_type,
+            df_inference=_df_inference(cov_type, clusters, index, res.df_resid),
+            r2={"first difference": float(res.rsquared)}, effects=(),
+        )
     if not effects:
         exog = check_regressors(diffs.exog, intercept=False, context=f"{formula!r} (differenced): ")
         x_levels = levels.exog[exog.columns]
@@ -130,18 +140,7 @@ def first_difference(
     exog = check_regressors(
         pd.concat([diffs.exog, dummies], axis=1), intercept=True, context=f"{formula!r} (differenced): "
     )
-    x = _with_intercept(exog, True)
-    model = sm.OLS(diffs.y, x)
-    if cov_type == "unadjusted":
-        res = model.fit()
-    elif cov_type == "robust":
-        res = model.fit(cov_type="HC1")
-    elif cov_type == "clustered":
-        groups = np.column_stack([ent if c == "entity" else tim for c in clusters])
-        res = model.fit(cov_type="cluster", cov_kwds={"groups": groups[:, 0] if len(clusters) == 1 else groups})
-    else:
-        bw = default_bandwidth(n_periods) if bandwidth is None else bandwidth
-        res = model.fit(cov_type="hac-groupsum", cov_kwds={"time": tim, "maxlags": bw, "use_correction": "hac"})
+    res = ols_fit(diffs.y, _with_intercept(exog, True), cov_type, clusters, ent, tim, bandwidth)
     return _result(
         params=res.params, cov=res.cov_params(), design=diffs, panel=panel,
         estimator="First difference (time effects)", engine="statsmodels OLS", cov_type=cov_type,

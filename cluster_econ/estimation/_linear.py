@@ -43,6 +43,7 @@ Wooldridge, J. M. (2010). *Econometric Analysis of Cross Section and Panel Data*
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Iterable
 from typing import Any, Literal
 
@@ -50,8 +51,9 @@ import numpy as np
 import pandas as pd
 import statsmodels.api as sm
 from linearmodels.panel import BetweenOLS, PanelOLS, RandomEffects
+from statsmodels.tools.sm_exceptions import ConvergenceWarning as SMConvergenceWarning
 
-from ..errors import SpecError
+from ..errors import ClusterEconWarning, ConvergenceWarning, SpecError
 from ._common import CovType, check_effects, check_option, check_panel, check_regressors
 from ._formula import Design, build_design
 from ._result import EstimationResult, TestResult, make_provenance
@@ -119,7 +121,20 @@ def _result(
     index = design.y.index if index is None else index
     params = params.astype(float).rename("params")
     cov = cov.loc[params.index, params.index].astype(float)
-    std = pd.Series(np.sqrt(np.diag(cov.to_numpy())), index=params.index, name="std_errors")
+    values = cov.to_numpy()
+    if np.any(np.diag(values) < 0):
+        # a two-way clustered covariance (a sum of three one-way ones, one subtracted) need not be
+        # positive semi-definite; Cameron, Gelbach & Miller (2011, sec. 2.3) set negative eigenvalues to 0
+        eigval, eigvec = np.linalg.eigh((values + values.T) / 2)
+        values = (eigvec * np.clip(eigval, 0, None)) @ eigvec.T
+        cov = pd.DataFrame(values, index=cov.index, columns=cov.columns)
+        warnings.warn(
+            f"{estimator} of {design.parsed.formula!r}: the {cov_type} covariance was not positive "
+            "semi-definite; its negative eigenvalues were set to zero (Cameron, Gelbach & Miller 2011).",
+            ClusterEconWarning,
+            stacklevel=3,
+        )
+    std = pd.Series(np.sqrt(np.clip(np.diag(values), 0, None)), index=params.index, name="std_errors")
     return EstimationResult(
         params=params,
         std_errors=std,
@@ -157,6 +172,28 @@ def _linearmodels_cov_kwargs(
         bw = default_bandwidth(n_periods) if bandwidth is None else bandwidth
         return {"cov_type": "kernel", "kernel": "bartlett", "bandwidth": bw}
     return {"cov_type": cov_type}
+
+
+def ols_fit(
+    y: pd.Series,
+    x: pd.DataFrame,
+    cov_type: str,
+    clusters: tuple[str, ...],
+    ent: np.ndarray,
+    tim: np.ndarray,
+    bandwidth: int | None,
+) -> Any:
+    """statsmodels OLS with the covariance conventions of this module."""
+    model = sm.OLS(y, x)
+    if cov_type == "unadjusted":
+        return model.fit()
+    if cov_type == "robust":
+        return model.fit(cov_type="HC1")
+    if cov_type == "clustered":
+        groups = np.column_stack([ent if c == "entity" else tim for c in clusters])
+        return model.fit(cov_type="cluster", cov_kwds={"groups": groups[:, 0] if len(clusters) == 1 else groups})
+    bw = default_bandwidth(int(tim.max()) + 1) if bandwidth is None else bandwidth
+    return model.fit(cov_type="hac-groupsum", cov_kwds={"time": tim, "maxlags": bw, "use_correction": "hac"})
 
 
 # -- pooled OLS and within ------------------------------------------------------------------------
@@ -228,17 +265,7 @@ def panel_ols(
             context=f"{formula!r}: ",
         )
         x = _with_intercept(exog, design.intercept)
-        model = sm.OLS(design.y, x)
-        if cov_type == "unadjusted":
-            res = model.fit()
-        elif cov_type == "robust":
-            res = model.fit(cov_type="HC1")
-        elif cov_type == "clustered":
-            groups = np.column_stack([ent if c == "entity" else tim for c in clusters])
-            res = model.fit(cov_type="cluster", cov_kwds={"groups": groups[:, 0] if len(clusters) == 1 else groups})
-        else:
-            bw = default_bandwidth(n_periods) if bandwidth is None else bandwidth
-            res = model.fit(cov_type="hac-groupsum", cov_kwds={"time": tim, "maxlags": bw, "use_correction": "hac"})
+        res = ols_fit(design.y, x, cov_type, clusters, ent, tim, bandwidth)
         return _result(
             params=res.params,
             cov=res.cov_params(),
@@ -415,12 +442,6 @@ def random_effects(
         raise SpecError(
             f"random_effects(method='ml') reports the likelihood covariance only; got cov_type={cov_type!r}."
         )
-    import warnings
-
-    from statsmodels.tools.sm_exceptions import ConvergenceWarning as SMConvergenceWarning
-
-    from ..errors import ConvergenceWarning
-
     with warnings.catch_warnings():
         # statsmodels' "MLE may be on the boundary" heuristic compares the effects' variance with a
         # fixed 0.01, whatever the units of the data; the boundary is checked below relative to sigma_e

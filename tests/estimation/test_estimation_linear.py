@@ -205,3 +205,21 @@ def test_random_effects_ml_on_log_scale_data_does_not_warn(states: ce.RegionalPa
     sa = ce.random_effects(PRODUCTION, states)
     assert 0.03 < ml.statistics["sigma_u"] < 0.3
     assert_allclose(ml.params["log(pc)"], sa.params["log(pc)"], rtol=0, atol=0.02)
+
+
+def test_first_difference_clustered_by_period(states: ce.RegionalPanel) -> None:
+    res = ce.first_difference("gsp ~ pcap + emp", states, cluster=("time",))
+    dy = states.diff("gsp")
+    dx = pd.concat([states.diff("pcap"), states.diff("emp")], axis=1)
+    keep = (dy.notna() & dx.notna().all(axis=1)).to_numpy()
+    years = dy.index.get_level_values("year")[keep]
+    ols = sm.OLS(dy[keep].to_numpy(), dx[keep].to_numpy()).fit(cov_type="cluster", cov_kwds={"groups": years})
+    assert_allclose(res.std_errors.to_numpy(), ols.bse, rtol=1e-9, atol=0)
+    assert res.df_inference == 15  # 16 differenced periods
+
+
+def test_non_psd_two_way_clustered_covariance_is_repaired_with_a_warning(states: ce.RegionalPanel) -> None:
+    with pytest.warns(ClusterEconWarning, match="not positive semi-definite; its negative eigenvalues were set") as rec:
+        res = ce.first_difference(PRODUCTION, states, effects=("time",), cluster=("entity", "time"))
+    assert rec[0].filename == __file__
+    assert np.all(np.isfinite(res.std_errors)) and np.all(np.linalg.eigvalsh(res.cov.to_numpy()) > -1e-12)
