@@ -85,6 +85,15 @@ def test_no_smes_means_no_sme_births(saturation):
     assert out["large_firms"].iloc[-1] < out["large_firms"].iloc[0]  # no scale-up feeds large firms
 
 
+@pytest.mark.slow
+def test_no_smes_means_no_sme_births_in_any_state():
+    out = run_model(fresh("regional_cluster"), columns=["sme_births", "young_smes", "mature_smes"],
+                    params={"sme_support": 0.5, "public_investment_share": 0.05},
+                    initial_condition=(1970, {"young_smes": 0, "mature_smes": 0}), final_time=1980)
+    assert out.shape[1] == 3 * 48
+    assert_allclose(out.to_numpy(), 0, rtol=0, atol=0)
+
+
 def test_no_alignment_cuts_sme_knowledge_to_obsolescence():
     model = fresh("knowledge_spillover")
     out = run_model(model, params={"alignment": 0}, columns=["sme_knowledge", "within_cluster_spillover"],
