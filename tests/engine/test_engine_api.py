@@ -204,9 +204,9 @@ def test_unsupported_constructs_name_construct_and_variable():
     with pytest.raises(UnsupportedConstructError, match=r"The function VECTOR_SELECT used by 'Eout2 1' in model "
                                                         r"'test_vector_select' is not supported"):
         compile_model(root / "tests" / "vector_select" / "test_vector_select.mdl")
-    with pytest.raises(UnsupportedConstructError, match=r"defines the macro 'expression_macro': macros are not "
-                                                        r"supported by the batch engine"):
-        compile_model(root / "tests" / "macro_stock" / "test_macro_stock.mdl")
+    with pytest.raises(UnsupportedConstructError, match=r"ALLOCATEBYPRIORITY used by 'allocation2' in model "
+                                                        r"'test_allocate_by_priority' is not supported"):
+        compile_model(root / "tests" / "allocate_by_priority" / "test_allocate_by_priority.mdl")
 
 
 def test_missing_model_file_is_reported(tmp_path):

@@ -15,17 +15,13 @@ from cluster_econ.errors import UnsupportedConstructError
 from cluster_econ.sd.engine import compile_model
 
 # models using constructs the engine does not implement (ALLOCATE BY PRIORITY, control variables that
-# change in time, DATA read from another model's output, macros, VECTOR SELECT/SORT ORDER/REORDER);
+# change in time, DATA read from another model's output, VECTOR SELECT/SORT ORDER/REORDER);
 # each must raise UnsupportedConstructError
 EXPECTED_UNSUPPORTED = {
     "tests/allocate_by_priority/test_allocate_by_priority.mdl",
     "tests/control_vars/test_control_vars.mdl",
     "tests/dynamic_final_time/test_dynamic_final_time.mdl",
     "tests/data_from_other_model/test_data_from_other_model.mdl",
-    "tests/macro_multi_expression/test_macro_multi_expression.mdl",
-    "tests/macro_multi_macros/test_macro_multi_macros.mdl",
-    "tests/macro_stock/test_macro_stock.mdl",
-    "tests/macro_trailing_definition/test_macro_trailing_definition.mdl",
     "tests/vector_order/test_vector_order.mdl",
     "tests/vector_select/test_vector_select.mdl",
 }

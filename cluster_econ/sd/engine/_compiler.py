@@ -96,24 +96,24 @@ class KernelCompiler:
     def __init__(self, abstract_model: Any, *, name: str, timeseries: frozenset = frozenset()):
         from pysd.builders.python.python_model_builder import ModelBuilder
 
-        if len(abstract_model.sections) > 1:
-            macro = abstract_model.sections[1].name
-            raise UnsupportedConstructError(
-                f"Model {name!r} defines the macro {macro!r}: macros are not supported by the batch "
-                "engine. Use engine='pysd'."
-            )
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            self.section = ModelBuilder(abstract_model).sections[0]
+            sections = ModelBuilder(abstract_model).sections
+        self.section = sections[0]
         self.model_name = name
         self.timeseries = frozenset(timeseries)
+        for section in sections:
+            for element in section.elements:
+                section.namespace.add_to_namespace(element.name)
+                element.identifier = section.namespace.namespace[element.name]
+                section.subscripts.elements[element.identifier] = element.subscripts
+        self.macros = {sec.name: sec for sec in sections[1:]}
         self.subs = self.section.subscripts
         self.ns = self.section.namespace
-        for element in self.section.elements:
-            self.ns.add_to_namespace(element.name)
-            element.identifier = self.ns.namespace[element.name]
-            self.subs.elements[element.identifier] = element.subscripts
         self.elements = {el.identifier: el for el in self.section.elements}
+        self.prefix = ""  # name prefix of the macro instance being compiled ("" for the model itself)
+        self.params: dict[str, Ex] = {}
+        self._instances = 0
         self.arrays: dict[str, np.ndarray] = {}
         self.nodes: dict[str, Node] = {}
         self.statefuls: dict[str, Stateful] = {}
@@ -260,10 +260,18 @@ class KernelCompiler:
         if el.components and type(el.components[0]).__name__ == "ComponentBuilder" and getattr(
                 el.components[0], "type", "") == "Lookup":
             raise self._fail(f"Use of the lookup {el.name!r} without an argument", ctx["element"])
-        return Ex(f"v_{py_name}", dims=self.element_dims(py_name), deps=frozenset({py_name}))
+        node = self.prefix + py_name
+        return Ex(f"v_{node}", dims=self.element_dims(py_name), deps=frozenset({node}))
 
     def _reference(self, ast: Any, ctx: dict) -> Ex:
         ref = ast.reference
+        if ref in self.ns.cleanspace and self.ns.cleanspace[ref] in self.params:
+            param = self.params[self.ns.cleanspace[ref]]
+            if getattr(ast.subscripts, "subscripts", None):
+                raise self._fail("A subscripted macro parameter", ctx["element"])
+            return Ex(param.code, param.dims, param.order, param.scalar, param.deps, param.time)
+        if ref not in self.ns.cleanspace and ref in CONTROL:
+            return Ex(CONTROL[ref], scalar=True)
         if ref not in self.ns.cleanspace:
             if ref in self.subs.subscript2num:
                 expr, subs = self.subs.subscript2num[ref]
@@ -344,6 +352,8 @@ class KernelCompiler:
 
     def _call(self, ast: Any, ctx: dict) -> Ex:
         fname = ast.function.reference
+        if fname in self.macros:
+            return self._macro_call(fname, ast, ctx)
         if fname in self.ns.cleanspace:
             return self._lookup_call(ast, ctx)
         if fname == "active_initial":
@@ -418,11 +428,11 @@ class KernelCompiler:
 
     def _lookup_call(self, ast: Any, ctx: dict) -> Ex:
         py_name = self.ns.cleanspace[ast.function.reference]
-        if py_name not in self.lookups:
+        if self.prefix + py_name not in self.lookups:
             raise self._fail(f"The call to {py_name!r} (not a lookup table)", ctx["element"])
         (arg_ast,) = ast.arguments
         arg = self.visit(arg_ast, ctx)
-        xs, ys, interp, tdims = self.lookups[py_name]
+        xs, ys, interp, tdims = self.lookups[self.prefix + py_name]
         table = Ex(ys, dims=tdims)
         ref_subs = getattr(ast.function.subscripts, "subscripts", [])
         if ref_subs:
@@ -661,11 +671,12 @@ class KernelCompiler:
         comps = el.components
         kinds = {type(c.ast).__name__ if hasattr(c, "ast") else "" for c in comps}
         units = el.units
-        self.variables[py_name] = {
-            "vensim_name": el.name, "units": units or "", "description": (el.documentation or "").strip(),
-            "dims": [d for d, _ in self.element_dims(py_name)],
-        }
-        if py_name in CONTROL:
+        if not self.prefix:
+            self.variables[py_name] = {
+                "vensim_name": el.name, "units": units or "", "description": (el.documentation or "").strip(),
+                "dims": [d for d, _ in self.element_dims(py_name)],
+            }
+        if py_name in CONTROL and not self.prefix:
             return
         first = comps[0]
         ctype = getattr(first, "type", "Auxiliary")
@@ -677,9 +688,10 @@ class KernelCompiler:
         el_dims = self.element_dims(py_name)
         from pysd.translators.structures.abstract_expressions import GetConstantsStructure
 
-        is_const = all(isinstance(c.ast, int | float | np.ndarray | np.integer | np.floating | GetConstantsStructure)
-                       for c in comps)
-        node = Node(name=py_name, local=f"v_{py_name}")
+        literal = int | float | np.ndarray | np.integer | np.floating | GetConstantsStructure
+        is_const = not self.prefix and all(isinstance(c.ast, literal) for c in comps)
+        node_name = self.prefix + py_name
+        node = Node(name=node_name, local=f"v_{node_name}")
         for mode in ("step", "init"):
             lines: list[str] = []
             deps: set = set()
@@ -711,7 +723,7 @@ class KernelCompiler:
             elif is_const:
                 lines.append(f"v_{py_name} = P[{py_name!r}] if {py_name!r} in P else {value}")
             else:
-                lines.append(f"v_{py_name} = {value}")
+                lines.append(f"v_{node_name} = {value}")
             if mode == "step":
                 node.step_lines, node.step_deps = lines, deps
                 node.dynamic = tflag or active
@@ -722,7 +734,39 @@ class KernelCompiler:
                 node.init_lines, node.init_deps = lines, deps
         if is_const:
             self.constants[py_name] = {"dims": el_dims}
-        self.nodes[py_name] = node
+        self.nodes[node_name] = node
+
+    def _macro_call(self, fname: str, ast: Any, ctx: dict) -> Ex:
+        """Inline one call of a macro: its elements become nodes of their own, named per call."""
+        section = self.macros[fname]
+        if section.returns:
+            raise self._fail(f"The macro {fname!r} with several outputs", ctx["element"])
+        if len(ast.arguments) != len(section.params):
+            raise self._fail(f"A call of the macro {fname!r} with {len(ast.arguments)} arguments", ctx["element"])
+        args = [self.visit(a, ctx) for a in ast.arguments]
+        if any(a.dims for a in args) or section.subscripts.subscripts:
+            raise self._fail(f"The subscripted macro {fname!r}", ctx["element"])
+        outputs = [el.identifier for el in section.elements if el.identifier == section.namespace.cleanspace.get(fname)]
+        if not outputs:
+            raise self._fail(f"The macro {fname!r} without an output variable of its name", ctx["element"])
+        self._instances += 1
+        prefix = f"_m{self._instances}_"
+        saved = (self.subs, self.ns, self.elements, self.prefix, self.params, self._memo)
+        self.subs, self.ns = section.subscripts, section.namespace
+        self.elements = {el.identifier: el for el in section.elements}
+        self.prefix = saved[3] + prefix
+        self.params = {section.namespace.cleanspace[p.lower().replace(" ", "_")]: a
+                       for p, a in zip(section.params, args, strict=True)}
+        self._memo = {}
+        try:
+            for py_name in sorted(self.elements, key=lambda n: getattr(
+                    self.elements[n].components[0], "type", "") != "Lookup"):
+                self.compile_element(py_name)
+            node = self.prefix + outputs[0]
+        finally:
+            self.subs, self.ns, self.elements, self.prefix, self.params, self._memo = saved
+        tflag = any(a.time for a in args)
+        return Ex(f"v_{node}", deps=frozenset({node}), time=tflag)
 
     def _compile_lookup(self, py_name: str) -> None:
         el = self.elements[py_name]
@@ -762,7 +806,7 @@ class KernelCompiler:
                 if bad.any() and not bad.all():
                     col[bad] = np.interp(xs[bad], xs[~bad], col[~bad])
             ys = flat.reshape(ys.shape)
-        self.lookups[py_name] = (self._array(xs, "_X"), self._array(ys, "_Y"), interp, el_dims)
+        self.lookups[self.prefix + py_name] = (self._array(xs, "_X"), self._array(ys, "_Y"), interp, el_dims)
 
     # ------------------------------------------------------------------ control
     def _control_values(self) -> dict[str, float]:
@@ -827,7 +871,7 @@ class KernelCompiler:
         src.append("    D = {}")
         for key, st in self.statefuls.items():
             own(key, st.ddt)
-        src.append("    V = {" + ", ".join(f"{k!r}: v_{k}" for k in step_order if not k.startswith("_s")) + "}")
+        src.append("    V = {" + ", ".join(f"{k!r}: v_{k}" for k in step_order if not k.startswith("_")) + "}")
         src += ["    return V, D", ""]
         outputs = [k for k in self.variables if k not in self.lookups]
         return {
