@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import pickle
 import shutil
 import warnings
@@ -63,6 +64,12 @@ def test_batch_shape_names_attrs_and_coordinates(sir_path):
                                       "The population with the disease, manifesting symptoms, and able to "
                                       "transmit it to other people."}
     assert ds["infectious"].values[:, 0].tolist() == [5.0, 5.0, 5.0]
+    assert ds.attrs["engine"] == "batch" and ds.attrs["method"] == "euler"
+    assert ds.attrs["model_sha256"] == compile_model(sir_path).sha256
+    record = json.loads(ds.attrs["provenance"])
+    assert record["model_id"] == "SIR"
+    assert sorted(record["changed_parameters"]) == ["contact_infectivity", "duration"]
+    assert record["details"]["scenarios"] == 3
     # more contagious scenarios peak higher
     peaks = ds["infectious"].max("time").values
     assert peaks[0] < peaks[1] < peaks[2]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Sequence
 from typing import Any, get_args
@@ -11,6 +12,7 @@ import pandas as pd
 import xarray as xr
 
 from cluster_econ.errors import SpecError
+from cluster_econ.provenance import Provenance
 
 from ._api import compile_model
 from ._compiled import CompiledModel, Method
@@ -90,5 +92,18 @@ def simulate_batch(model: Any, scenarios: pd.DataFrame, *, outputs: Sequence[str
     compiled = model if isinstance(model, CompiledModel) else compile_model(model)
     size = int(chunk_size) if chunk_size is not None else default_chunk_size(compiled)
     logger.info("%s: %d scenarios in chunks of %d", compiled.name, len(scenarios), size)
-    return compiled._run(scenarios, control=(None, None, None, saveper), outputs=outputs, method=method,
-                         chunk_size=size, progress=progress)
+    result = compiled._run(scenarios, control=(None, None, None, saveper), outputs=outputs, method=method,
+                           chunk_size=size, progress=progress)
+    version = getattr(model, "version", None)
+    provenance = Provenance.capture(
+        model_id=str(getattr(model, "id", compiled.name)), model_version=version, model_sha256=compiled.sha256,
+        changed_parameters={str(c): "varied by scenario" for c in scenarios.columns},
+        details={"engine": "batch", "method": method, "scenarios": len(scenarios), "chunk_size": size,
+                 "saveper": float(result["time"].values[1] - result["time"].values[0])
+                 if result.sizes["time"] > 1 else None},
+    )
+    result.attrs.update({
+        "model_id": provenance.model_id, "model_version": version or "", "model_sha256": compiled.sha256,
+        "engine": "batch", "method": method, "provenance": json.dumps(provenance.to_dict(), default=str),
+    })
+    return result
