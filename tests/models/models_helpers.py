@@ -22,7 +22,9 @@ REPO = Path(__file__).resolve().parents[2]
 MODELS = REPO / "models"
 MODEL_IDS = ["cluster_investment", "sme_growth", "knowledge_spillover", "stakeholder_alignment", "regional_cluster"]
 REGIONAL_COLUMNS = ["sme_employment", "employment", "alignment", "knowledge_stock", "knowledge_intensity",
-                    "cumulative_public_spend", "sme_seat_share", "exchange_group", "public_capital", "output"]
+                    "cumulative_public_spend", "sme_seat_share", "exchange_group", "public_capital", "output",
+                    "trust", "network_density", "absorptive_capacity", "engaged_sme_share", "unemployment_rate",
+                    "private_capital", "large_firm_employment", "young_smes", "mature_smes", "large_firms"]
 
 _TRANSLATIONS: dict[str, Path] = {}
 _REGIONAL_RUNS: dict[tuple, pd.DataFrame] = {}

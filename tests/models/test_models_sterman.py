@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from models_helpers import MODEL_IDS, by_element, fresh, run_model
+from models_helpers import MODEL_IDS, by_element, fresh, regional_run, run_model
 from numpy.testing import assert_allclose
 
 DT = 0.25
@@ -114,6 +114,25 @@ def test_full_quota_and_no_engagement_fix_the_seat_share():
     assert_allclose(after["sme_seat_share"].to_numpy(), 0.6, rtol=0, atol=1e-12)
     assert_allclose(out["engaged_sme_share"].to_numpy(), 0, rtol=0, atol=0)
     assert_allclose(out["trust"].to_numpy(), 0.4, rtol=0, atol=1e-12)  # nothing to build trust on
+
+
+UNIT_INTERVAL = ("alignment", "trust", "network_density", "absorptive_capacity", "engaged_sme_share",
+                 "sme_seat_share", "average_alignment_fit", "sme_employment_share")
+
+
+@pytest.mark.parametrize("model_id", slow_if_regional(MODEL_IDS))
+def test_default_run_is_finite_nonnegative_and_shares_stay_in_the_unit_interval(model_id):
+    if model_id == "regional_cluster":
+        out = regional_run()  # shared with the behaviour tests
+    else:
+        model = fresh(model_id)
+        out = run_model(model, columns=stock_names(model) + [n for n in UNIT_INTERVAL
+                                                             if n in set(model.doc["Py Name"])])
+    assert np.isfinite(out.to_numpy()).all()
+    assert (out.to_numpy() >= 0).all(), out.min()[out.min() < 0]
+    shares = [c for c in out.columns if c.split("[")[0] in UNIT_INTERVAL]
+    assert shares, "no share was checked"
+    assert (out[shares].to_numpy() <= 1).all(), out[shares].max().sort_values().tail(3)
 
 
 # ---------------------------------------------------------------- stock conservation
