@@ -15,7 +15,7 @@ from cluster_econ.errors import UnsupportedConstructError
 from cluster_econ.sd.engine import compile_model
 
 # models using constructs the engine does not implement (ALLOCATE BY PRIORITY, control variables that
-# change in time, DATA read from another model's output, VECTOR SELECT/SORT ORDER/REORDER);
+# change in time, DATA read from another model's output, VECTOR SORT ORDER/REORDER/RANK);
 # each must raise UnsupportedConstructError
 EXPECTED_UNSUPPORTED = {
     "tests/allocate_by_priority/test_allocate_by_priority.mdl",
@@ -23,7 +23,6 @@ EXPECTED_UNSUPPORTED = {
     "tests/dynamic_final_time/test_dynamic_final_time.mdl",
     "tests/data_from_other_model/test_data_from_other_model.mdl",
     "tests/vector_order/test_vector_order.mdl",
-    "tests/vector_select/test_vector_select.mdl",
 }
 
 

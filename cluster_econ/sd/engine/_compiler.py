@@ -378,6 +378,16 @@ class KernelCompiler:
             if mat.scalar or len(mat.dims) < 2:
                 raise self._fail("INVERT MATRIX of a variable with fewer than two dimensions", ctx["element"])
             return Ex(f"np.linalg.inv({mat.code})", mat.dims, 0, False, deps, tflag)
+        if fname == "vector_select":
+            sel, expr = args[0], args[1]
+            dims = self.union(sel, expr)
+            axes = tuple(i + 1 for i, (d, _) in enumerate(dims) if d.endswith("!"))
+            if not axes:
+                raise self._fail("VECTOR SELECT without a '!' dimension", ctx["element"])
+            out_dims = tuple((d, c) for d, c in dims if not d.endswith("!"))
+            codes = [self.align(a, dims) if not a.scalar else a.code for a in (sel, expr)]
+            rest = ", ".join(a.code for a in args[2:])
+            return Ex(f"_rt.vector_select({codes[0]}, {codes[1]}, {axes}, {rest})", out_dims, 0, False, deps, tflag)
         if fname in _REDUCE:
             (arg,) = args
             axes = [i + 1 for i, (d, _) in enumerate(arg.dims) if d.endswith("!")]

@@ -103,6 +103,53 @@ def reduce(kind, x, axes):
     return out
 
 
+def _one(value, what):
+    from cluster_econ.errors import UnsupportedConstructError
+
+    values = np.unique(np.asarray(value, dtype=float))
+    if len(values) != 1:
+        raise UnsupportedConstructError(
+            f"The {what} of VECTOR SELECT differs between scenarios or elements ({values.tolist()}); the batch "
+            "engine needs one value.")
+    return values[0].item()
+
+
+def vector_select(sel, expr, axes, missing, action, error):
+    """VECTOR SELECT as PySD computes it, over ``axes``."""
+    action = _one(action, "numerical action")
+    error = _one(error, "error action")
+    sel = np.asarray(sel, dtype=float)
+    zeros = np.all(sel == 0, axis=axes)
+    if np.any(zeros) and error in (1, 3):
+        raise FloatingPointError("All the values of selection_array are 0...")
+    if np.any(np.sum(sel != 0, axis=axes) > 1) and error in (2, 3):
+        raise FloatingPointError("More than one non-zero values in selection_array...")
+    with np.errstate(all="ignore"):
+        if action in range(5):
+            array = np.where(sel == 0, np.nan, sel * expr)
+        elif action == 5:
+            array = np.where(sel == 0, np.nan, np.asarray(expr) ** sel)
+        elif action in range(6, 11):
+            array = np.where(sel == 0, np.nan, expr)
+        else:
+            raise ValueError(f"Invalid argument value 'numerical_action={action}'.")
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            if action in (0, 6):
+                out = np.nansum(array, axis=axes)
+            elif action in (1, 5, 7):
+                out = np.nanprod(array, axis=axes)
+            elif action in (2, 8):
+                out = np.nanmin(array, axis=axes)
+            elif action in (3, 9):
+                out = np.nanmax(array, axis=axes)
+            else:
+                out = np.nanmean(array, axis=axes)
+    return np.where(zeros, missing, out)
+
+
 def lookup(x, xs, ys, interp):
     """Piecewise-linear lookup with end clamping (Vensim) or extrapolation (XMILE).
 
