@@ -208,9 +208,9 @@ def test_bad_scenario_frames_are_rejected(sir_path, array_path):
 
 def test_unsupported_constructs_name_construct_and_variable():
     root = require_test_models()
-    with pytest.raises(UnsupportedConstructError, match=r"The function VECTOR_SORT_ORDER used by 'SORT ORDER3' in "
-                                                        r"model 'test_vector_order' is not supported"):
-        compile_model(root / "tests" / "vector_order" / "test_vector_order.mdl")
+    with pytest.raises(UnsupportedConstructError, match=r"A control variable that is not constant used by 'FINAL TIME' "
+                                                        r"in model 'test_dynamic_final_time' is not supported"):
+        compile_model(root / "tests" / "dynamic_final_time" / "test_dynamic_final_time.mdl")
     with pytest.raises(UnsupportedConstructError, match=r"ALLOCATEBYPRIORITY used by 'allocation2' in model "
                                                         r"'test_allocate_by_priority' is not supported"):
         compile_model(root / "tests" / "allocate_by_priority" / "test_allocate_by_priority.mdl")

@@ -15,14 +15,13 @@ from cluster_econ.errors import UnsupportedConstructError
 from cluster_econ.sd.engine import compile_model
 
 # models using constructs the engine does not implement (ALLOCATE BY PRIORITY, control variables that
-# change in time, DATA read from another model's output, VECTOR SORT ORDER/REORDER/RANK);
+# change in time, DATA read from another model's output);
 # each must raise UnsupportedConstructError
 EXPECTED_UNSUPPORTED = {
     "tests/allocate_by_priority/test_allocate_by_priority.mdl",
     "tests/control_vars/test_control_vars.mdl",
     "tests/dynamic_final_time/test_dynamic_final_time.mdl",
     "tests/data_from_other_model/test_data_from_other_model.mdl",
-    "tests/vector_order/test_vector_order.mdl",
 }
 
 

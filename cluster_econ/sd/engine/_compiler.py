@@ -378,6 +378,16 @@ class KernelCompiler:
             if mat.scalar or len(mat.dims) < 2:
                 raise self._fail("INVERT MATRIX of a variable with fewer than two dimensions", ctx["element"])
             return Ex(f"np.linalg.inv({mat.code})", mat.dims, 0, False, deps, tflag)
+        if fname in ("vector_sort_order", "vector_rank"):
+            vec, direction = args
+            if vec.scalar or not vec.dims:
+                raise self._fail(f"{fname.upper()} of a variable without subscripts", ctx["element"])
+            return Ex(f"_rt.{fname}({vec.code}, {direction.code})", vec.dims, 0, False, deps, tflag)
+        if fname == "vector_reorder":
+            vec, order = args
+            if vec.scalar or order.scalar or len(vec.dims) != len(order.dims) or vec.dims[:-1] != order.dims[:-1]:
+                raise self._fail("VECTOR REORDER of arrays whose leading dimensions differ", ctx["element"])
+            return Ex(f"_rt.vector_reorder({vec.code}, {order.code})", vec.dims, 0, False, deps, tflag)
         if fname == "vector_select":
             sel, expr = args[0], args[1]
             dims = self.union(sel, expr)

@@ -109,7 +109,7 @@ def _one(value, what):
     values = np.unique(np.asarray(value, dtype=float))
     if len(values) != 1:
         raise UnsupportedConstructError(
-            f"The {what} of VECTOR SELECT differs between scenarios or elements ({values.tolist()}); the batch "
+            f"The {what} of a VECTOR function differs between scenarios or elements ({values.tolist()}); the batch "
             "engine needs one value.")
     return values[0].item()
 
@@ -148,6 +148,26 @@ def vector_select(sel, expr, axes, missing, action, error):
             else:
                 out = np.nanmean(array, axis=axes)
     return np.where(zeros, missing, out)
+
+
+def vector_sort_order(vector, direction):
+    """VECTOR SORT ORDER along the last dimension, as PySD computes it."""
+    order = np.argsort(np.asarray(vector), axis=-1)
+    return np.flip(order, axis=-1) if _one(direction, "direction") <= 0 else order
+
+
+def vector_rank(vector, direction):
+    """VECTOR RANK along the last dimension (1 = first), as PySD computes it."""
+    return np.argsort(vector_sort_order(vector, direction), axis=-1) + 1
+
+
+def vector_reorder(vector, order):
+    """VECTOR REORDER along the last dimension."""
+    vector = np.asarray(vector)
+    index = np.asarray(order).astype(int)
+    shape = np.broadcast_shapes(vector.shape[:-1], index.shape[:-1])
+    return np.take_along_axis(np.broadcast_to(vector, (*shape, vector.shape[-1])),
+                              np.broadcast_to(index, (*shape, index.shape[-1])), axis=-1)
 
 
 def lookup(x, xs, ys, interp):
