@@ -102,10 +102,11 @@ def _package_models() -> list[str]:
         return []
 
 
-# PySD needs seconds per run of the subscripted models (about 5 s for knowledge_spillover and 30 s
-# for the 48-region regional_cluster over their full horizons), so those get fewer and shorter
-# random runs plus one full-horizon run; the others get the 50 random parameter sets in full.
-RANDOM_RUNS = {"knowledge_spillover": (10, 10.0), "regional_cluster": (2, 8.0)}
+# PySD needs seconds per run of the subscripted models (a few seconds for knowledge_spillover and
+# 10-30 s for the 48-region regional_cluster over their full horizons, depending on load), so those
+# get fewer and shorter random runs (20 runs of 20 years; 4 runs of 10 years) plus one full-horizon
+# run of their stocks; the other package models get the 50 random parameter sets in full.
+RANDOM_RUNS = {"knowledge_spillover": (20, 20.0), "regional_cluster": (4, 10.0)}
 
 
 def _random_scenarios(model, n: int, seed: int) -> pd.DataFrame:
