@@ -44,10 +44,10 @@ def _demo_estimation() -> None:
 
     _section("Estimation: production function with public capital (Munnell 1990; Holtz-Eakin 1994)")
     panel = load_dataset("us_states")
-    results = [panel_ols(PRODUCTION_FUNCTION, panel, effects=effects) for effects in ((), ("entity",),
-                                                                                    ("entity", "time"))]
+    specs = {"Pooled OLS": (), "State effects": ("entity",), "State and year effects": ("entity", "time")}
+    results = {label: panel_ols(PRODUCTION_FUNCTION, panel, effects=effects) for label, effects in specs.items()}
     _print(compare(results))
-    pooled, within = (float(r.params["log(pcap)"]) for r in results[:2])
+    pooled, within = (float(results[label].params["log(pcap)"]) for label in ("Pooled OLS", "State effects"))
     _print(f"Public-capital elasticity: {pooled:.3f} pooled, {within:.3f} with state effects.")
 
 

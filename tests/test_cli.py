@@ -15,7 +15,7 @@ def test_demo_prints_the_us_states_description(capsys: pytest.CaptureFixture[str
     assert main(["demo"]) == 0
     out = capsys.readouterr().out
     assert "48 entities (state), 17 periods (year 1970-1986), 816 observations, balanced" in out
-    assert re.search(r"\(1\)\s+\(2\)\s+\(3\)", out)  # the compare() table of three estimators
+    assert re.search(r"Pooled OLS\s+State effects\s+State and year effects", out)  # the compare() table
     assert "entity, time" in out
     assert "Public-capital elasticity: 0.155 pooled, -0.026 with state effects." in out
     assert "Simulation: regional_cluster" in out
