@@ -211,9 +211,10 @@ def test_unsupported_constructs_name_construct_and_variable():
     with pytest.raises(UnsupportedConstructError, match=r"A control variable that is not constant used by 'FINAL TIME' "
                                                         r"in model 'test_dynamic_final_time' is not supported"):
         compile_model(root / "tests" / "dynamic_final_time" / "test_dynamic_final_time.mdl")
-    with pytest.raises(UnsupportedConstructError, match=r"ALLOCATEBYPRIORITY used by 'allocation2' in model "
-                                                        r"'test_allocate_by_priority' is not supported"):
-        compile_model(root / "tests" / "allocate_by_priority" / "test_allocate_by_priority.mdl")
+    with pytest.raises(UnsupportedConstructError, match=r"Data read from an output file \(a DATA variable without "
+                                                        r"GET\) used by 'var 0dim' in model "
+                                                        r"'test_data_from_other_model' is not supported"):
+        compile_model(root / "tests" / "data_from_other_model" / "test_data_from_other_model.mdl")
 
 
 def test_missing_model_file_is_reported(tmp_path):

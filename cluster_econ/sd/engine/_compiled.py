@@ -22,7 +22,7 @@ from . import _runtime
 logger = logging.getLogger(__name__)
 
 Method = Literal["euler", "rk4"]
-COMPILER_VERSION = "8"
+COMPILER_VERSION = "9"
 _RPREC = 1e-5
 _EULER_KINDS = {"integ", "smooth", "delay", "delayn"}
 _RK4_KINDS = {"integ", "smooth", "delay", "initial"}

@@ -205,6 +205,8 @@ class KernelCompiler:
             ys = self._array(np.asarray(lk.y, dtype=float), "_Y")
             return Ex(f"_rt.lookup({arg.code}, {xs}, {ys}, 'interpolate')", dims=arg.dims,
                       scalar=arg.scalar, deps=arg.deps, time=arg.time)
+        if isinstance(ast, ae.AllocateByPriorityStructure):
+            return self._allocate_by_priority(ast, ctx)
         if isinstance(ast, ae.GetConstantsStructure):
             values = self._external("constant", ast, ctx)
             arr = np.asarray(values, dtype=float).reshape((1, *self._shape(ctx["def_dims"])))
@@ -445,6 +447,20 @@ class KernelCompiler:
         if out is None:
             raise self._fail(f"The function {fname.upper()}", ctx["element"])
         return Ex(out, dims, 0, scalar, deps, tflag)
+
+    def _allocate_by_priority(self, ast: Any, ctx: dict) -> Ex:
+        request, priority, width, supply = (self.visit(a, ctx) for a in (ast.request, ast.priority, ast.width,
+                                                                          ast.supply))
+        if request.scalar or not request.dims:
+            raise self._fail("ALLOCATE BY PRIORITY of a request without subscripts", ctx["element"])
+        last = request.dims[-1]
+        merged = [d for d in self.union(request, priority, width, supply) if d[0] != last[0]]
+        dims = (*merged, last)
+        codes = [a.code if a.scalar else self.align(a, dims) for a in (request, priority)]
+        codes += [a.code if a.scalar else self.align(a, tuple(merged)) for a in (width, supply)]
+        deps = _merge_deps(request, priority, width, supply)
+        tflag = any(a.time for a in (request, priority, width, supply))
+        return Ex(f"_rt.allocate_by_priority({', '.join(codes)})", dims, 0, False, deps, tflag)
 
     def _lookup_call(self, ast: Any, ctx: dict) -> Ex:
         py_name = self.ns.cleanspace[ast.function.reference]

@@ -170,6 +170,33 @@ def vector_reorder(vector, order):
                               np.broadcast_to(index, (*shape, index.shape[-1])), axis=-1)
 
 
+def allocate_by_priority(request, priority, width, supply):
+    """ALLOCATE BY PRIORITY over the last dimension, one allocation per scenario and cell (PySD's algorithm)."""
+    from pysd.py_backend.allocation import _allocate_by_priority_1d
+
+    request = np.asarray(request, dtype=float)
+    priority = np.asarray(priority, dtype=float)
+    width = np.asarray(width, dtype=float)
+    supply = np.asarray(supply, dtype=float)
+    if np.any(request < 0):
+        raise ValueError("There are some negative request values. Allocation requires all quantities to be "
+                         "positive or 0.")
+    if np.any(width <= 0):
+        raise ValueError("width must be greater than 0.")
+    if np.any(supply < 0):
+        raise ValueError("supply must not be negative.")
+    n = request.shape[-1]
+    lead = np.broadcast_shapes(request.shape[:-1], priority.shape[:-1], width.shape, supply.shape)
+    request = np.broadcast_to(request, (*lead, n))
+    priority = np.broadcast_to(priority, (*lead, n))
+    width = np.broadcast_to(width, lead)
+    supply = np.broadcast_to(supply, lead)
+    out = np.empty((*lead, n))
+    for idx in np.ndindex(*lead):
+        out[idx] = _allocate_by_priority_1d(request[idx], priority[idx], float(width[idx]), float(supply[idx]))
+    return out
+
+
 def lookup(x, xs, ys, interp):
     """Piecewise-linear lookup with end clamping (Vensim) or extrapolation (XMILE).
 
