@@ -69,7 +69,8 @@ def compile_model(model: Any, *, _timeseries: frozenset = frozenset()) -> Compil
     compiled = CompiledModel(description, name=name, sha256=sha, path=str(path), timeseries=key[1])
     if fresh:
         compiled.smoke_test()
-        store_cached(sha, key[1], description)
+        if not description.get("external_files"):  # data read from other files may change: not cached
+            store_cached(sha, key[1], description)
         logger.info("Compiled %s (%d variables) to a batch kernel", name, len(description["variables"]))
     _MEMORY[key] = compiled
     return compiled

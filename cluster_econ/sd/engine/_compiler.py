@@ -11,86 +11,22 @@ from __future__ import annotations
 
 import logging
 import warnings
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from cluster_econ.errors import UnsupportedConstructError
 
+from ._nodes import CONTROL, NUMPY_FUNCS, OPS, REDUCE, Dims, Ex, Node, Stateful, merge_deps
+from ._statefuls import StatefulsMixin
+from ._tables import TablesMixin, load_abstract_model
+
 logger = logging.getLogger(__name__)
 
-CONTROL = {"initial_time": "_t0", "final_time": "_tf", "time_step": "_dt", "saveper": "_sp"}
-_REDUCE = {"sum", "prod", "vmin", "vmax"}
-_NUMPY_FUNCS = {
-    "abs": "np.abs", "exp": "np.exp", "sin": "np.sin", "cos": "np.cos", "tan": "np.tan",
-    "arcsin": "np.arcsin", "arccos": "np.arccos", "arctan": "np.arctan", "sinh": "np.sinh",
-    "cosh": "np.cosh", "tanh": "np.tanh", "sqrt": "np.sqrt", "ln": "np.log",
-}
-_OPS = {
-    "^": ("%(left)s**%(right)s", 1), "*": ("%(left)s*%(right)s", 2), "/": ("%(left)s/%(right)s", 2),
-    "+": ("%(left)s + %(right)s", 3), "-": ("%(left)s - %(right)s", 3),
-    "=": ("%(left)s == %(right)s", 4), "<>": ("%(left)s != %(right)s", 4),
-    ">=": ("%(left)s >= %(right)s", 4), ">": ("%(left)s > %(right)s", 4),
-    "<=": ("%(left)s <= %(right)s", 4), "<": ("%(left)s < %(right)s", 4),
-    ":NOT:": ("np.logical_not(%s)", 0), ":AND:": ("np.logical_and(%(left)s, %(right)s)", 0),
-    ":OR:": ("np.logical_or(%(left)s, %(right)s)", 0), "negative": ("-%s", 3),
-}
-
-Dims = tuple[tuple[str, tuple[str, ...]], ...]
+__all__ = ["CONTROL", "KernelCompiler", "load_abstract_model"]
 
 
-@dataclass
-class Ex:
-    """A compiled sub-expression: code, its dimensions and what it depends on."""
-
-    code: str
-    dims: Dims = ()
-    order: int = 0
-    scalar: bool = False
-    deps: frozenset = frozenset()
-    time: bool = False
-
-    def lower(self, new_order: int) -> None:
-        if self.order >= new_order and self.order != 0 and new_order != 0:
-            self.code = f"({self.code})"
-            self.order = 0
-
-
-@dataclass
-class Node:
-    """A value computed by the kernel: a model element or a hidden stateful object."""
-
-    name: str
-    local: str
-    step_lines: list[str] = field(default_factory=list)
-    step_deps: set = field(default_factory=set)
-    init_lines: list[str] | None = None
-    init_deps: set | None = None
-    dynamic: bool = False
-    stateful: str = ""
-
-
-@dataclass
-class Stateful:
-    """A hidden stateful object (stock, smooth, delay, ...)."""
-
-    key: str
-    kind: str
-    dims: Dims
-    element: str
-    ddt: list[str] = field(default_factory=list)
-
-
-def _merge_deps(*exs: Ex) -> frozenset:
-    out: set = set()
-    for e in exs:
-        out |= e.deps
-    return frozenset(out)
-
-
-class KernelCompiler:
+class KernelCompiler(StatefulsMixin, TablesMixin):
     """Compile one abstract model section into kernel source plus constant arrays."""
 
     def __init__(self, abstract_model: Any, *, name: str, timeseries: frozenset = frozenset()):
@@ -114,6 +50,7 @@ class KernelCompiler:
         self.prefix = ""  # name prefix of the macro instance being compiled ("" for the model itself)
         self.params: dict[str, Ex] = {}
         self._instances = 0
+        self.external_files: set[str] = set()
         self.arrays: dict[str, np.ndarray] = {}
         self.nodes: dict[str, Node] = {}
         self.statefuls: dict[str, Stateful] = {}
@@ -232,10 +169,10 @@ class KernelCompiler:
             if not a.scalar and a.dims != dims:
                 a.code = self.align(a, dims)
                 a.order = 0
-        deps = _merge_deps(*args)
+        deps = merge_deps(*args)
         tflag = any(a.time for a in args)
         scalar = all(a.scalar for a in args)
-        order = _OPS[ops[-1]][1]
+        order = OPS[ops[-1]][1]
         if ops[-1] == "^":
             args[-1].lower(2)
         else:
@@ -243,10 +180,10 @@ class KernelCompiler:
         if len(args) == 1:
             if ops[0] == "negative":
                 order = 1
-            return Ex(_OPS[ops[0]][0] % args[0].code, dims, order, scalar, deps, tflag)
+            return Ex(OPS[ops[0]][0] % args[0].code, dims, order, scalar, deps, tflag)
         right = args.pop().code
         while args or ops:
-            template = _OPS[ops.pop()][0]
+            template = OPS[ops.pop()][0]
             left = args.pop()
             left.lower(order)
             right = template % {"left": left.code, "right": right}
@@ -370,7 +307,7 @@ class KernelCompiler:
                 raise self._fail("GET TIME VALUE other than (0, offset, 0) (simulation time plus offset)",
                                  ctx["element"])
         args = [self.visit(a, ctx) for a in ast.arguments]
-        deps = _merge_deps(*args)
+        deps = merge_deps(*args)
         tflag = any(a.time for a in args)
         if fname == "get_time_value":
             off = args[1]
@@ -400,7 +337,7 @@ class KernelCompiler:
             codes = [self.align(a, dims) if not a.scalar else a.code for a in (sel, expr)]
             rest = ", ".join(a.code for a in args[2:])
             return Ex(f"_rt.vector_select({codes[0]}, {codes[1]}, {axes}, {rest})", out_dims, 0, False, deps, tflag)
-        if fname in _REDUCE:
+        if fname in REDUCE:
             (arg,) = args
             axes = [i + 1 for i, (d, _) in enumerate(arg.dims) if d.endswith("!")]
             if arg.scalar or not axes:
@@ -416,8 +353,8 @@ class KernelCompiler:
             scalar = False if not scalar else scalar
         codes = [self.align(a, dims) if not a.scalar else a.code for a in args]
         out = None
-        if fname in _NUMPY_FUNCS:
-            out = f"{_NUMPY_FUNCS[fname]}({codes[0]})"
+        if fname in NUMPY_FUNCS:
+            out = f"{NUMPY_FUNCS[fname]}({codes[0]})"
         elif fname == "pi":
             out = "np.pi"
         elif fname == "power":
@@ -458,7 +395,7 @@ class KernelCompiler:
         dims = (*merged, last)
         codes = [a.code if a.scalar else self.align(a, dims) for a in (request, priority)]
         codes += [a.code if a.scalar else self.align(a, tuple(merged)) for a in (width, supply)]
-        deps = _merge_deps(request, priority, width, supply)
+        deps = merge_deps(request, priority, width, supply)
         tflag = any(a.time for a in (request, priority, width, supply))
         return Ex(f"_rt.allocate_by_priority({', '.join(codes)})", dims, 0, False, deps, tflag)
 
@@ -480,162 +417,6 @@ class KernelCompiler:
         return Ex(f"_rt.lookup({xcode}, {xs}, {ycode}, {interp!r})", dims, 0, scalar, arg.deps, arg.time)
 
     # ------------------------------------------------------------------ statefuls
-    def _stateful(self, ast: Any, ctx: dict) -> Ex:
-        from pysd.translators.structures import abstract_expressions as ae
-
-        if id(ast) in self._memo:
-            return self._memo[id(ast)]
-        key = f"_s{len(self.statefuls)}"
-        dims = ctx["def_dims"]
-        shape = self._shape(dims)
-        element = ctx["element"]
-
-        def arg(a):
-            ex = self.visit(a, ctx)
-            return ex, (ex.code if ex.scalar else self.align(ex, dims))
-
-        def full(code):
-            return f"_rt.full({code}, S, {shape})"
-
-        node = Node(name=key, local=f"v_{key}", dynamic=True, stateful=key)
-        st = Stateful(key, type(ast).__name__, dims, element)
-        x = f"X[{key!r}]"
-        init_lines: list[str] = []
-        init_deps: set = set()
-        if isinstance(ast, ae.IntegStructure):
-            _flow, fcode = arg(ast.flow)
-            init, icode = arg(ast.initial)
-            init_lines = [f"{x} = {full(icode)}"]
-            init_deps = set(init.deps)
-            node.step_lines = [f"v_{key} = {x}"]
-            st.ddt = [f"D[{key!r}] = {fcode}"]
-            st.kind = "nonneg" if ast.non_negative else "integ"
-        elif isinstance(ast, ae.InitialStructure):
-            init, icode = arg(ast.initial)
-            init_lines = [f"C[{key!r}] = {full(icode)}"]
-            init_deps = set(init.deps)
-            node.step_lines = []
-            node.dynamic = False
-            st.kind = "initial"
-        elif isinstance(ast, ae.DelayStructure | ae.DelayNStructure):
-            inp, incode = arg(ast.input)
-            dly, dcode = arg(ast.delay_time)
-            init, icode = arg(ast.initial)
-            order = self.visit(ast.order, ctx) if not isinstance(ast.order, int | float) else Ex(
-                repr(ast.order), scalar=True)
-            o = f"C['{key}_o']"
-            init_lines = [
-                f"{o} = _rt.delay_order({order.code}, _dt, {dcode}, {element!r})",
-                f"_v = {full(f'{icode} * {dcode}')}",
-                f"{x} = np.stack([_v] * {o})",
-            ]
-            init_deps = set(init.deps) | set(dly.deps) | set(order.deps)
-            if isinstance(ast, ae.DelayNStructure):
-                st.kind = "delayn"
-                init_lines.append(f"X['{key}_t'] = np.stack([{full(dcode)}] * {o})")
-                node.step_lines = [f"v_{key} = {x}[-1] / X['{key}_t'][0]"]
-                node_deps: set = set()
-                st.ddt = [
-                    f"_tm = np.roll(X['{key}_t'], 1, axis=0)",
-                    f"_tm[0] = {dcode}",
-                    f"X['{key}_t'] = _tm",
-                    f"_out = {x} / _tm",
-                    "_in = np.roll(_out, 1, axis=0)",
-                    f"_in[0] = {incode}",
-                    f"D[{key!r}] = (_in - _out) * {o}",
-                ]
-            else:
-                st.kind = "delay"
-                node.step_lines = [f"v_{key} = {x}[-1] / {dcode}"]
-                node_deps = set(dly.deps)
-                st.ddt = [
-                    f"_out = {x} / {dcode}",
-                    "_in = np.roll(_out, 1, axis=0)",
-                    f"_in[0] = {incode}",
-                    f"D[{key!r}] = (_in - _out) * {o}",
-                ]
-            node.step_deps = node_deps
-            _ = inp
-        elif isinstance(ast, ae.DelayFixedStructure):
-            inp, incode = arg(ast.input)
-            dly, dcode = arg(ast.delay_time)
-            init, icode = arg(ast.initial)
-            o = f"C['{key}_o']"
-            init_lines = [
-                f"{o} = _rt.fixed_delay_order({dcode}, _dt, {element!r})",
-                f"{x} = {full(icode)}",
-                f"X['{key}_pipe'] = np.stack([{x}] * {o})",
-                f"X['{key}_p'] = 0",
-            ]
-            init_deps = set(init.deps) | set(dly.deps)
-            node.step_lines = [f"v_{key} = {x}"]
-            st.kind = "delayfixed"
-            st.ddt = [f"D[{key!r}] = _bc({incode}, {shape})"]
-        elif isinstance(ast, ae.SmoothStructure | ae.SmoothNStructure):
-            inp, incode = arg(ast.input)
-            stime, scode = arg(ast.smooth_time)
-            init, icode = arg(ast.initial)
-            order = self.visit(ast.order, ctx) if not isinstance(ast.order, int | float) else Ex(
-                repr(ast.order), scalar=True)
-            o = f"C['{key}_o']"
-            init_lines = [
-                f"{o} = _rt.smooth_order({order.code}, {element!r})",
-                f"{x} = np.stack([{full(icode)}] * int({o}))",
-            ]
-            init_deps = set(init.deps) | set(order.deps)
-            node.step_lines = [f"v_{key} = {x}[-1]"]
-            st.kind = "smooth"
-            st.ddt = [
-                f"_tg = np.roll({x}, 1, axis=0)",
-                f"_tg[0] = {incode}",
-                f"D[{key!r}] = (_tg - {x}) * {o} / {scode}",
-            ]
-            _ = (inp, stime)
-        elif isinstance(ast, ae.TrendStructure):
-            inp, incode = arg(ast.input)
-            avg, acode = arg(ast.average_time)
-            init, icode = arg(ast.initial_trend)
-            init_lines = [f"{x} = {full(f'{incode} / (1 + {icode}*{acode})')}"]
-            init_deps = set(inp.deps) | set(avg.deps) | set(init.deps)
-            node.step_lines = [f"v_{key} = _rt.zidz({incode} - {x}, {acode} * np.abs({x}))"]
-            node.step_deps = set(inp.deps) | set(avg.deps)
-            st.kind = "integ"
-            st.ddt = [f"D[{key!r}] = ({incode} - {x}) / {acode}"]
-        elif isinstance(ast, ae.ForecastStructure):
-            inp, incode = arg(ast.input)
-            avg, acode = arg(ast.average_time)
-            hor, hcode = arg(ast.horizon)
-            init, icode = arg(ast.initial_trend)
-            init_lines = [f"{x} = {full(f'{incode} / (1 + {icode})')}"]
-            init_deps = set(inp.deps) | set(init.deps)
-            node.step_lines = [
-                f"v_{key} = {incode} * (1 + _rt.zidz({incode} - {x}, {acode} * {x})*{hcode})"]
-            node.step_deps = set(inp.deps) | set(avg.deps) | set(hor.deps)
-            st.kind = "integ"
-            st.ddt = [f"D[{key!r}] = ({incode} - {x}) / {acode}"]
-        elif isinstance(ast, ae.SampleIfTrueStructure):
-            cond, ccode = arg(ast.condition)
-            inp, incode = arg(ast.input)
-            init, icode = arg(ast.initial)
-            init_lines = [f"{x} = {full(icode)}"]
-            init_deps = set(init.deps)
-            node.step_lines = [f"v_{key} = _rt.if_then_else({ccode}, {incode}, {x})"]
-            node.step_deps = set(cond.deps) | set(inp.deps)
-            st.kind = "sampleiftrue"
-            st.ddt = [f"D[{key!r}] = {x}*0 + _rt.if_then_else({ccode}, {incode}, {x})"]
-        else:  # pragma: no cover - guarded by visit
-            raise self._fail(type(ast).__name__, element)
-        if st.kind == "initial":
-            node.init_lines = [*init_lines, f"v_{key} = C[{key!r}]"]
-        else:
-            node.init_lines = init_lines + node.step_lines
-        node.init_deps = init_deps | set(node.step_deps)
-        self.nodes[key] = node
-        self.statefuls[key] = st
-        ex = Ex(f"v_{key}", dims=dims, deps=frozenset({key}))
-        self._memo[id(ast)] = ex
-        return ex
-
     # ------------------------------------------------------------------ elements
     def _component_ctx(self, py_name: str, component: Any, mode: str) -> dict:
         def_subs = self.subs.make_coord_dict(component.subscripts[0])
@@ -670,37 +451,6 @@ class KernelCompiler:
         source = np.arange(int(np.prod(cshape, dtype=int)))
         keep = mask.ravel()
         return self._array(target[keep], "_I"), self._array(source[keep], "_I")
-
-    def _external(self, kind: str, ast: Any, ctx: dict) -> Any:
-        """Values of a GET XLS/DIRECT CONSTANTS, DATA or LOOKUPS component, read with PySD's readers."""
-        from pysd.py_backend import external
-
-        el = self.elements[ctx["element"]]
-        coords = self.subs.simplify_subscript_input(ctx["def_subs"], el.subscripts)[0] if ctx["def_subs"] else {}
-        name = f"_ext_{ctx['element']}"
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                if kind == "constant":
-                    obj = external.ExtConstant(ast.file, ast.tab, ast.cell, coords, self.section.root, coords, name)
-                elif kind == "data":
-                    obj = external.ExtData(ast.file, ast.tab, ast.time_row_or_col, ast.cell, ctx.get("keyword"),
-                                           coords, self.section.root, coords, name)
-                else:
-                    obj = external.ExtLookup(ast.file, ast.tab, ast.x_row_or_col, ast.cell, coords,
-                                             self.section.root, coords, name)
-                obj.initialize()
-        except Exception as err:
-            raise self._fail(f"The external {kind} in {ast.file!r} (could not be read: {err})",
-                             ctx["element"]) from err
-        data = obj.data
-        if kind == "constant":
-            if not coords:
-                return float(data)
-            return data.transpose(*coords).values
-        axis = "time" if kind == "data" else "lookup_dim"
-        values = data.transpose(axis, *coords).values if coords else np.asarray(data.values)
-        return np.asarray(data.coords[axis].values, dtype=float), values
 
     def compile_element(self, py_name: str) -> None:
         el = self.elements[py_name]
@@ -804,46 +554,6 @@ class KernelCompiler:
         tflag = any(a.time for a in args)
         return Ex(f"v_{node}", deps=frozenset({node}), time=tflag)
 
-    def _compile_lookup(self, py_name: str) -> None:
-        el = self.elements[py_name]
-        el_dims = self.element_dims(py_name)
-        tables = []
-        for c in el.components:
-            lk = c.ast
-            def_subs = self.subs.make_coord_dict(c.subscripts[0])
-            if type(lk).__name__ == "GetLookupsStructure":
-                ctx = self._component_ctx(py_name, c, "step")
-                x, y = self._external("lookup", lk, ctx)
-                tables.append((np.asarray(x, float), np.asarray(y, float), def_subs, "interpolate"))
-                continue
-            if type(lk).__name__ != "LookupsStructure":
-                raise self._fail(f"A lookup defined by {type(lk).__name__}", py_name)
-            tables.append((np.asarray(lk.x, float), np.asarray(lk.y, float), def_subs, lk.type))
-        interp = tables[0][3] or "interpolate"
-        xs = np.unique(np.concatenate([t[0] for t in tables]))
-        shape = self._shape(el_dims)
-        ys = np.full((len(xs), *shape), np.nan)
-        for x, y, def_subs, _ in tables:
-            if len(x) != len(set(x.tolist())):
-                raise self._fail("A lookup with repeated x values", py_name)
-            order = np.argsort(x)
-            x, y = x[order], y[order]
-            pos = [np.searchsorted(xs, x)]
-            for (_d, coords), (_ed, ecoords) in zip(def_subs.items(), el_dims, strict=True):
-                pos.append([list(ecoords).index(cc) for cc in coords])
-            y = y.reshape((len(x),) + (1,) * len(el_dims)) if y.ndim == 1 else y
-            sub = np.broadcast_to(y, (len(x), *[len(p) for p in pos[1:]]))
-            ys[np.ix_(*pos)] = sub
-        if np.isnan(ys).any():
-            flat = ys.reshape(len(xs), -1)
-            for j in range(flat.shape[1]):
-                col = flat[:, j]
-                bad = np.isnan(col)
-                if bad.any() and not bad.all():
-                    col[bad] = np.interp(xs[bad], xs[~bad], col[~bad])
-            ys = flat.reshape(ys.shape)
-        self.lookups[self.prefix + py_name] = (self._array(xs, "_X"), self._array(ys, "_Y"), interp, el_dims)
-
     # ------------------------------------------------------------------ control
     def _control_values(self) -> dict[str, float]:
         env: dict[str, float] = {}
@@ -920,6 +630,7 @@ class KernelCompiler:
             "control": self.control,
             "statics": statics,
             "owners": owner,
+            "external_files": sorted(self.external_files),
         }
 
     def _owner(self, name: str) -> str:
@@ -961,24 +672,3 @@ class KernelCompiler:
                     state[nxt] = 1
                     stack.append((nxt, iter(sorted(graph[nxt]))))
         return order
-
-
-def load_abstract_model(path: str | Path) -> Any:
-    """Parse a Vensim (.mdl) or XMILE file with PySD's translator into its AbstractModel."""
-    path = Path(path)
-    suffix = path.suffix.lower()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        if suffix == ".mdl":
-            from pysd.translators.vensim.vensim_file import VensimFile
-
-            vf = VensimFile(path)
-            vf.parse()
-            return vf.get_abstract_model()
-        if suffix in (".xmile", ".xml", ".stmx"):
-            from pysd.translators.xmile.xmile_file import XmileFile
-
-            xf = XmileFile(path)
-            xf.parse()
-            return xf.get_abstract_model()
-    raise UnsupportedConstructError(f"{path.name!r} is neither a Vensim .mdl nor an XMILE file.")
