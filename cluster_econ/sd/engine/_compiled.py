@@ -22,9 +22,8 @@ from . import _runtime
 logger = logging.getLogger(__name__)
 
 Method = Literal["euler", "rk4"]
-COMPILER_VERSION = "9"
+COMPILER_VERSION = "11"
 _RPREC = 1e-5
-_EULER_KINDS = {"integ", "smooth", "delay", "delayn"}
 _RK4_KINDS = {"integ", "smooth", "delay", "initial"}
 
 
@@ -118,7 +117,7 @@ class CompiledModel:
             namespace: dict[str, Any] = {"np": np, "_rt": _runtime, "_bc": _runtime.bc, **self.arrays}
             code = compile(self.source, f"<cluster_econ kernel {self.name}>", "exec")
             exec(code, namespace)
-            self._functions = (namespace["_init"], namespace["_step"])
+            self._functions = (namespace["_init"], namespace["_step"], namespace["_euler"])
         return self._functions
 
     def smoke_test(self) -> None:
@@ -128,12 +127,21 @@ class CompiledModel:
 
         if self.timeseries:
             return
-        init, step = self._kernel()
+        init, step, _ = self._kernel()
         c = self.control
         try:
             with np.errstate(all="ignore"):
-                C, X = init({}, 1, c["initial_time"], c["time_step"], c["final_time"], c["saveper"])
-                step(c["initial_time"], C, X, {}, c["initial_time"], c["time_step"], c["final_time"], c["saveper"])
+                C, X = init({}, 2, c["initial_time"], c["time_step"], c["final_time"], c["saveper"])
+                V, _ = step(c["initial_time"], C, X, {}, c["initial_time"], c["time_step"], c["final_time"],
+                            c["saveper"])
+            for name in self.variables:
+                value = V.get(name, C.get(name))
+                if value is None:
+                    continue
+                shape = self.shape_of(name)
+                if np.ndim(value) != len(shape) + 1 or np.shape(value)[1:] != shape or np.shape(value)[0] not in (1, 2):
+                    raise ValueError(f"{self.variables[name]['vensim_name']!r} has shape {np.shape(value)}, "
+                                     f"expected (scenarios, {', '.join(map(str, shape))})")
         except UnsupportedConstructError:
             raise
         except Exception as err:
@@ -321,49 +329,39 @@ class CompiledModel:
 
     def _integrate(self, params: dict, n: int, names: list[str], control: dict, method: str):
         self.check_method(method)
-        init, step = self._kernel()
+        init, step, euler = self._kernel()
         t0, tf, dt, sp = (control[k] for k in ("initial_time", "final_time", "time_step", "saveper"))
         times, flags = save_times(t0, tf, dt, sp)
         n_save = sum(flags)
         prec = dt * _RPREC
-        out = {k: np.empty((n, n_save, *self.shape_of(k))) for k in names}
         with np.errstate(all="ignore"):
             C, X = init(params, n, t0, dt, tf, sp)
-            j = 0
+            fixed = [k for k in names if k in C or k in control]  # constant in time: stored once below
+            moving = [k for k in names if k not in fixed]
+            series: dict[str, list] = {k: [] for k in moving}
             saved_times = []
             for i, (t, flag) in enumerate(zip(times, flags, strict=True)):
-                last = i == len(times) - 1
                 V, D = step(t, C, X, params, t0, dt, tf, sp)
                 if flag:
-                    for k in names:
-                        value = V[k] if k in V else (C[k] if k in C else control[k])
-                        out[k][:, j] = value
+                    for k in moving:
+                        series[k].append(V[k])
                     saved_times.append(np.round(t, -int(np.log10(prec))))
-                    j += 1
-                if last:
+                if i == len(times) - 1:
                     break
                 if method == "euler":
-                    X = self._euler(X, D, dt)
+                    X = euler(X, D, dt)
                 else:
                     X = self._rk4(X, D, t, dt, step, C, params, (t0, dt, tf, sp))
+        out = {}
+        for k in names:
+            shape = (n, n_save, *self.shape_of(k))
+            if k in series:
+                value = np.stack(series[k], axis=1) if series[k] else np.empty(shape)
+            else:
+                value = np.asarray(C[k] if k in C else control[k], dtype=float)
+                value = value.reshape((*value.shape[:1], 1, *value.shape[1:])) if value.ndim else value
+            out[k] = np.array(np.broadcast_to(value, shape), dtype=float)
         return out, np.asarray(saved_times)
-
-    def _euler(self, X: dict, D: dict, dt: float) -> dict:
-        new = dict(X)
-        for k, kind in self.statefuls.items():
-            if kind in _EULER_KINDS:
-                new[k] = X[k] + D[k] * dt
-            elif kind == "nonneg":
-                new[k] = np.maximum(X[k] + D[k] * dt, 0)
-            elif kind == "sampleiftrue":
-                new[k] = np.broadcast_to(D[k], X[k].shape).copy()
-            elif kind == "delayfixed":
-                pipe = X[f"{k}_pipe"].copy()
-                p = X[f"{k}_p"]
-                pipe[p] = D[k]
-                p = (p + 1) % pipe.shape[0]
-                new[f"{k}_pipe"], new[f"{k}_p"], new[k] = pipe, p, pipe[p].copy()
-        return new
 
     def _rk4(self, X, k1, t, dt, step, C, params, ctl):
         keys = [k for k, kind in self.statefuls.items() if kind != "initial"]

@@ -414,7 +414,10 @@ class KernelCompiler(StatefulsMixin, TablesMixin):
         xcode = arg.code if arg.scalar else self.align(arg, dims)
         ycode = self.align(table, dims) if table.dims else table.code
         scalar = arg.scalar and not dims
-        return Ex(f"_rt.lookup({xcode}, {xs}, {ycode}, {interp!r})", dims, 0, scalar, arg.deps, arg.time)
+        code = f"_rt.lookup({xcode}, {xs}, {ycode}, {interp!r})"
+        if arg.scalar and dims:  # the table's dimensions only: add the scenario axis
+            code = f"{code}[None]"
+        return Ex(code, dims, 0, scalar, arg.deps, arg.time)
 
     # ------------------------------------------------------------------ statefuls
     # ------------------------------------------------------------------ elements
@@ -618,7 +621,17 @@ class KernelCompiler(StatefulsMixin, TablesMixin):
         for key, st in self.statefuls.items():
             own(key, st.ddt)
         src.append("    V = {" + ", ".join(f"{k!r}: v_{k}" for k in step_order if not k.startswith("_")) + "}")
-        src += ["    return V, D", ""]
+        src += ["    return V, D", "", "", "def _euler(X, D, _dt):", "    N = dict(X)"]
+        for key, st in self.statefuls.items():
+            if st.kind in ("integ", "smooth", "delay", "delayn"):
+                src.append(f"    N[{key!r}] = X[{key!r}] + D[{key!r}] * _dt")
+            elif st.kind == "nonneg":
+                src.append(f"    N[{key!r}] = np.maximum(X[{key!r}] + D[{key!r}] * _dt, 0)")
+            elif st.kind == "sampleiftrue":
+                src.append(f"    N[{key!r}] = np.broadcast_to(D[{key!r}], X[{key!r}].shape).copy()")
+            elif st.kind == "delayfixed":
+                src.append(f"    _rt.delay_fixed_update(N, D, {key!r})")
+        src += ["    return N", ""]
         outputs = [k for k in self.variables if k not in self.lookups]
         return {
             "source": "\n".join(src),

@@ -327,6 +327,15 @@ def smooth_order(order, name):
     return o[0].item()
 
 
+def delay_fixed_update(X, D, key):
+    """Advance a DELAY FIXED pipeline by one step (in place on the new state dict ``X``)."""
+    pipe = X[f"{key}_pipe"].copy()
+    p = X[f"{key}_p"]
+    pipe[p] = D[key]
+    p = (p + 1) % pipe.shape[0]
+    X[f"{key}_pipe"], X[f"{key}_p"], X[key] = pipe, p, pipe[p].copy()
+
+
 def full(value, n, shape):
     """A writable float copy of ``value`` broadcast to ``(n, *shape)`` (initial stateful values)."""
     return np.array(np.broadcast_to(bc(value, shape), (n, *shape)), dtype=float)
