@@ -220,3 +220,44 @@ def test_unsupported_constructs_name_construct_and_variable():
 def test_missing_model_file_is_reported(tmp_path):
     with pytest.raises(SpecError, match=r"Model file '.*nowhere\.mdl' does not exist"):
         compile_model(tmp_path / "nowhere.mdl")
+
+
+CONTROL_FROM_CONSTANTS = """{UTF-8}
+stock = INTEG(flow, 1)
+\t~\tu
+\t~\t|
+flow = 0.1 * stock
+\t~\tu/Year
+\t~\t|
+horizon = 12
+\t~\tYear
+\t~\t|
+start year = 2000
+\t~\tYear
+\t~\t|
+INITIAL TIME = start year
+\t~\tYear
+\t~\t|
+FINAL TIME = INITIAL TIME + horizon
+\t~\tYear
+\t~\t|
+TIME STEP = 0.5
+\t~\tYear
+\t~\t|
+SAVEPER = TIME STEP * 2
+\t~\tYear
+\t~\t|
+"""
+
+
+def test_control_variables_may_be_expressions_of_numeric_constants(tmp_path):
+    path = tmp_path / "control.mdl"
+    path.write_text(CONTROL_FROM_CONSTANTS, encoding="utf-8")
+    compiled = compile_model(path)
+    assert compiled.control == {"initial_time": 2000.0, "final_time": 2012.0, "time_step": 0.5, "saveper": 1.0}
+    ds = compiled.run(outputs=["stock"])
+    assert_array_equal(ds["time"].values, np.arange(2000.0, 2013.0))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = _pysd(path).run(return_columns=["stock"])
+    assert_allclose(ds["stock"].values[0], ref["stock"].values, rtol=1e-12, atol=0)

@@ -569,11 +569,16 @@ class KernelCompiler(StatefulsMixin, TablesMixin):
                     ex = self.visit(el.components[0].ast, ctx)
                 except UnsupportedConstructError:
                     raise
-                if ex.deps or ex.time:
+                literals = {d: self.elements[d].components[0].ast for d in ex.deps if d in self.elements}
+                if ex.time or any(len(self.elements[d].components) != 1 or self.elements[d].subscripts
+                                  or not isinstance(v, int | float) for d, v in literals.items()) \
+                        or len(literals) != len(ex.deps):
                     raise self._fail("A control variable that is not constant", n,
-                                     "Give INITIAL TIME, FINAL TIME, TIME STEP and SAVEPER as numbers.")
+                                     "Give INITIAL TIME, FINAL TIME, TIME STEP and SAVEPER as numbers or as "
+                                     "expressions of numeric constants.")
+                names = {f"v_{d}": float(v) for d, v in literals.items()}
                 try:
-                    env[n] = float(eval(ex.code, {"np": np, **{CONTROL[k]: v for k, v in env.items()}}))
+                    env[n] = float(eval(ex.code, {"np": np, **names, **{CONTROL[k]: v for k, v in env.items()}}))
                     pending.remove(n)
                 except NameError:
                     continue
