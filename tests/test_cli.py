@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -31,7 +32,9 @@ def test_unknown_dataset_is_one_line_with_exit_code_2(capsys: pytest.CaptureFixt
 
 
 def test_console_script_runs() -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "cluster_econ.cli", "datasets"], capture_output=True, text=True, check=True
-    )
+    script = Path(sys.executable).with_name("cluster-econ")
+    result = subprocess.run([str(script), "datasets"], capture_output=True, text=True, check=True)
     assert "mi_training_grants" in result.stdout
+    result = subprocess.run([str(script), "describe", "grunfield"], capture_output=True, text=True, check=False)
+    assert result.returncode == 2
+    assert "Did you mean 'grunfeld'?" in result.stderr

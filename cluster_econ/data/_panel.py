@@ -36,8 +36,8 @@ class RegionalPanel:
     Attributes
     ----------
     frame : pandas.DataFrame
-        The variables, indexed by a (entity, time) MultiIndex. A shallow copy is returned, so changing
-        it never changes the panel.
+        The variables, indexed by a (entity, time) MultiIndex. A copy is returned, so changing it
+        never changes the panel.
     entity, time : str
         Names of the entity and time index levels.
     units : Mapping[str, str]
@@ -136,7 +136,7 @@ class RegionalPanel:
         df = df.assign(**{time: times})
         _validate.check_duplicates(df, entity, time, name=name)
         variables = [str(c) for c in df.columns if c not in (entity, time)]
-        values = _validate.numeric_variables(df, variables, name=name)
+        values = _validate.numeric_variables(df, variables, keys=(entity, time), name=name)
         if warn_missing or dropna:
             keep = _validate.handle_missing(values, dropna=dropna, name=name, stacklevel=stacklevel)
             values, df = values[keep], df[keep]
@@ -155,7 +155,7 @@ class RegionalPanel:
     # ------------------------------------------------------------------ access
     @property
     def frame(self) -> pd.DataFrame:
-        return self._frame.copy(deep=False)
+        return self._frame.copy()
 
     @property
     def variables(self) -> list[str]:

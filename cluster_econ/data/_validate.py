@@ -40,7 +40,11 @@ def time_as_integer(values: pd.Series, *, column: str, name: str | None) -> pd.S
             f"{_label(name)}time column {column!r} must hold integer periods (e.g. years); found dates "
             f"({values.dtype}). Convert them with `df[{column!r}] = df[{column!r}].dt.year`."
         )
-    if pd.api.types.is_bool_dtype(values) or not pd.api.types.is_numeric_dtype(values):
+    if pd.api.types.is_bool_dtype(values):
+        raise DataValidationError(
+            f"{_label(name)}time column {column!r} holds booleans; it must hold integer periods (e.g. years)."
+        )
+    if not pd.api.types.is_numeric_dtype(values):
         numeric = pd.to_numeric(values, errors="coerce")
         if numeric.isna().any():
             bad = pd.unique(values[numeric.isna()])[:_SHOW].tolist()
@@ -78,15 +82,22 @@ def check_duplicates(df: pd.DataFrame, entity: str, time: str, *, name: str | No
     dup = df.duplicated([entity, time], keep=False)
     if dup.any():
         pairs = df.loc[dup, [entity, time]].drop_duplicates()
-        shown = ", ".join(str(tuple(p)) for p in pairs.head(_SHOW).itertuples(index=False))
+        shown = ", ".join(str(tuple(_plain(v) for v in p)) for p in pairs.head(_SHOW).itertuples(index=False))
         more = ", ..." if len(pairs) > _SHOW else ""
         raise DataValidationError(
-            f"{_label(name)}{len(pairs)} duplicate ({entity}, {time}) rows: {shown}{more}. "
-            "Each entity may appear once per period; aggregate or drop the duplicates first."
+            f"{_label(name)}{int(dup.sum())} rows share {len(pairs)} duplicate ({entity}, {time}) pairs: "
+            f"{shown}{more}. Each entity may appear once per period; aggregate or drop the duplicates first."
         )
 
 
-def numeric_variables(df: pd.DataFrame, variables: list[str], *, name: str | None) -> pd.DataFrame:
+def _plain(value: object) -> object:
+    """A numpy scalar as the Python value it holds, so messages read ('A', 2000), not np.int64(2000)."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def numeric_variables(
+    df: pd.DataFrame, variables: list[str], *, keys: tuple[str, str], name: str | None
+) -> pd.DataFrame:
     """Coerce variables to numbers; categoricals and booleans pass; anything else non-numeric raises."""
     out = {}
     for column in variables:
@@ -109,7 +120,19 @@ def numeric_variables(df: pd.DataFrame, variables: list[str], *, name: str | Non
                 f"Clean them, or declare a label column categorical with `df[{column!r}].astype('category')`."
             )
         out[column] = numeric
-    return pd.DataFrame(out, index=df.index)
+    frame = pd.DataFrame(out, index=df.index)
+    for column, values in frame.items():
+        if isinstance(values.dtype, pd.CategoricalDtype):
+            continue
+        infinite = np.isinf(values.to_numpy(dtype=float, na_value=np.nan))
+        if infinite.any():
+            first = tuple(_plain(v) for v in df.loc[infinite, list(keys)].iloc[0])
+            raise DataValidationError(
+                f"{_label(name)}column {column!r} has {int(infinite.sum())} infinite values (e.g. at "
+                f"{keys} = {first}); infinities usually come from a log of zero or a division by zero. "
+                "Replace them with NaN or fix the transformation."
+            )
+    return frame
 
 
 def handle_missing(values: pd.DataFrame, *, dropna: bool, name: str | None, stacklevel: int) -> pd.Series:

@@ -38,7 +38,9 @@ def test_frame_property_cannot_change_the_panel() -> None:
     panel = ce.RegionalPanel.from_frame(small_frame(), entity="region", time="year")
     frame = panel.frame
     frame["gdp"] = 0.0
-    assert panel.frame["gdp"].sum() == pytest.approx(28.0)
+    panel.frame.iloc[0, 0] = -1.0
+    panel.frame.to_numpy()[1, 0] = -1.0
+    assert panel.frame["gdp"].tolist() == [1.0, 2.0, 4.0, 10.0, 11.0]
 
 
 def test_entity_and_time_may_be_index_levels() -> None:
@@ -79,7 +81,9 @@ def test_describe_reports_balance_and_gaps() -> None:
 # ---------------------------------------------------------------------------- bad input
 def test_duplicate_rows_are_listed_with_their_count() -> None:
     df = pd.concat([small_frame(), small_frame().iloc[[0, 3]]])
-    with pytest.raises(DataValidationError, match=r"2 duplicate \(region, year\) rows: \('A', 2000\), \('B', 2000\)"):
+    with pytest.raises(
+        DataValidationError, match=r"4 rows share 2 duplicate \(region, year\) pairs: \('A', 2000\), \('B', 2000\)\."
+    ):
         ce.RegionalPanel.from_frame(df, entity="region", time="year")
 
 
@@ -134,6 +138,7 @@ def test_dropna_drops_incomplete_rows_and_says_how_many() -> None:
         ([2000.0, 2001.5, 2003.0, 2000.0, 2001.0], r"time column 'year' must hold integer periods.*\[2001\.5\]"),
         ([2000, None, 2003, 2000, 2001], r"time column 'year' has 1 missing values"),
         (pd.to_datetime(["2000", "2001", "2003", "2000", "2001"]), r"time column 'year' must hold integer periods"),
+        ([True, False, True, False, True], r"time column 'year' holds booleans"),
     ],
 )
 def test_time_must_be_integer_like(times: object, message: str) -> None:
@@ -154,6 +159,13 @@ def test_unsortable_entities_are_refused() -> None:
         ce.RegionalPanel.from_frame(df, entity="region", time="year")
 
 
+def test_infinite_values_are_refused_with_the_likely_cause() -> None:
+    df = small_frame().assign(gdp=[1.0, np.inf, 4.0, -np.inf, 11.0])
+    message = r"column 'gdp' has 2 infinite values \(e\.g\. at \('region', 'year'\) = \('A', 2001\)\).*log of zero"
+    with pytest.raises(DataValidationError, match=message):
+        ce.RegionalPanel.from_frame(df, entity="region", time="year")
+
+
 def test_empty_frame_is_refused() -> None:
     with pytest.raises(DataValidationError, match="the frame is empty"):
         ce.RegionalPanel.from_frame(small_frame().iloc[:0], entity="region", time="year")
@@ -166,8 +178,8 @@ def test_units_for_unknown_variables_are_refused() -> None:
 
 # ---------------------------------------------------------------------------- properties
 @settings(max_examples=40, deadline=None)
-@given(st.permutations(range(5)), st.permutations(["gdp", "jobs"]))
-def test_permuting_rows_gives_an_identical_panel(order: list[int], _columns: list[str]) -> None:
+@given(st.permutations(range(5)))
+def test_permuting_rows_gives_an_identical_panel(order: list[int]) -> None:
     reference = ce.RegionalPanel.from_frame(small_frame(), entity="region", time="year")
     shuffled = ce.RegionalPanel.from_frame(small_frame().iloc[order], entity="region", time="year")
     assert shuffled.equals(reference)
