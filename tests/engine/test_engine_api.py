@@ -208,9 +208,10 @@ def test_bad_scenario_frames_are_rejected(sir_path, array_path):
 
 def test_unsupported_constructs_name_construct_and_variable():
     root = require_test_models()
-    with pytest.raises(UnsupportedConstructError, match=r"A control variable that is not constant used by 'FINAL TIME' "
-                                                        r"in model 'test_dynamic_final_time' is not supported"):
-        compile_model(root / "tests" / "dynamic_final_time" / "test_dynamic_final_time.mdl")
+    dynamic = compile_model(root / "tests" / "dynamic_final_time" / "test_dynamic_final_time.mdl")
+    with pytest.raises(UnsupportedConstructError, match=r"method='rk4' is not supported for 'test_dynamic_final_time', "
+                                                        r"whose control variables change during the run"):
+        dynamic.run(method="rk4")
     with pytest.raises(UnsupportedConstructError, match=r"Data read from an output file \(a DATA variable without "
                                                         r"GET\) used by 'var 0dim' in model "
                                                         r"'test_data_from_other_model' is not supported"):

@@ -14,12 +14,9 @@ from pysd.tools.benchmarking import assert_frames_close
 from cluster_econ.errors import UnsupportedConstructError
 from cluster_econ.sd.engine import compile_model
 
-# models using constructs the engine does not implement (control variables that
-# change in time, DATA read from another model's output);
-# each must raise UnsupportedConstructError
+# models using constructs the engine does not implement (DATA read from another model's output,
+# which PySD takes through its data_files argument); each must raise UnsupportedConstructError
 EXPECTED_UNSUPPORTED = {
-    "tests/control_vars/test_control_vars.mdl",
-    "tests/dynamic_final_time/test_dynamic_final_time.mdl",
     "tests/data_from_other_model/test_data_from_other_model.mdl",
 }
 

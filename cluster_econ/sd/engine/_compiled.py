@@ -22,7 +22,7 @@ from . import _runtime
 logger = logging.getLogger(__name__)
 
 Method = Literal["euler", "rk4"]
-COMPILER_VERSION = "11"
+COMPILER_VERSION = "12"
 _RPREC = 1e-5
 _RK4_KINDS = {"integ", "smooth", "delay", "initial"}
 
@@ -98,6 +98,7 @@ class CompiledModel:
         self.control: dict[str, float] = description["control"]
         self.timeseries = frozenset(timeseries)
         self.owners: dict[int, str] = description.get("owners", {})
+        self.dynamic_control: bool = description.get("dynamic_control", False)
         self._functions: tuple | None = None
         self._variants: dict[frozenset, CompiledModel] = {}
 
@@ -117,7 +118,7 @@ class CompiledModel:
             namespace: dict[str, Any] = {"np": np, "_rt": _runtime, "_bc": _runtime.bc, **self.arrays}
             code = compile(self.source, f"<cluster_econ kernel {self.name}>", "exec")
             exec(code, namespace)
-            self._functions = (namespace["_init"], namespace["_step"], namespace["_euler"])
+            self._functions = (namespace["_init"], namespace["_step"], namespace["_euler"], namespace.get("_ctl"))
         return self._functions
 
     def smoke_test(self) -> None:
@@ -127,8 +128,10 @@ class CompiledModel:
 
         if self.timeseries:
             return
-        init, step, _ = self._kernel()
+        init, step, _, _ = self._kernel()
         c = self.control
+        if self.dynamic_control:
+            return
         try:
             with np.errstate(all="ignore"):
                 C, X = init({}, 2, c["initial_time"], c["time_step"], c["final_time"], c["saveper"])
@@ -278,9 +281,7 @@ class CompiledModel:
         if len(starts) == 1:
             data, times = kernel._integrate(params, n, names, ctl, method)
             return kernel._dataset(data, times, names, scenarios)
-        t0, tf, dt, sp = (ctl[k] for k in ("initial_time", "final_time", "time_step", "saveper"))
-        n_save = sum(save_times(t0, tf, dt, sp)[1])
-        data = {k: np.empty((n, n_save, *kernel.shape_of(k))) for k in names}
+        data: dict[str, np.ndarray] = {}
         if progress:
             from tqdm.auto import tqdm
 
@@ -291,6 +292,8 @@ class CompiledModel:
             chunk = {k: (v[0], v[1][:, rows]) if isinstance(v, tuple) else v[rows] for k, v in params.items()}
             part, times = kernel._integrate(chunk, rows.stop - rows.start, names, ctl, method)
             for k in names:
+                if k not in data:
+                    data[k] = np.empty((n, *part[k].shape[1:]))
                 data[k][rows] = part[k]
             logger.debug("%s: scenarios %d-%d done", self.name, rows.start, rows.stop - 1)
         return kernel._dataset(data, times, names, scenarios)
@@ -312,6 +315,8 @@ class CompiledModel:
         for key, value in (("initial_time", t0), ("final_time", tf), ("time_step", dt), ("saveper", sp)):
             if value is not None:
                 c[key] = float(value)
+        if self.dynamic_control:
+            return c
         if not c["time_step"] > 0 or not c["saveper"] > 0:
             raise SpecError(f"time_step and saveper must be positive; got {c['time_step']} and {c['saveper']}.")
         if c["final_time"] < c["initial_time"]:
@@ -329,7 +334,9 @@ class CompiledModel:
 
     def _integrate(self, params: dict, n: int, names: list[str], control: dict, method: str):
         self.check_method(method)
-        init, step, euler = self._kernel()
+        if self.dynamic_control:
+            return self._integrate_dynamic(params, n, names, control, method)
+        init, step, euler, _ = self._kernel()
         t0, tf, dt, sp = (control[k] for k in ("initial_time", "final_time", "time_step", "saveper"))
         times, flags = save_times(t0, tf, dt, sp)
         n_save = sum(flags)
@@ -361,6 +368,46 @@ class CompiledModel:
                 value = np.asarray(C[k] if k in C else control[k], dtype=float)
                 value = value.reshape((*value.shape[:1], 1, *value.shape[1:])) if value.ndim else value
             out[k] = np.array(np.broadcast_to(value, shape), dtype=float)
+        return out, np.asarray(saved_times)
+
+    def _integrate_dynamic(self, params: dict, n: int, names: list[str], control: dict, method: str):
+        """Integration when TIME STEP, FINAL TIME or SAVEPER change during the run (PySD's loop)."""
+        if method != "euler":
+            raise UnsupportedConstructError(
+                f"method={method!r} is not supported for {self.name!r}, whose control variables change during the "
+                "run; use method='euler'.")
+        init, step, euler, ctl = self._kernel()
+        t0 = control["initial_time"]
+        given = {k: control[k] for k in ("time_step", "final_time", "saveper") if np.isfinite(control[k])}
+
+        def controls(t, C, X, dt, tf, sp):
+            dt, tf, sp = ctl(t, C, X, params, t0, dt, tf, sp)
+            return given.get("time_step", dt), given.get("final_time", tf), given.get("saveper", sp)
+
+        nan = float("nan")
+        series: dict[str, list] = {k: [] for k in names}
+        saved_times = []
+        with np.errstate(all="ignore"):
+            C, X = init(params, n, t0, nan, nan, nan)
+            dt, tf, sp = controls(t0, C, X, nan, nan, nan)
+            C, X = init(params, n, t0, dt, tf, sp)
+            t = t0
+            while True:
+                dt, tf, sp = controls(t, C, X, dt, tf, sp)
+                V, D = step(t, C, X, params, t0, dt, tf, sp)
+                prec = dt * _RPREC
+                delay = t - t0
+                if delay % sp < prec or -delay % sp < prec:
+                    for k in names:
+                        series[k].append(V[k] if k in V else C[k])
+                    saved_times.append(np.round(t, -int(np.log10(prec))))
+                if not t + dt * _RPREC < tf:
+                    break
+                X = euler(X, D, dt)
+                t = t + dt
+        out = {k: np.array(np.broadcast_to(np.stack([np.asarray(v, dtype=float).reshape(
+            (-1, *self.shape_of(k))) for v in series[k]], axis=1), (n, len(saved_times), *self.shape_of(k))))
+            for k in names}
         return out, np.asarray(saved_times)
 
     def _rk4(self, X, k1, t, dt, step, C, params, ctl):

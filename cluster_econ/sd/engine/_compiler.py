@@ -17,6 +17,7 @@ import numpy as np
 
 from cluster_econ.errors import UnsupportedConstructError
 
+from . import _runtime
 from ._nodes import CONTROL, NUMPY_FUNCS, OPS, REDUCE, Dims, Ex, Node, Stateful, merge_deps
 from ._statefuls import StatefulsMixin
 from ._tables import TablesMixin, load_abstract_model
@@ -51,6 +52,7 @@ class KernelCompiler(StatefulsMixin, TablesMixin):
         self.params: dict[str, Ex] = {}
         self._instances = 0
         self.external_files: set[str] = set()
+        self.dynamic_control = False  # TIME STEP, FINAL TIME or SAVEPER change during the run
         self.arrays: dict[str, np.ndarray] = {}
         self.nodes: dict[str, Node] = {}
         self.statefuls: dict[str, Stateful] = {}
@@ -465,7 +467,7 @@ class KernelCompiler(StatefulsMixin, TablesMixin):
                 "vensim_name": el.name, "units": units or "", "description": (el.documentation or "").strip(),
                 "dims": [d for d, _ in self.element_dims(py_name)],
             }
-        if py_name in CONTROL and not self.prefix:
+        if py_name in CONTROL and not self.prefix and not self.dynamic_control:
             return
         first = comps[0]
         ctype = getattr(first, "type", "Auxiliary")
@@ -478,7 +480,7 @@ class KernelCompiler(StatefulsMixin, TablesMixin):
         from pysd.translators.structures.abstract_expressions import GetConstantsStructure
 
         literal = int | float | np.ndarray | np.integer | np.floating | GetConstantsStructure
-        is_const = not self.prefix and all(isinstance(c.ast, literal) for c in comps)
+        is_const = not self.prefix and py_name not in CONTROL and all(isinstance(c.ast, literal) for c in comps)
         node_name = self.prefix + py_name
         node = Node(name=node_name, local=f"v_{node_name}")
         for mode in ("step", "init"):
@@ -570,23 +572,31 @@ class KernelCompiler(StatefulsMixin, TablesMixin):
                 except UnsupportedConstructError:
                     raise
                 literals = {d: self.elements[d].components[0].ast for d in ex.deps if d in self.elements}
-                if ex.time or any(len(self.elements[d].components) != 1 or self.elements[d].subscripts
-                                  or not isinstance(v, int | float) for d, v in literals.items()) \
-                        or len(literals) != len(ex.deps):
-                    raise self._fail("A control variable that is not constant", n,
-                                     "Give INITIAL TIME, FINAL TIME, TIME STEP and SAVEPER as numbers or as "
-                                     "expressions of numeric constants.")
-                names = {f"v_{d}": float(v) for d, v in literals.items()}
-                try:
-                    env[n] = float(eval(ex.code, {"np": np, **names, **{CONTROL[k]: v for k, v in env.items()}}))
+                constant = len(literals) == len(ex.deps) and not any(
+                    len(self.elements[d].components) != 1 or self.elements[d].subscripts
+                    or not isinstance(v, int | float) for d, v in literals.items())
+                if not constant and n == "initial_time":
+                    raise self._fail("An INITIAL TIME that depends on other variables", n,
+                                     "Give INITIAL TIME as a number or an expression of numeric constants.")
+                if not constant or (ex.time and n != "initial_time"):
+                    self.dynamic_control = True  # computed at every step by the kernel's _ctl
                     pending.remove(n)
+                    env[n] = np.nan
+                    continue
+                names = {f"v_{d}": float(v) for d, v in literals.items()}
+                try:  # an INITIAL TIME given in terms of Time is evaluated at Time = 0, as PySD does
+                    env[n] = float(eval(ex.code, {"np": np, "_rt": _runtime, "t": 0.0, **names,
+                                                  **{CONTROL[k]: v for k, v in env.items()}}))
+                    pending.remove(n)
+                    if np.isnan(env[n]) and n != "initial_time":  # follows a control that changes in time
+                        self.dynamic_control = True
                 except NameError:
                     continue
         if pending:
             raise self._fail("A control variable that cannot be evaluated", pending[0])
         for n in CONTROL:
             env.setdefault(n, {"initial_time": 0.0, "final_time": 1.0, "time_step": 1.0}.get(n, np.nan))
-        if np.isnan(env["saveper"]):
+        if np.isnan(env["saveper"]) and not self.dynamic_control:
             env["saveper"] = env["time_step"]
         return env
 
@@ -637,6 +647,8 @@ class KernelCompiler(StatefulsMixin, TablesMixin):
             elif st.kind == "delayfixed":
                 src.append(f"    _rt.delay_fixed_update(N, D, {key!r})")
         src += ["    return N", ""]
+        if self.dynamic_control:
+            src += self._control_function(statics, step_order, dynamic, own)
         outputs = [k for k in self.variables if k not in self.lookups]
         return {
             "source": "\n".join(src),
@@ -649,7 +661,40 @@ class KernelCompiler(StatefulsMixin, TablesMixin):
             "statics": statics,
             "owners": owner,
             "external_files": sorted(self.external_files),
+            "dynamic_control": self.dynamic_control,
         }
+
+    def _control_function(self, statics: list[str], step_order: list[str], dynamic: set[str], own) -> list[str]:
+        """Source of ``_ctl``: TIME STEP, FINAL TIME and SAVEPER at the current time and state."""
+        src = ["", "def _ctl(t, C, X, P, _t0, _dt, _tf, _sp):"]
+        src += [f"    v_{k} = C[{k!r}]" for k in statics]
+        src += [f"    v_{k} = C[{k!r}]" for k, st in self.statefuls.items() if st.kind == "initial"]
+        lines_before = len(src)
+        for name, local, label in (("time_step", "_dt", "TIME STEP"), ("final_time", "_tf", "FINAL TIME"),
+                                   ("saveper", "_sp", "SAVEPER")):
+            if name not in self.nodes:
+                if name == "saveper":
+                    src.append("    _sp = _dt")
+                continue
+            needed: set[str] = set()
+            stack = [name]
+            while stack:
+                k = stack.pop()
+                if k in needed or k not in dynamic:
+                    continue
+                needed.add(k)
+                stack.extend(self.nodes[k].step_deps)
+            block: list[str] = []
+            for k in step_order:
+                if k in needed:
+                    block += self.nodes[k].step_lines
+            if name not in dynamic:
+                block.append(f"v_{name} = C[{name!r}]")
+            block.append(f"{local} = _rt.scalar(v_{name}, {label!r})")
+            src.extend("    " + line for line in block)
+        _ = lines_before, own
+        src += ["    return _dt, _tf, _sp", ""]
+        return src
 
     def _owner(self, name: str) -> str:
         """Vensim name of the variable a generated line computes."""

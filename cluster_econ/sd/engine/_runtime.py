@@ -336,6 +336,18 @@ def delay_fixed_update(X, D, key):
     X[f"{key}_pipe"], X[f"{key}_p"], X[key] = pipe, p, pipe[p].copy()
 
 
+def scalar(value, name):
+    """A control variable's value as one float (the same for every scenario)."""
+    from cluster_econ.errors import UnsupportedConstructError
+
+    values = np.unique(np.asarray(value, dtype=float))
+    if len(values) != 1:
+        raise UnsupportedConstructError(
+            f"{name} takes different values in different scenarios ({values.tolist()}); the batch engine "
+            "integrates all scenarios on one time grid.")
+    return values[0].item()
+
+
 def full(value, n, shape):
     """A writable float copy of ``value`` broadcast to ``(n, *shape)`` (initial stateful values)."""
     return np.array(np.broadcast_to(bc(value, shape), (n, *shape)), dtype=float)
