@@ -9,6 +9,7 @@ from typing import Any
 
 import pandas as pd
 
+from .._bundled_paths import bundled_dir
 from ..errors import DataValidationError, unknown_name
 from ..provenance import Provenance, file_sha256
 from ._panel import RegionalPanel
@@ -17,9 +18,13 @@ __all__ = ["data_dir", "list_datasets", "load_dataset"]
 
 
 def data_dir() -> Path:
-    """Folder of the bundled datasets: ``$CLUSTER_ECON_DATA`` or the repository's ``data/``."""
+    """Folder of the bundled datasets.
+
+    ``$CLUSTER_ECON_DATA`` if set, else the datasets installed with the package, else the ``data/``
+    folder of the source tree (an editable install).
+    """
     override = os.environ.get("CLUSTER_ECON_DATA")
-    return Path(override) if override else Path(__file__).resolve().parents[2] / "data"
+    return Path(override) if override else bundled_dir("data")
 
 
 def _names() -> list[str]:

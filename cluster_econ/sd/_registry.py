@@ -18,6 +18,7 @@ from typing import Any
 
 import pandas as pd
 
+from .._bundled_paths import bundled_dir
 from ..errors import ModelVersionError, SpecError, unknown_name
 from ..provenance import file_sha256
 
@@ -32,14 +33,13 @@ _TOML = "model.toml"
 def models_dir() -> Path:
     """The folder holding the registered models.
 
-    ``$CLUSTER_ECON_MODELS`` if set, else the ``models/`` folder of the source tree.
+    ``$CLUSTER_ECON_MODELS`` if set, else the models installed with the package, else the ``models/``
+    folder of the source tree (an editable install).
     """
     env = os.environ.get("CLUSTER_ECON_MODELS")
     if env:
         return Path(env).expanduser()
-    import cluster_econ
-
-    return Path(cluster_econ.__file__).resolve().parents[1] / "models"
+    return bundled_dir("models")
 
 
 @dataclass(frozen=True)
