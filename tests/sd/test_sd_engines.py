@@ -5,14 +5,10 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 from numpy.testing import assert_allclose
-from sd_helpers import SIR, SUBSCRIPT_2D, TEST_MODELS, needs_shared, write_regional
+from sd_helpers import SIR, SUBSCRIPT_2D, write_regional
 
 import cluster_econ as ce
 from cluster_econ.errors import SpecError, UnsupportedConstructError
-
-pytestmark = needs_shared
-
-MACRO = TEST_MODELS / "tests" / "macro_stock" / "test_macro_stock.mdl"
 
 
 def assert_same_run(batch, pysd):
@@ -54,16 +50,17 @@ def test_auto_uses_the_batch_engine_when_it_supports_the_model():
     assert run.provenance.details["engine"] == "batch"
 
 
-def test_auto_falls_back_to_pysd_for_unsupported_constructs_and_batch_raises():
-    model = ce.load_model(MACRO)
-    run = ce.simulate(model, final_time=5)
+def test_auto_falls_back_to_pysd_when_the_engine_cannot_take_the_inputs_and_batch_raises(tmp_path):
+    model = ce.load_model(write_regional(tmp_path))
+    params = {"exchange_weight": pd.Series([0.2, 0.4], index=[1970.0, 1980.0])}  # a series on a 2-d constant
+    run = ce.simulate(model, params=params, final_time=1975)
     assert run.provenance.details["engine"] == "pysd"
-    reference = model.pysd().run(final_time=5)
+    reference = model.pysd().run(params=params, final_time=1975)
     assert list(run.to_frame().columns) == list(reference.columns)
-    with pytest.raises(UnsupportedConstructError, match=r"macro"):
-        ce.simulate(model, engine="batch")
-    with pytest.raises(UnsupportedConstructError, match=r"macro"):
-        ce.simulate(model, method="rk4")
+    assert_allclose(run.to_frame().to_numpy(), reference.to_numpy(), rtol=1e-12, atol=0)
+    message = r"Time-series input for the subscripted constant 'exchange_weight'"
+    with pytest.raises(UnsupportedConstructError, match=message):
+        ce.simulate(model, params=params, engine="batch")
 
 
 def test_rk4_runs_on_the_batch_engine_and_is_closer_to_the_exact_solution(tmp_path):

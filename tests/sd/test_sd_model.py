@@ -10,14 +10,12 @@ import shutil
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose
-from sd_helpers import SIR, SUBSCRIPT_2D, needs_shared, write_regional
+from sd_helpers import SIR, SUBSCRIPT_2D, XMILE, write_regional
 
 import cluster_econ as ce
 from cluster_econ.errors import ModelVersionError, SpecError
 from cluster_econ.provenance import file_sha256
 from cluster_econ.sd import _cache
-
-pytestmark = needs_shared
 
 
 @pytest.fixture(scope="module")
@@ -166,7 +164,7 @@ def test_processes_racing_to_translate_share_one_complete_translation(tmp_path, 
 def test_xmile_file_loads_and_runs_like_pysd(tmp_path):
     import pysd
 
-    path = SIR.parents[2] / "tests" / "chained_initialization" / "test_chained_initialization.xmile"
+    path = XMILE
     model = ce.load_model(path)
     assert model.path.suffix == ".xmile"
     assert (model.variables["kind"] == "stock").any()

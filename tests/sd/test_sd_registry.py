@@ -5,13 +5,11 @@ from __future__ import annotations
 import tomllib
 
 import pytest
-from sd_helpers import make_registry, needs_shared
+from sd_helpers import make_registry
 
 import cluster_econ as ce
 from cluster_econ.errors import ModelVersionError, UnknownNameError
 from cluster_econ.provenance import file_sha256
-
-pytestmark = needs_shared
 
 
 @pytest.fixture

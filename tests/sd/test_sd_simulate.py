@@ -14,8 +14,6 @@ from sd_helpers import SIR, SUBSCRIPT_2D, TEST_MODELS, make_registry, needs_shar
 import cluster_econ as ce
 from cluster_econ.errors import SpecError, UnknownNameError
 
-pytestmark = needs_shared
-
 
 @pytest.fixture(scope="module")
 def sir():
@@ -220,6 +218,7 @@ def test_one_region_keeps_its_subscripted_column_name(regional):
     assert list(frame.columns) == ["Capital[south]"]
 
 
+@needs_shared
 def test_external_data_and_partial_ranges_match_pysd():
     # constants read from a spreadsheet next to the .mdl, and a variable defined on one element of a range
     path = TEST_MODELS / "tests" / "get_constants_incomplete_subscript" / "test_get_constants_incomplete_subscript.mdl"
