@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import numbers
 import warnings
 from collections.abc import Iterable
 from typing import Any, Literal, get_args
@@ -17,7 +18,32 @@ logger = logging.getLogger(__name__)
 CovType = Literal["unadjusted", "robust", "clustered", "driscoll_kraay"]
 Effect = Literal["entity", "time"]
 
-__all__ = ["CovType", "Effect", "check_effects", "check_option", "check_panel", "check_regressors"]
+__all__ = ["CovType", "Effect", "check_effects", "check_option", "check_panel", "check_regressors", "plain",
+           "whole_number"]
+
+
+def plain(value: Any) -> Any:
+    """``value`` with numpy scalars turned into Python ones (also inside tuples and lists), for messages.
+
+    ``repr(plain(np.float64(317.6)))`` is ``'317.6'`` rather than ``'np.float64(317.6)'``.
+    """
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, tuple | list):
+        return type(value)(plain(v) for v in value)
+    return value
+
+
+def whole_number(value: Any, name: str, *, minimum: int, meaning: str) -> int | None:
+    """``value`` as a Python int (None stays None), or a SpecError naming it.
+
+    Numpy integers are accepted; booleans, floats and strings are not.
+    """
+    if value is None:
+        return None
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool | np.bool_) and value >= minimum:
+        return int(value)
+    raise SpecError(f"{name} must be a whole number of at least {minimum} ({meaning}); got {plain(value)!r}.")
 
 
 def check_option(value: Any, alias: Any, name: str) -> str:
@@ -26,7 +52,9 @@ def check_option(value: Any, alias: Any, name: str) -> str:
     if value not in allowed:
         close = did_you_mean(str(value), [str(a) for a in allowed])
         hint = f" Did you mean {close[0]!r}?" if close else ""
-        raise SpecError(f"{name}={value!r} is not valid; choose one of {', '.join(map(repr, allowed))}.{hint}")
+        raise SpecError(
+            f"{name}={plain(value)!r} is not valid; choose one of {', '.join(map(repr, allowed))}.{hint}"
+        )
     return value
 
 
@@ -40,7 +68,7 @@ def check_effects(effects: Iterable[str] | str, *, name: str = "effects") -> tup
     for e in chosen:
         check_option(e, Effect, name)
     if len(set(chosen)) != len(chosen):
-        raise SpecError(f"{name}={chosen!r} names an effect twice.")
+        raise SpecError(f"{name}={plain(chosen)!r} names an effect twice; give each of 'entity' and 'time' once.")
     return tuple(e for e in ("entity", "time") if e in chosen)
 
 
@@ -61,7 +89,9 @@ def _demean(x: np.ndarray, codes: np.ndarray) -> np.ndarray:
 
 
 def _plural(text: str) -> str:
-    for one, many in (("it is", "they are"), ("is ", "are "), ("does not", "do not")):
+    pairs = (("its first difference is", "their first differences are"), ("it is", "they are"), ("is ", "are "),
+             ("does not", "do not"))
+    for one, many in pairs:
         text = text.replace(one, many)
     return text
 
@@ -76,13 +106,16 @@ def check_regressors(
     context: str = "",
     stacklevel: int = 3,
     can_drop: bool = False,
+    zero_why: str = "is zero in every row",
 ) -> pd.DataFrame:
     """Find regressors absorbed by the effects or collinear with the others.
 
     Each such regressor raises a :class:`SpecError` naming it, or, with ``drop_absorbed=True``, is
-    removed with a :class:`ClusterEconWarning`. Returns the regressors kept.
+    removed with a :class:`ClusterEconWarning`. Returns the regressors kept. A regressor that is
+    zero in every row is reported with ``zero_why`` (first differences say why it is zero).
     """
     raw = exog.to_numpy(dtype=float)
+    all_zero = ~np.any(raw != 0, axis=0)
     scale = np.sqrt((raw**2).sum(axis=0))
     scale[scale == 0] = 1.0
     x = raw / scale  # unit columns, so the tolerances below are relative
@@ -109,6 +142,9 @@ def check_regressors(
     drop: list[tuple[str, str]] = []
     kept: list[int] = []
     for j, name in enumerate(names):
+        if all_zero[j]:
+            drop.append((name, zero_why))
+            continue
         if np.sqrt((xs[:, j] ** 2).sum()) < 1e-9:
             why = (
                 "is constant, so it is collinear with the intercept"

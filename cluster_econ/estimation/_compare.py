@@ -200,7 +200,7 @@ def compare(
 
     footer = pd.DataFrame(
         {
-            lab: [m.estimator, ", ".join(m.effects) or "none", m.cov_type, str(m.nobs), r2(m)]
+            lab: [m.estimator, ", ".join(m.effects) or "none", m.cov_label, str(m.nobs), r2(m)]
             for lab, m in zip(labels, models, strict=True)
         },
         index=["Estimator", "Effects", "Cov. type", "N", "R-squared"],

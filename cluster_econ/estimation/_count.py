@@ -17,9 +17,9 @@ from statsmodels.tools.sm_exceptions import ConvergenceWarning as SMConvergenceW
 from statsmodels.tools.sm_exceptions import HessianInversionWarning
 
 from ..errors import ConvergenceWarning, DataValidationError
-from ._common import check_option, check_panel, check_regressors
+from ._common import check_option, check_panel, check_regressors, plain
 from ._formula import build_design
-from ._linear import INTERCEPT, _codes, _result, _with_intercept
+from ._linear import INTERCEPT, _codes, _result, _with_intercept, cov_details
 from ._result import EstimationResult
 
 __all__ = ["count_model", "poisson_fe"]
@@ -32,10 +32,14 @@ def _check_counts(y: pd.Series, formula: str) -> None:
     values = y.to_numpy()
     bad = (values < 0) | (np.mod(values, 1) != 0)
     if bad.any():
-        where = y.index[bad][0]
+        names = tuple(str(n) for n in y.index.names)
+        where = plain(tuple(y.index[bad][0]))
+        more = int(bad.sum()) - 1
+        also = f" (and {more} more row{'s' if more > 1 else ''})" if more else ""
         raise DataValidationError(
             f"{formula!r}: the dependent variable of a count model must be a non-negative whole number; "
-            f"{y.name} is {values[bad][0]!r} at {where!r}."
+            f"{y.name} is {plain(values[bad][0])!r} at ({', '.join(names)}) = {where!r}{also}. Use counts on the "
+            "left, or panel_ols for a continuous outcome."
         )
 
 
@@ -127,6 +131,7 @@ def poisson_fe(
         effects=("entity",),
         statistics={"Log-likelihood (conditional)": float(res.llf), "Entities dropped (all zero)": float(
             (totals == 0).sum())},
+        details=cov_details(cov_type, ("entity",), None, 0),
     )
 
 
@@ -193,5 +198,6 @@ def count_model(
         r2={"pseudo (McFadden)": float(res.prsquared)},
         effects=(),
         statistics={"Log-likelihood": float(res.llf)},
+        details={"family": family, **cov_details(cov_type, ("entity",), None, 0)},
     )
 

@@ -19,11 +19,14 @@ from ._linear import (
     _linearmodels_cov_kwargs,
     _result,
     _with_intercept,
+    cov_details,
     ols_fit,
 )
 from ._result import EstimationResult
 
 __all__ = ["first_difference"]
+
+_NO_CHANGE = "does not vary over time within entities, so its first difference is zero"
 
 
 # -- first differences ----------------------------------------------------------------------------
@@ -73,16 +76,30 @@ def first_difference(
         The data.
     effects : () or ("time",), optional
         With ``("time",)`` the differenced equation gets an intercept and a dummy for every
-        differenced period but the first (Wooldridge's convention), estimated by statsmodels OLS.
-        Without, ``linearmodels.panel.FirstDifferenceOLS`` estimates the differenced equation with no
-        intercept (statsmodels OLS when clustering by period, which FirstDifferenceOLS cannot do: each
-        difference is then in the cluster of its later period).
+        differenced period but the first (Wooldridge's convention). The default ``()`` estimates
+        the differenced equation with no intercept.
     cov_type, cluster, bandwidth
         As in :func:`panel_ols`.
 
     Returns
     -------
     EstimationResult
+        ``engine`` names the library that ran the case (see the notes).
+
+    Notes
+    -----
+    Which library runs which case:
+
+    * ``effects=()``, unless clustered by period: ``linearmodels.panel.FirstDifferenceOLS`` on the
+      levels (it differences them itself).
+    * ``effects=()`` with ``cluster`` containing ``"time"``: ``statsmodels.OLS`` on the differenced
+      data, each difference in the cluster of its later period (FirstDifferenceOLS cannot put a
+      difference, which spans two periods, in one period's cluster).
+    * ``effects=("time",)``: ``statsmodels.OLS`` on the differenced data with an intercept and the
+      period dummies (FirstDifferenceOLS estimates no intercept and no time effects).
+
+    Where both could run (no time effects, no clustering by period), the two give the same
+    estimates and standard errors for every ``cov_type`` (checked in the tests).
 
     References
     ----------
@@ -93,7 +110,7 @@ def first_difference(
     effects = check_effects(effects)
     if "entity" in effects:
         raise SpecError("first_difference removes the entity effects by differencing; use effects=() or ('time',).")
-    cov_type, clusters = _check_cov(cov_type, cluster, bandwidth)
+    cov_type, clusters, bandwidth = _check_cov(cov_type, cluster, bandwidth)
     parse_formula(formula)
     levels = build_design(formula, panel)
     diffs = _differenced_design(levels, panel)
@@ -102,48 +119,76 @@ def first_difference(
             f"first_difference({formula!r}): too few consecutive periods; first differences need at least two "
             "consecutive periods per entity for at least two entities."
         )
+    if effects or (cov_type == "clustered" and "time" in clusters):
+        return _fd_statsmodels(diffs, panel, effects=effects, cov_type=cov_type, clusters=clusters, bandwidth=bandwidth)
+    return _fd_linearmodels(levels, diffs, panel, cov_type=cov_type, clusters=clusters, bandwidth=bandwidth)
+
+
+def _fd_details(effects: tuple[str, ...], cov_type: str, clusters: tuple[str, ...], bandwidth: int | None,
+                n_periods: int) -> dict[str, Any]:
+    return {"effects": list(effects), **cov_details(cov_type, clusters, bandwidth, n_periods)}
+
+
+def _fd_statsmodels(
+    diffs: Design,
+    panel: Any,
+    *,
+    effects: tuple[str, ...],
+    cov_type: str,
+    clusters: tuple[str, ...],
+    bandwidth: int | None,
+) -> EstimationResult:
+    """statsmodels OLS on the differenced data; with time effects, an intercept and period dummies."""
+    formula = diffs.parsed.formula
     index = diffs.y.index
     ent, tim = _codes(index, 0), _codes(index, 1)
-    n_periods = int(tim.max()) + 1
-    if not effects and cov_type == "clustered" and "time" in clusters:
-        # a difference spans two periods, which linearmodels' FirstDifferenceOLS cannot put in one
-        # time cluster; the differenced equation is clustered by its (later) period with statsmodels
-        exog = check_regressors(diffs.exog, intercept=False, context=f"{formula!r} (differenced): ")
-        res = ols_fit(diffs.y, exog, cov_type, clusters, ent, tim, bandwidth)
-        return _result(
-            params=res.params, cov=res.cov_params(), design=diffs, panel=panel, estimator="First difference",
-            engine="statsmodels OLS", cov_type=cov_type,
-            df_inference=_df_inference(cov_type, clusters, index, res.df_resid),
-            r2={"first difference": float(res.rsquared)}, effects=(),
-        )
-    if not effects:
-        exog = check_regressors(diffs.exog, intercept=False, context=f"{formula!r} (differenced): ")
-        x_levels = levels.exog[exog.columns]
-        kwargs = _linearmodels_cov_kwargs(cov_type, clusters, bandwidth, n_periods)
-        if cov_type == "clustered":
-            lev = levels.y.index
-            codes = {"entity": _codes(lev, 0), "time": _codes(lev, 1)}
-            kwargs = {"cov_type": "clustered", "group_debias": True,
-                      "clusters": pd.DataFrame({c: codes[c] for c in clusters}, index=lev)}
-        res = FirstDifferenceOLS(levels.y, x_levels).fit(**kwargs)
-        return _result(
-            params=res.params, cov=res.cov, design=diffs, panel=panel, estimator="First difference",
-            engine="linearmodels FirstDifferenceOLS", cov_type=cov_type,
-            df_inference=_df_inference(cov_type, clusters, index, res.df_resid),
-            r2={"first difference": float(res.rsquared)}, effects=(), nobs=int(res.nobs),
-        )
-    periods = index.get_level_values(1)
-    labels = sorted(periods.unique())
-    dummies = pd.DataFrame(
-        {f"period[{p}]": (periods == p).astype(float) for p in labels[1:]}, index=index
-    )
+    exog = diffs.exog
+    if effects:
+        periods = index.get_level_values(1)
+        labels = sorted(periods.unique())
+        dummies = pd.DataFrame({f"period[{p}]": (periods == p).astype(float) for p in labels[1:]}, index=index)
+        exog = pd.concat([exog, dummies], axis=1)
     exog = check_regressors(
-        pd.concat([diffs.exog, dummies], axis=1), intercept=True, context=f"{formula!r} (differenced): "
+        exog, intercept=bool(effects), context=f"{formula!r} (differenced): ", zero_why=_NO_CHANGE
     )
-    res = ols_fit(diffs.y, _with_intercept(exog, True), cov_type, clusters, ent, tim, bandwidth)
+    res = ols_fit(diffs.y, _with_intercept(exog, bool(effects)), cov_type, clusters, ent, tim, bandwidth)
     return _result(
         params=res.params, cov=res.cov_params(), design=diffs, panel=panel,
-        estimator="First difference (time effects)", engine="statsmodels OLS", cov_type=cov_type,
+        estimator="First difference (time effects)" if effects else "First difference", engine="statsmodels OLS",
+        cov_type=cov_type, df_inference=_df_inference(cov_type, clusters, index, res.df_resid),
+        r2={"first difference": float(res.rsquared)}, effects=effects,
+        details=_fd_details(effects, cov_type, clusters, bandwidth, int(tim.max()) + 1),
+        stacklevel=4,  # _result <- this helper <- first_difference <- the caller
+    )
+
+
+def _fd_linearmodels(
+    levels: Design,
+    diffs: Design,
+    panel: Any,
+    *,
+    cov_type: str,
+    clusters: tuple[str, ...],
+    bandwidth: int | None,
+) -> EstimationResult:
+    """linearmodels' FirstDifferenceOLS on the levels (no intercept, no time effects, no period clusters)."""
+    formula = diffs.parsed.formula
+    index = diffs.y.index
+    n_periods = int(_codes(index, 1).max()) + 1
+    exog = check_regressors(diffs.exog, intercept=False, context=f"{formula!r} (differenced): ", zero_why=_NO_CHANGE)
+    x_levels = levels.exog[exog.columns]
+    kwargs = _linearmodels_cov_kwargs(cov_type, clusters, bandwidth, n_periods)
+    if cov_type == "clustered":
+        lev = levels.y.index
+        codes = {"entity": _codes(lev, 0), "time": _codes(lev, 1)}
+        kwargs = {"cov_type": "clustered", "group_debias": True,
+                  "clusters": pd.DataFrame({c: codes[c] for c in clusters}, index=lev)}
+    res = FirstDifferenceOLS(levels.y, x_levels).fit(**kwargs)
+    return _result(
+        params=res.params, cov=res.cov, design=diffs, panel=panel, estimator="First difference",
+        engine="linearmodels FirstDifferenceOLS", cov_type=cov_type,
         df_inference=_df_inference(cov_type, clusters, index, res.df_resid),
-        r2={"first difference": float(res.rsquared)}, effects=("time",),
+        r2={"first difference": float(res.rsquared)}, effects=(), nobs=int(res.nobs),
+        details=_fd_details((), cov_type, clusters, bandwidth, n_periods),
+        stacklevel=4,  # _result <- this helper <- first_difference <- the caller
     )

@@ -11,7 +11,9 @@ and evaluated on a :class:`~cluster_econ.data.RegionalPanel`. Supported terms:
 * ``diff(e)`` or ``diff(e, k)``: ``e - lag(e, k)``;
 * ``C(x)``: a categorical variable, as dummies for every level but the first, named
   ``"C(x)[T.level]"``. The entity and time index levels can be used too: ``C(year)`` gives period
-  dummies.
+  dummies. The levels are those of the estimation sample, after the rows with a missing value are
+  dropped: with ``lag(n, 1) + C(year)`` the first year, which has no lag, is not the base of the
+  dummies, the first year that remains is, and a level left without rows gets no column.
 
 The functions nest (``diff(log(x))``, ``lag(log(x), 2)``): since ``log`` is applied value by
 value, every lag is taken of a data column with ``panel.lag``. A term is named exactly as written in
@@ -29,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataValidationError, SpecError, did_you_mean, unknown_name
+from ._common import plain
 
 __all__ = ["Design", "Term", "build_design", "parse_formula"]
 
@@ -240,7 +243,7 @@ class _Evaluator:
             base = self.evaluate(node.args[0], 0)
             bad = base.notna() & (base <= 0)
             if bad.any():
-                where = [tuple(i) if isinstance(i, tuple) else i for i in base.index[bad.to_numpy()][:3]]
+                where = [plain(tuple(i) if isinstance(i, tuple) else i) for i in base.index[bad.to_numpy()][:3]]
                 shown = ", ".join(f"{w!r}" for w in where)
                 more = f" and {int(bad.sum()) - 3} more" if bad.sum() > 3 else ""
                 raise DataValidationError(
@@ -259,18 +262,26 @@ class _Evaluator:
             return self.evaluate(node.args[0], shift) - self.evaluate(node.args[0], shift + k)
         raise SpecError(f"C() cannot be used inside another expression: {ast.unparse(node)!r}.")
 
-    def categorical(self, term: Term) -> pd.DataFrame:
-        assert isinstance(term.node, ast.Call)
-        arg = term.node.args[0]
-        assert isinstance(arg, ast.Name)
-        values = self._values(arg.id)
-        levels = sorted(pd.unique(values.dropna()))
-        out = {}
-        for level in levels[1:]:
-            label = int(level) if isinstance(level, float | np.floating) and float(level).is_integer() else level
-            dummy = (values == level).astype(float).where(values.notna())
-            out[f"{term.name}[T.{label}]"] = dummy.to_numpy()
-        return pd.DataFrame(out, index=self.frame.index)
+    def categorical_values(self, term: Term) -> pd.Series:
+        """The values of the column or index level in ``C(x)``."""
+        if not (isinstance(term.node, ast.Call) and term.node.args and isinstance(term.node.args[0], ast.Name)):
+            raise SpecError(f"C() takes one column name, e.g. 'C(sector)'; got {term.name!r}.")
+        return self._values(term.node.args[0].id)
+
+
+def _dummies(term: Term, values: pd.Series) -> pd.DataFrame:
+    """0/1 columns for every level of ``values`` present in it but the first (the base).
+
+    Levels are taken from ``values`` as given, so the caller passes the rows of the estimation
+    sample: the base is the first level that remains, and levels without a row get no column.
+    """
+    levels = sorted(pd.unique(values.dropna()))
+    out = {}
+    for level in levels[1:]:
+        label = int(level) if isinstance(level, float | np.floating) and float(level).is_integer() else plain(level)
+        dummy = (values == level).astype(float).where(values.notna())
+        out[f"{term.name}[T.{label}]"] = dummy.to_numpy()
+    return pd.DataFrame(out, index=values.index)
 
 
 def _panel_name(panel: Any) -> str:
@@ -287,7 +298,8 @@ def build_design(formula: str | ParsedFormula, panel: Any, *, dropna: bool = Tru
     panel : RegionalPanel
         The data.
     dropna : bool, optional
-        Drop the rows where the dependent variable or a regressor is missing (the default).
+        Drop the rows where the dependent variable or a regressor is missing (the default). The
+        dummies of ``C()`` terms are built on the rows kept; with ``dropna=False`` on every row.
 
     Returns
     -------
@@ -295,25 +307,37 @@ def build_design(formula: str | ParsedFormula, panel: Any, *, dropna: bool = Tru
     """
     parsed = parse_formula(formula) if isinstance(formula, str) else formula
     ev = _Evaluator(panel)
+    index = panel.frame.index
     y = ev.evaluate(parsed.dependent.node).rename(parsed.dependent.name)
-    columns: dict[str, np.ndarray] = {}
-    term_columns: dict[str, tuple[str, ...]] = {}
+    numeric: dict[str, pd.Series] = {}
+    categories: dict[str, pd.Series] = {}
     for term in parsed.terms:
         if term.is_categorical:
-            dummies = ev.categorical(term)
-            for col in dummies:
-                columns[col] = dummies[col].to_numpy()
-            term_columns[term.name] = tuple(dummies.columns)
+            categories[term.name] = ev.categorical_values(term)
         else:
-            columns[term.name] = ev.evaluate(term.node).to_numpy()
-            term_columns[term.name] = (term.name,)
-    exog = pd.DataFrame(columns, index=panel.frame.index)
+            numeric[term.name] = ev.evaluate(term.node)
+    keep = np.ones(len(index), dtype=bool)
     if dropna:
-        keep = y.notna().to_numpy() & exog.notna().all(axis=1).to_numpy()
-        y, exog = y[keep], exog[keep]
-        if len(y) == 0:
+        # the estimation sample first, so that C() terms get their levels (and base) from its rows
+        keep = y.notna().to_numpy().copy()
+        for series in (*numeric.values(), *categories.values()):
+            keep &= series.notna().to_numpy()
+        if not keep.any():
             raise DataValidationError(
                 f"No complete observations for {parsed.formula!r} in {_panel_name(panel)}: every row has a "
                 "missing value in the dependent variable or a regressor (check the lags and the periods)."
             )
-    return Design(y=y, exog=exog, intercept=parsed.intercept, parsed=parsed, term_columns=term_columns)
+    rows = index[keep]
+    columns: dict[str, np.ndarray] = {}
+    term_columns: dict[str, tuple[str, ...]] = {}
+    for term in parsed.terms:
+        if term.is_categorical:
+            dummies = _dummies(term, categories[term.name][keep])
+            for col in dummies:
+                columns[col] = dummies[col].to_numpy()
+            term_columns[term.name] = tuple(dummies.columns)
+        else:
+            columns[term.name] = numeric[term.name].to_numpy()[keep]
+            term_columns[term.name] = (term.name,)
+    exog = pd.DataFrame(columns, index=rows)
+    return Design(y=y[keep], exog=exog, intercept=parsed.intercept, parsed=parsed, term_columns=term_columns)

@@ -23,7 +23,7 @@ import pandas as pd
 from scipy import stats
 
 from ..errors import DataValidationError, SpecError
-from ._common import check_panel
+from ._common import check_panel, whole_number
 from ._formula import build_design, parse_formula
 from ._result import EstimationResult, TestResult, make_provenance
 
@@ -224,8 +224,7 @@ def arellano_bond(
     GMM estimators. *Journal of Econometrics*, 126(1), 25-51.
     """
     check_panel(panel)
-    if max_lag is not None and (not isinstance(max_lag, int) or max_lag < 2):
-        raise SpecError(f"max_lag must be a whole number of at least 2 (instruments start at lag 2); got {max_lag!r}.")
+    max_lag = whole_number(max_lag, "max_lag", minimum=2, meaning="instruments start at lag 2")
     s = _stack(formula, panel, time_effects=bool(time_effects), max_lag=max_lag)
     n, k = s.x.shape
     n_inst = s.z.shape[1]

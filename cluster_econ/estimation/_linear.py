@@ -54,7 +54,7 @@ from linearmodels.panel import BetweenOLS, PanelOLS, RandomEffects
 from statsmodels.tools.sm_exceptions import ConvergenceWarning as SMConvergenceWarning
 
 from ..errors import ClusterEconWarning, ConvergenceWarning, SpecError
-from ._common import CovType, check_effects, check_option, check_panel, check_regressors
+from ._common import CovType, check_effects, check_option, check_panel, check_regressors, whole_number
 from ._formula import Design, build_design
 from ._result import EstimationResult, TestResult, make_provenance
 
@@ -82,14 +82,28 @@ def default_bandwidth(n_periods: int) -> int:
     return max(1, min(n_periods - 1, math.floor(4 * (n_periods / 100) ** (2 / 9))))
 
 
-def _check_cov(cov_type: str, cluster: Iterable[str], bandwidth: int | None) -> tuple[str, tuple[str, ...]]:
+def _check_cov(
+    cov_type: str, cluster: Iterable[str], bandwidth: int | None
+) -> tuple[str, tuple[str, ...], int | None]:
     check_option(cov_type, CovType, "cov_type")
     clusters = check_effects(cluster, name="cluster")
     if not clusters:
         raise SpecError("cluster must name at least one of 'entity' and 'time'.")
-    if bandwidth is not None and (not isinstance(bandwidth, int) or bandwidth < 0):
-        raise SpecError(f"bandwidth must be a non-negative whole number of periods; got {bandwidth!r}.")
-    return cov_type, clusters
+    bandwidth = whole_number(bandwidth, "bandwidth", minimum=0, meaning="periods of the Driscoll-Kraay kernel")
+    return cov_type, clusters, bandwidth
+
+
+def cov_details(
+    cov_type: str, clusters: tuple[str, ...], bandwidth: int | None, n_periods: int
+) -> dict[str, Any]:
+    """The options that shape a covariance, for ``provenance.details``: the cluster dimensions of
+    ``"clustered"``, the bandwidth used by ``"driscoll_kraay"`` (the default rule's if none given).
+    """
+    if cov_type == "clustered":
+        return {"cluster": list(clusters)}
+    if cov_type == "driscoll_kraay":
+        return {"bandwidth": default_bandwidth(n_periods) if bandwidth is None else bandwidth}
+    return {}
 
 
 def _df_inference(cov_type: str, clusters: tuple[str, ...], index: pd.MultiIndex, df_resid: float) -> float:
@@ -117,7 +131,9 @@ def _result(
     statistics: dict[str, float] | None = None,
     tests: dict[str, TestResult] | None = None,
     details: dict[str, Any] | None = None,
+    stacklevel: int = 3,
 ) -> EstimationResult:
+    """An EstimationResult; ``stacklevel`` points warnings at the estimator's caller."""
     index = design.y.index if index is None else index
     params = params.astype(float).rename("params")
     cov = cov.loc[params.index, params.index].astype(float)
@@ -132,7 +148,7 @@ def _result(
             f"{estimator} of {design.parsed.formula!r}: the {cov_type} covariance was not positive "
             "semi-definite; its negative eigenvalues were set to zero (Cameron, Gelbach & Miller 2011).",
             ClusterEconWarning,
-            stacklevel=3,
+            stacklevel=stacklevel,
         )
     std = pd.Series(np.sqrt(np.clip(np.diag(values), 0, None)), index=params.index, name="std_errors")
     return EstimationResult(
@@ -251,11 +267,16 @@ def panel_ols(
     """
     check_panel(panel)
     effects = check_effects(effects)
-    cov_type, clusters = _check_cov(cov_type, cluster, bandwidth)
+    cov_type, clusters, bandwidth = _check_cov(cov_type, cluster, bandwidth)
     design = build_design(formula, panel)
     index = design.y.index
     ent, tim = _codes(index, 0), _codes(index, 1)
     n_periods = int(tim.max()) + 1
+    details = {
+        "effects": list(effects),
+        "drop_absorbed": bool(drop_absorbed),
+        **cov_details(cov_type, clusters, bandwidth, n_periods),
+    }
     if not effects:
         exog = check_regressors(
             design.exog,
@@ -278,6 +299,7 @@ def panel_ols(
             r2={"overall": float(res.rsquared)},
             effects=(),
             statistics={"R-squared (adj.)": float(res.rsquared_adj)},
+            details=details,
         )
     exog = check_regressors(
         design.exog,
@@ -320,6 +342,7 @@ def panel_ols(
         r2=r2,
         effects=effects,
         statistics={"sigma_e": float(np.sqrt(res.s2))} if cov_type == "unadjusted" else {},
+        details=details,
     )
 
 
@@ -437,6 +460,7 @@ def random_effects(
             effects=("entity",),
             statistics={"sigma_u": np.sqrt(s2u), "sigma_e": np.sqrt(s2e), "rho": s2u / (s2u + s2e),
                         "theta (mean)": float(np.asarray(res.theta).mean())},
+            details={"method": method, **cov_details(cov_type, ("entity",), None, 0)},
         )
     if cov_type != "unadjusted":
         raise SpecError(
@@ -477,4 +501,5 @@ def random_effects(
         effects=("entity",),
         statistics={"sigma_u": np.sqrt(s2u), "sigma_e": np.sqrt(s2e), "rho": s2u / (s2u + s2e),
                     "Log-likelihood": float(res.llf)},
+        details={"method": method},
     )

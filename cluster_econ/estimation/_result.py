@@ -15,6 +15,7 @@ from statsmodels.iolib.table import SimpleTable
 
 from ..errors import SpecError
 from ..provenance import Provenance
+from ._common import plain
 
 __all__ = ["EstimationResult", "TestResult"]
 
@@ -82,7 +83,10 @@ class EstimationResult:
     engine : str
         The library routine that computed the estimates.
     provenance : Provenance
-        Dataset and its sha256, formula, estimator and covariance type, package versions.
+        Dataset and its sha256 and package versions; ``details`` hold the estimator, formula,
+        covariance type and every option that shapes the estimates (``effects``, ``cluster``,
+        ``bandwidth``, ``drop_absorbed``, ``method``, ``family``, ``time_effects``, ``two_step``,
+        ``max_lag``, as the estimator takes them).
     """
 
     params: pd.Series
@@ -125,6 +129,20 @@ class EstimationResult:
         return pd.Series(p, index=self.params.index, name="pvalues")
 
     @property
+    def cov_label(self) -> str:
+        """The covariance type with the options that shape it, as summaries and ``compare()`` show it.
+
+        ``"clustered (entity)"``, ``"clustered (entity, time)"``, ``"driscoll_kraay (bandwidth 2)"``;
+        other types as ``cov_type``. The options come from ``provenance.details``.
+        """
+        details = self.provenance.details
+        if self.cov_type == "clustered" and details.get("cluster"):
+            return f"clustered ({', '.join(details['cluster'])})"
+        if self.cov_type == "driscoll_kraay" and details.get("bandwidth") is not None:
+            return f"driscoll_kraay (bandwidth {details['bandwidth']})"
+        return self.cov_type
+
+    @property
     def rsquared(self) -> float:
         """The estimator's own R-squared (the first of ``r2``), NaN if it has none."""
         return next(iter(self.r2.values()), float("nan"))
@@ -138,7 +156,7 @@ class EstimationResult:
             Coverage, strictly between 0 and 1. The default is 0.95.
         """
         if not 0 < level < 1:
-            raise SpecError(f"level must be strictly between 0 and 1, e.g. 0.95; got {level!r}.")
+            raise SpecError(f"level must be strictly between 0 and 1, e.g. 0.95; got {plain(level)!r}.")
         q = 0.5 + level / 2
         crit = stats.norm.ppf(q) if self.df_inference is None else stats.t.ppf(q, self.df_inference)
         return pd.DataFrame(
@@ -171,7 +189,7 @@ class EstimationResult:
             ("Dep. Variable:", self.dependent),
             ("Estimator:", self.estimator),
             ("Engine:", self.engine),
-            ("Cov. Type:", self.cov_type),
+            ("Cov. Type:", self.cov_label),
             ("Effects:", ", ".join(self.effects) if self.effects else "none"),
             ("No. Observations:", str(self.nobs)),
             ("Entities:", str(self.n_entities)),

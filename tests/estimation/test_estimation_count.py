@@ -55,3 +55,16 @@ def test_count_models_reject_non_counts_and_bad_options(patents: ce.RegionalPane
         ce.count_model("patents ~ log_rd", patents, family="negbin")
     with pytest.raises(SpecError, match=r"'region' does not vary once the entity effects are removed"):
         ce.poisson_fe("patents ~ log_rd + region", patents)
+
+
+def test_non_count_message_shows_plain_values() -> None:
+    grunfeld = ce.load_dataset("grunfeld")
+    message = (
+        "'inv ~ value': the dependent variable of a count model must be a non-negative whole number; inv is "
+        "317.6 at (firm, year) = (1, 1935) (and 190 more rows). Use counts on the left, or panel_ols for a "
+        "continuous outcome."
+    )
+    with pytest.raises(DataValidationError) as info:
+        ce.count_model("inv ~ value", grunfeld)
+    assert str(info.value) == message
+    assert "np." not in str(info.value)

@@ -95,3 +95,28 @@ def test_log_of_non_positive_values_names_entity_and_time() -> None:
 def test_bad_formulas_raise_spec_errors(formula: str, message: str) -> None:
     with pytest.raises(SpecError, match=message):
         parse_formula(formula)
+
+
+def test_categorical_levels_come_from_the_complete_rows() -> None:
+    # with the lag only A 2001, A 2004, B 2001 and B 2002 remain: 2001 is the base, 2000 and 2003 have no rows
+    design = build_design("gdp ~ lag(gdp, 1) + C(year)", gap_panel())
+    assert list(design.y.index) == [("A", 2001), ("A", 2004), ("B", 2001), ("B", 2002)]
+    assert list(design.exog.columns) == ["lag(gdp, 1)", "C(year)[T.2002]", "C(year)[T.2004]"]
+    assert design.term_columns["C(year)"] == ("C(year)[T.2002]", "C(year)[T.2004]")
+    assert_allclose(design.exog["C(year)[T.2004]"].to_numpy(), [0, 1, 0, 0], rtol=0, atol=0)
+    # without dropping rows every level but the first has a column
+    every = build_design("gdp ~ lag(gdp, 1) + C(year)", gap_panel(), dropna=False)
+    assert list(every.exog.columns) == ["lag(gdp, 1)", *(f"C(year)[T.{y}]" for y in (2001, 2002, 2003, 2004))]
+
+
+def test_log_error_shows_plain_values() -> None:
+    frame = gap_panel().frame.reset_index()
+    frame.loc[6, "gdp"] = -1.0
+    panel = ce.RegionalPanel.from_frame(frame, entity="region", time="year", name="toy")
+    message = (
+        "log(gdp) needs positive values, but gdp is zero or negative at (region, year) = ('B', 2002) in toy. "
+        "Drop or recode those rows, or use a transformation defined there."
+    )
+    with pytest.raises(DataValidationError) as info:
+        build_design("log(gdp) ~ jobs", panel)
+    assert str(info.value) == message

@@ -103,3 +103,9 @@ def test_relabelling_and_reordering_firms_leaves_estimates_unchanged(rng) -> Non
     assert_allclose(b.params.to_numpy(), a.params.to_numpy(), rtol=1e-8, atol=1e-12)
     assert_allclose(b.std_errors.to_numpy(), a.std_errors.to_numpy(), rtol=1e-8, atol=1e-12)
     assert_allclose(b.tests["Hansen J"].statistic, a.tests["Hansen J"].statistic, rtol=1e-8, atol=0)
+
+
+def test_max_lag_message_shows_plain_values(firms: ce.RegionalPanel) -> None:
+    message = r"^max_lag must be a whole number of at least 2 \(instruments start at lag 2\); got 1\.$"
+    with pytest.raises(SpecError, match=message):
+        ce.arellano_bond("n ~ lag(n, 1) + w", firms, max_lag=np.int64(1))

@@ -1,4 +1,7 @@
-"""Linear panel estimators: conventions, bad input, and the Holtz-Eakin point on the US states."""
+"""Linear panel estimators: conventions, categorical terms after dropped rows, engines, bad input.
+
+The published US-states numbers (Munnell 1990; Baltagi) and the Holtz-Eakin comparison are in tests/golden.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +11,7 @@ import pytest
 import statsmodels.api as sm
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from linearmodels.panel import PanelOLS
+from linearmodels.panel import PanelOLS, RandomEffects
 from numpy.testing import assert_allclose
 
 import cluster_econ as ce
@@ -68,16 +71,11 @@ def test_driscoll_kraay_agrees_across_engines(states: ce.RegionalPanel) -> None:
     assert pooled.df_inference == 16
 
 
-def test_public_capital_identity_and_holtz_eakin_point(states: ce.RegionalPanel) -> None:
+def test_pcap_is_public_capital(states: ce.RegionalPanel) -> None:
+    # the golden US-states cases read log(pcap) as public capital: pcap = hwy + water + util
     frame = states.frame
     assert_allclose(frame["pcap"], frame["hwy"] + frame["water"] + frame["util"], rtol=1e-6, atol=0.02)
-    pooled = ce.panel_ols(PRODUCTION, states, effects=())
-    within = ce.panel_ols(PRODUCTION, states, effects=("entity",))
-    # Munnell's pooled elasticity of public capital is 0.155; with state effects it is -0.026
-    assert_allclose(pooled.params["log(pcap)"], 0.1550, rtol=0, atol=5e-4)
-    assert_allclose(within.params["log(pcap)"], -0.0261, rtol=0, atol=5e-4)
-    assert within.params["log(pcap)"] < pooled.params["log(pcap)"] - 0.15
-    assert pooled.pvalues["log(pcap)"] < 0.05 < within.pvalues["log(pcap)"]
+    assert not np.allclose(frame["pc"], frame["hwy"] + frame["water"] + frame["util"], rtol=1e-2, atol=0)
 
 
 def test_first_difference_matches_ols_on_differenced_data(states: ce.RegionalPanel) -> None:
@@ -96,15 +94,19 @@ def test_first_difference_with_time_effects_adds_intercept_and_period_dummies(st
     dummies = [t for t in res.params.index if t.startswith("period[")]
     assert res.params.index[0] == "Intercept"
     assert dummies == [f"period[{y}]" for y in range(1972, 1987)]  # 1971 is the base differenced period
-    # same slopes as a full set of period dummies without intercept
-    frame = pd.DataFrame({"dy": states.diff("gsp")})
+    assert res.nobs == 816 - 48  # 16 differences for each of the 48 states
+    # the same model as a full set of period dummies without intercept: same slopes, and the intercept
+    # is the base period's effect, each period[y] the difference from it
     design = ce.estimation._formula.build_design(
         "diff(log(gsp)) ~ diff(log(pcap)) + diff(log(pc)) + diff(log(emp)) + diff(unemp)", states
     )
     periods = pd.get_dummies(design.y.index.get_level_values("year"), dtype=float)
+    assert list(periods.columns) == list(range(1971, 1987))
     ols = sm.OLS(design.y.to_numpy(), np.column_stack([design.exog.to_numpy(), periods.to_numpy()])).fit()
     assert_allclose(res.params.iloc[1:5].to_numpy(), ols.params[:4], rtol=1e-8, atol=1e-12)
-    assert len(frame) == 816
+    assert_allclose(res.params["Intercept"], ols.params[4], rtol=1e-8, atol=1e-12)
+    assert_allclose(res.params[dummies].to_numpy(), ols.params[5:] - ols.params[4], rtol=1e-7, atol=1e-12)
+    assert_allclose(res.std_errors.iloc[1:5].to_numpy(), ols.bse[:4], rtol=1e-8, atol=0)
 
 
 def test_absorbed_regressor_is_named_or_dropped_with_a_warning() -> None:
@@ -223,3 +225,146 @@ def test_non_psd_two_way_clustered_covariance_is_repaired_with_a_warning(states:
         res = ce.first_difference(PRODUCTION, states, effects=("time",), cluster=("entity", "time"))
     assert rec[0].filename == __file__
     assert np.all(np.isfinite(res.std_errors)) and np.all(np.linalg.eigvalsh(res.cov.to_numpy()) > -1e-12)
+
+
+# -- C(year) with lags: the dummies come from the rows that remain -------------------------------
+DYNAMIC = "n ~ lag(n, 1) + C(year)"
+
+
+@pytest.fixture(scope="module")
+def firms() -> ce.RegionalPanel:
+    return ce.load_dataset("uk_firms")
+
+
+def _lagged_rows(panel: ce.RegionalPanel, column: str) -> pd.DataFrame:
+    """The rows with a one-period lag of ``column`` (the previous year of the same entity), with that lag."""
+    frame = panel.frame.reset_index().sort_values([panel.entity, panel.time])
+    previous = frame.groupby(panel.entity)[[panel.time, column]].shift(1)
+    frame["lagged"] = previous[column].where(previous[panel.time] == frame[panel.time] - 1)
+    return frame[frame["lagged"].notna() & frame[column].notna()].reset_index(drop=True)
+
+
+def _year_dummies(years: pd.Series) -> pd.DataFrame:
+    dummies = pd.get_dummies(years, dtype=float).iloc[:, 1:]
+    dummies.columns = [f"C(year)[T.{y}]" for y in dummies.columns]
+    return dummies
+
+
+def test_year_dummies_start_from_the_first_year_that_remains(firms: ce.RegionalPanel) -> None:
+    # 1976 is the first year of the panel but has no lag: 1977 is the base, 1976 gets no column
+    rows = _lagged_rows(firms, "n")
+    assert rows["year"].min() == 1977 and firms.frame.index.get_level_values("year").min() == 1976
+    res = ce.panel_ols(DYNAMIC, firms, effects=())
+    assert list(res.params.index) == ["Intercept", "lag(n, 1)", *(f"C(year)[T.{y}]" for y in range(1978, 1985))]
+
+
+@pytest.mark.parametrize("cov_type", ["unadjusted", "clustered"])
+def test_pooled_lag_and_year_dummies_match_statsmodels(firms: ce.RegionalPanel, cov_type: str) -> None:
+    res = ce.panel_ols(DYNAMIC, firms, effects=(), cov_type=cov_type)
+    rows = _lagged_rows(firms, "n")
+    x = pd.concat([pd.DataFrame({"Intercept": 1.0, "lag(n, 1)": rows["lagged"]}), _year_dummies(rows["year"])], axis=1)
+    kwargs = {"cov_type": "cluster", "cov_kwds": {"groups": rows["firm"].to_numpy()}} if cov_type == "clustered" else {}
+    ols = sm.OLS(rows["n"], x).fit(**kwargs)
+    assert res.nobs == len(rows) == 891
+    assert list(res.params.index) == list(x.columns)
+    assert_allclose(res.params.to_numpy(), ols.params.to_numpy(), rtol=1e-9, atol=1e-12)
+    assert_allclose(res.std_errors.to_numpy(), ols.bse.to_numpy(), rtol=1e-8, atol=0)
+
+
+def test_within_lag_and_year_dummies_match_dummy_variable_ols(firms: ce.RegionalPanel) -> None:
+    res = ce.panel_ols(DYNAMIC, firms, cov_type="unadjusted")
+    rows = _lagged_rows(firms, "n")
+    firm_dummies = pd.get_dummies(rows["firm"], prefix="firm", dtype=float)
+    x = pd.concat([pd.DataFrame({"lag(n, 1)": rows["lagged"]}), _year_dummies(rows["year"]), firm_dummies], axis=1)
+    lsdv = sm.OLS(rows["n"], x).fit()
+    slopes = ["lag(n, 1)", *(f"C(year)[T.{y}]" for y in range(1978, 1985))]
+    assert list(res.params.index) == ["Intercept", *slopes]
+    assert_allclose(res.params[slopes].to_numpy(), lsdv.params[slopes].to_numpy(), rtol=1e-8, atol=1e-12)
+    assert_allclose(res.std_errors[slopes].to_numpy(), lsdv.bse[slopes].to_numpy(), rtol=1e-8, atol=0)
+
+
+def test_random_effects_lag_and_year_dummies_match_linearmodels(firms: ce.RegionalPanel) -> None:
+    res = ce.random_effects(DYNAMIC, firms)
+    rows = _lagged_rows(firms, "n").set_index(["firm", "year"], drop=False)
+    lagged = pd.DataFrame({"Intercept": 1.0, "lag(n, 1)": rows["lagged"]})
+    x = pd.concat([lagged, _year_dummies(rows["year"]).set_axis(rows.index)], axis=1)
+    direct = RandomEffects(rows["n"], x).fit()
+    assert list(res.params.index) == list(x.columns)
+    assert_allclose(res.params.to_numpy(), direct.params.to_numpy(), rtol=1e-9, atol=1e-12)
+    assert_allclose(res.std_errors.to_numpy(), direct.std_errors.to_numpy(), rtol=1e-9, atol=0)
+
+
+def test_between_lag_and_year_dummies_match_ols_on_entity_means() -> None:
+    # uk_firms is observed in a handful of year spans, too few to identify year effects from firm means;
+    # the Michigan firms (1987-1989, unbalanced in hrsemp) are not: 1987 has no lag, so 1988 is the base
+    panel = ce.load_dataset("mi_training_grants")
+    res = ce.between_ols("hrsemp ~ lag(hrsemp, 1) + C(year)", panel)
+    rows = _lagged_rows(panel, "hrsemp")
+    assert sorted(rows["year"].unique()) == [1988, 1989]
+    rows["C(year)[T.1989]"] = (rows["year"] == 1989).astype(float)
+    means = rows.groupby(panel.entity)[["hrsemp", "lagged", "C(year)[T.1989]"]].mean()
+    ols = sm.OLS(means["hrsemp"], sm.add_constant(means[["lagged", "C(year)[T.1989]"]])).fit()
+    assert list(res.params.index) == ["Intercept", "lag(hrsemp, 1)", "C(year)[T.1989]"]
+    assert_allclose(res.params.to_numpy(), ols.params.to_numpy(), rtol=1e-9, atol=1e-12)
+    assert_allclose(res.std_errors.to_numpy(), ols.bse.to_numpy(), rtol=1e-8, atol=0)
+    assert res.n_entities == len(means)
+
+
+# -- first differences -----------------------------------------------------------------------------
+@pytest.mark.parametrize("effects", [(), ("time",)])
+def test_first_difference_names_a_time_invariant_regressor(effects: tuple[str, ...]) -> None:
+    panel = ce.load_dataset("uk_firms")
+    message = (
+        r"^'n ~ w \+ sector' \(differenced\): 'sector' does not vary over time within entities, so its first "
+        r"difference is zero\. Remove it from the formula\.$"
+    )
+    with pytest.raises(SpecError, match=message):
+        ce.first_difference("n ~ w + sector", panel, effects=effects)
+
+
+def test_first_difference_names_several_time_invariant_regressors(grunfeld: ce.RegionalPanel) -> None:
+    frame = grunfeld.frame.reset_index()
+    frame["size"] = frame.groupby("firm")["value"].transform("mean")
+    frame["group"] = frame["firm"] % 3
+    panel = ce.RegionalPanel.from_frame(frame, entity="firm", time="year", name="g3")
+    message = (
+        r"'size', 'group' do not vary over time within entities, so their first differences are zero\. "
+        r"Remove them from the formula\.$"
+    )
+    with pytest.raises(SpecError, match=message):
+        ce.first_difference("inv ~ value + size + group", panel, cluster=("time",))
+
+
+@pytest.mark.parametrize("cov_type", ["unadjusted", "robust", "clustered", "driscoll_kraay"])
+def test_first_difference_engines_agree(states: ce.RegionalPanel, cov_type: str) -> None:
+    # without time effects and period clusters both engines can run: FirstDifferenceOLS is the one used,
+    # statsmodels OLS on the differenced data is the one used with period clusters or time effects
+    from cluster_econ.estimation import _difference
+
+    fd = ce.first_difference(PRODUCTION, states, cov_type=cov_type)
+    assert fd.engine == "linearmodels FirstDifferenceOLS"
+    diffs = _difference._differenced_design(ce.estimation._formula.build_design(PRODUCTION, states), states)
+    via_sm = _difference._fd_statsmodels(
+        diffs, states, effects=(), cov_type=cov_type, clusters=("entity",), bandwidth=None
+    )
+    assert via_sm.engine == "statsmodels OLS"
+    assert list(via_sm.params.index) == list(fd.params.index) == ["log(pcap)", "log(pc)", "log(emp)", "unemp"]
+    assert_allclose(via_sm.params.to_numpy(), fd.params.to_numpy(), rtol=1e-9, atol=1e-14)
+    assert_allclose(via_sm.std_errors.to_numpy(), fd.std_errors.to_numpy(), rtol=1e-9, atol=0)
+    assert via_sm.nobs == fd.nobs == 768 and via_sm.df_inference == fd.df_inference
+
+
+def test_messages_show_numpy_values_as_plain_python(grunfeld: ce.RegionalPanel) -> None:
+    message = r"^bandwidth must be a whole number of at least 0 \(periods of the Driscoll-Kraay kernel\); got 2\.5\.$"
+    with pytest.raises(SpecError, match=message):
+        ce.panel_ols("inv ~ value", grunfeld, cov_type="driscoll_kraay", bandwidth=np.float64(2.5))
+    with pytest.raises(SpecError, match=r"^cov_type='cluster' is not valid; choose one of"):
+        ce.panel_ols("inv ~ value", grunfeld, cov_type=np.str_("cluster"))
+    res = ce.panel_ols("inv ~ value", grunfeld, cov_type="unadjusted")
+    with pytest.raises(SpecError, match=r"level must be strictly between 0 and 1, e\.g\. 0\.95; got 95\.0\.$"):
+        res.conf_int(np.float64(95))
+    # numpy integers are whole numbers
+    dk = ce.panel_ols("inv ~ value", grunfeld, cov_type="driscoll_kraay", bandwidth=np.int64(3))
+    assert dk.provenance.details["bandwidth"] == 3 and type(dk.provenance.details["bandwidth"]) is int
+    expected = ce.panel_ols("inv ~ value", grunfeld, cov_type="driscoll_kraay", bandwidth=3).std_errors
+    assert_allclose(dk.std_errors.to_numpy(), expected.to_numpy(), rtol=1e-12, atol=0)

@@ -103,3 +103,42 @@ def test_compare_rejects_bad_input(results: dict[str, ce.EstimationResult]) -> N
         ce.compare([])
     with pytest.raises(SpecError, match=r"compare\(\): \(2\) is a str, not an EstimationResult"):
         ce.compare([results["Pooled"], "within"])
+
+
+def test_provenance_records_the_options(states: ce.RegionalPanel) -> None:
+    one = ce.panel_ols(PRODUCTION, states, effects=("entity", "time"))
+    two = ce.panel_ols(PRODUCTION, states, effects=("entity", "time"), cluster=("entity", "time"))
+    assert dict(one.provenance.details) | {"cluster": ["entity", "time"]} == dict(two.provenance.details)
+    assert one.provenance.details["cluster"] == ["entity"]
+    details = two.provenance.details
+    assert details["effects"] == ["entity", "time"]
+    assert (details["drop_absorbed"], details["cov_type"]) == (False, "clustered")
+    assert "bandwidth" not in details  # only Driscoll-Kraay has one
+    # the summary and compare() show the cluster dimensions
+    assert "clustered (entity)" in str(one.summary()) and "clustered (entity, time)" not in str(one.summary())
+    assert "clustered (entity, time)" in str(two.summary())
+    footer = ce.compare({"one-way": one, "two-way": two}).frame.loc["Cov. type"]
+    assert footer.tolist() == ["clustered (entity)", "clustered (entity, time)"]
+
+    dk = ce.panel_ols(PRODUCTION, states, effects=(), cov_type="driscoll_kraay")
+    assert (dk.provenance.details["bandwidth"], dk.provenance.details["effects"]) == (2, [])
+    assert "cluster" not in dk.provenance.details and "driscoll_kraay (bandwidth 2)" in str(dk.summary())
+    unadjusted = ce.panel_ols(PRODUCTION, states, cov_type="unadjusted", drop_absorbed=True)
+    assert unadjusted.provenance.details["drop_absorbed"] is True and unadjusted.cov_label == "unadjusted"
+
+
+def test_provenance_records_the_options_of_every_estimator(states: ce.RegionalPanel) -> None:
+    re_ml = ce.random_effects(PRODUCTION, states, method="ml")
+    assert re_ml.provenance.details["method"] == "ml"
+    re_sa = ce.random_effects(PRODUCTION, states, cov_type="clustered")
+    assert (re_sa.provenance.details["method"], re_sa.provenance.details["cluster"]) == ("swamy_arora", ["entity"])
+    fd = ce.first_difference(PRODUCTION, states, effects=("time",), cov_type="driscoll_kraay", bandwidth=3)
+    assert (fd.provenance.details["effects"], fd.provenance.details["bandwidth"]) == (["time"], 3)
+    fd_time = ce.first_difference(PRODUCTION, states, cluster=("time",))
+    assert fd_time.provenance.details["cluster"] == ["time"] and fd_time.cov_label == "clustered (time)"
+    firms = ce.load_dataset("uk_firms")
+    ab = ce.arellano_bond("n ~ lag(n, 1) + w", firms, two_step=True, max_lag=3)
+    details = ab.provenance.details
+    assert (details["time_effects"], details["two_step"], details["max_lag"]) == (False, True, 3)
+    nb = ce.count_model("patents ~ log_rd", ce.load_dataset("firm_patents"), family="negative_binomial")
+    assert (nb.provenance.details["family"], nb.provenance.details["cluster"]) == ("negative_binomial", ["entity"])
