@@ -4,9 +4,10 @@ Every estimator takes a formula and a :class:`~cluster_econ.data.RegionalPanel` 
 :class:`EstimationResult`. Formulas understand ``log(x)``, ``lag(x, k)`` (by entity, gap-aware),
 ``diff(x)``, ``C(x)`` and column names, and name each coefficient exactly as its term is written.
 
-Engines: statsmodels for pooled OLS, Poisson, negative binomial and conditional Poisson;
-linearmodels for the within, between, random-effects and first-difference estimators; Arellano-Bond
-difference GMM on numpy/scipy.
+Engines: statsmodels for pooled OLS, Poisson, negative binomial, conditional Poisson, ML random
+effects, and first differences with time effects or period clusters; linearmodels for the within,
+between, Swamy-Arora random-effects and the other first-difference cases; Arellano-Bond difference
+GMM on numpy/scipy. Each result names its engine in ``engine``.
 """
 
 from ._compare import ComparisonTable, compare

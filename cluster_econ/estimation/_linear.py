@@ -1,7 +1,8 @@
 """Linear panel estimators: pooled OLS, within, between, random effects, first differences.
 
 Pooled OLS and every regression statsmodels provides run on statsmodels; the panel estimators
-statsmodels lacks (within, between, random effects, first differences) run on linearmodels.
+statsmodels lacks (within, between, Swamy-Arora random effects, first differences) run on
+linearmodels, except the first-difference cases linearmodels cannot do (see ``first_difference``).
 
 Covariance conventions (``cov_type``)
 -------------------------------------
