@@ -27,7 +27,7 @@ from cluster_econ.sd.engine import _api as engine_api
 from cluster_econ.sd.engine import compile_model
 
 ROOT = Path(__file__).resolve().parents[1]
-SIR = ROOT.parent / "shared" / "test-models" / "samples" / "SIR" / "SIR.mdl"
+SIR = ROOT / "tests" / "fixtures" / "sdmodels" / "SIR.mdl"
 LEVERS = ["public_investment_share", "knowledge_sharing_intensity", "sme_representation_quota",
           "engagement_start_delay", "output_elasticity_of_public_capital", "employment_persistence"]
 OUTPUTS = ["employment", "sme_employment", "output", "public_capital", "knowledge_stock"]
@@ -100,7 +100,7 @@ def main() -> int:
     scenarios = latin_hypercube(bounds, args.scenarios, args.seed)
     tracemalloc.start()
     start = time.perf_counter()
-    batch = ce.simulate_batch(compiled, scenarios, outputs=outputs, chunk_size=args.chunk_size)
+    batch = ce.simulate_batch(model, scenarios, outputs=outputs, chunk_size=args.chunk_size)  # bounds checked
     engine_time = time.perf_counter() - start
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()

@@ -15,7 +15,7 @@ from ..errors import SpecError, unknown_name
 from ._model import CONTROL_VARIABLES, SDModel
 
 __all__ = ["REGION", "check_control", "check_option", "check_outputs", "check_params", "check_regions",
-           "jsonable"]
+           "check_scenario_column", "jsonable"]
 
 #: The name of the subscript range ``regions=`` selects from.
 REGION = "Region"
@@ -122,6 +122,30 @@ def _coerce(model: SDModel, name: str, value: Any) -> Any:
         raise SpecError(f"Parameter {name!r} = {bad[0]:g}{unit_text} is outside its declared bounds "
                         f"[{lower:g}, {upper:g}] in {model.label}; choose a value within the bounds.")
     return out
+
+
+def check_scenario_column(model: SDModel, name: str, cells: pd.Series) -> pd.Series:
+    """The cells of one scenario column of ``simulate_batch``, checked as ``simulate`` checks ``params``.
+
+    ``name`` is the parameter's Python name. A column of plain numbers is checked at once (finite,
+    within bounds); other cells one by one. A SpecError names the scenario (index label) at fault.
+    """
+    values = cells.to_numpy()
+    if values.dtype.kind in "iuf":
+        array = np.asarray(values, dtype=float)
+        lower, upper, _ = _bounds(model, name)
+        if np.isfinite(array).all() and not ((array < lower) | (array > upper)).any():
+            return pd.Series(array, index=cells.index, name=name)
+    out = []
+    for label, value in cells.items():
+        if isinstance(value, np.generic):
+            value = value.item()
+        try:
+            out.append(_coerce(model, name, value))
+        except SpecError as exc:
+            raise SpecError(f"Scenario {label!r}: {exc}") from None
+    plain = all(isinstance(v, float) for v in out)
+    return pd.Series(out, index=cells.index, name=name, dtype=float if plain else object)
 
 
 def check_params(model: SDModel, params: Mapping[str, Any] | None) -> dict[str, Any]:

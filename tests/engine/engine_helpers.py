@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -9,8 +10,13 @@ import pandas as pd
 import pytest
 import xarray as xr
 
-TEST_MODELS = Path(__file__).resolve().parents[2].parent / "shared" / "test-models"
 REPO = Path(__file__).resolve().parents[2]
+TEST_MODELS = REPO.parent / "shared" / "test-models"
+#: vendored copies of a few reference models (tests/fixtures/sdmodels/README.md), present in every clone
+FIXTURES = REPO / "tests" / "fixtures" / "sdmodels"
+SIR = FIXTURES / "SIR.mdl"
+SUBSCRIPT_2D = FIXTURES / "test_subscript_2d_arrays.mdl"
+CONTROL_VARS = FIXTURES / "test_control_vars.mdl"
 
 
 def pysd_frame(ds: xr.Dataset, scenario: int = 0) -> pd.DataFrame:
@@ -32,6 +38,10 @@ def pysd_frame(ds: xr.Dataset, scenario: int = 0) -> pd.DataFrame:
 
 
 def require_test_models() -> Path:
+    """The shared test-model suite; skipped when it is absent, except in CI (``CI`` set), where it fails."""
     if not (TEST_MODELS / "manifest.csv").is_file():
-        pytest.skip(f"the shared test-models folder is absent (looked in {TEST_MODELS})")
+        message = f"the shared test-models folder is absent (looked in {TEST_MODELS})"
+        if os.environ.get("CI"):
+            pytest.fail(message + "; CI must provide it")
+        pytest.skip(message)
     return TEST_MODELS

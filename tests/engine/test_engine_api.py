@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import pickle
+import re
 import shutil
 import warnings
 from concurrent.futures import ProcessPoolExecutor
@@ -12,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import xarray as xr
-from engine_helpers import pysd_frame, require_test_models
+from engine_helpers import CONTROL_VARS, SIR, SUBSCRIPT_2D, pysd_frame
 from numpy.testing import assert_allclose, assert_array_equal
 
 import cluster_econ as ce
@@ -23,19 +24,16 @@ from cluster_econ.sd.engine import _api as engine_api
 
 @pytest.fixture(scope="module")
 def sir_path(tmp_path_factory):
-    root = require_test_models()
-    folder = tmp_path_factory.mktemp("sir")
-    shutil.copy(root / "samples" / "SIR" / "SIR.mdl", folder / "SIR.mdl")
+    folder = tmp_path_factory.mktemp("sir")  # PySD writes its translation beside the model file
+    shutil.copy(SIR, folder / "SIR.mdl")
     return folder / "SIR.mdl"
 
 
 @pytest.fixture(scope="module")
 def array_path(tmp_path_factory):
-    root = require_test_models()
     folder = tmp_path_factory.mktemp("arrays")
-    src = root / "tests" / "subscript_2d_arrays" / "test_subscript_2d_arrays.mdl"
-    shutil.copy(src, folder / src.name)
-    return folder / src.name
+    shutil.copy(SUBSCRIPT_2D, folder / SUBSCRIPT_2D.name)
+    return folder / SUBSCRIPT_2D.name
 
 
 def _pysd(path):
@@ -121,11 +119,12 @@ def test_compiled_model_pickles_and_runs_in_another_process(sir_path):
         assert_array_equal(pool.submit(_run_in_worker, compiled).result(), expected)
 
 
-def test_generated_source_is_cached_by_sha256(sir_path, engine_cache):
+def test_generated_source_is_cached_by_sha256(sir_path, engine_cache, monkeypatch):
+    monkeypatch.setattr(engine_api, "_MEMORY", {})  # compiled by earlier tests, maybe with another cache folder
     compiled = compile_model(sir_path)
     cached = list((engine_cache / "engine").glob("*.py"))
     assert any(p.read_text() == compiled.source for p in cached)
-    engine_api._MEMORY.clear()
+    monkeypatch.setattr(engine_api, "_MEMORY", {})
     again = compile_model(sir_path)
     assert again is not compiled
     assert again.source == compiled.source
@@ -206,16 +205,39 @@ def test_bad_scenario_frames_are_rejected(sir_path, array_path):
         simulate_batch(array_path, pd.DataFrame({"rate_a": pd.Series([np.ones(5)], dtype=object)}))
 
 
-def test_unsupported_constructs_name_construct_and_variable():
-    root = require_test_models()
-    dynamic = compile_model(root / "tests" / "dynamic_final_time" / "test_dynamic_final_time.mdl")
-    with pytest.raises(UnsupportedConstructError, match=r"method='rk4' is not supported for 'test_dynamic_final_time', "
+DATA_WITHOUT_GET = """{UTF-8}
+var 0dim:INTERPOLATE:
+\t~\t
+\t~\t|
+out = var 0dim * 2
+\t~\t
+\t~\t|
+INITIAL TIME = 0
+\t~\tMonth
+\t~\t|
+FINAL TIME = 10
+\t~\tMonth
+\t~\t|
+TIME STEP = 1
+\t~\tMonth
+\t~\t|
+SAVEPER = TIME STEP
+\t~\tMonth
+\t~\t|
+"""
+
+
+def test_unsupported_constructs_name_construct_and_variable(tmp_path):
+    dynamic = compile_model(CONTROL_VARS)
+    with pytest.raises(UnsupportedConstructError, match=r"method='rk4' is not supported for 'test_control_vars', "
                                                         r"whose control variables change during the run"):
         dynamic.run(method="rk4")
+    path = tmp_path / "data_from_other_model.mdl"
+    path.write_text(DATA_WITHOUT_GET, encoding="utf-8")
     with pytest.raises(UnsupportedConstructError, match=r"Data read from an output file \(a DATA variable without "
                                                         r"GET\) used by 'var 0dim' in model "
-                                                        r"'test_data_from_other_model' is not supported"):
-        compile_model(root / "tests" / "data_from_other_model" / "test_data_from_other_model.mdl")
+                                                        r"'data_from_other_model' is not supported"):
+        compile_model(path)
 
 
 def test_missing_model_file_is_reported(tmp_path):
@@ -262,3 +284,89 @@ def test_control_variables_may_be_expressions_of_numeric_constants(tmp_path):
         warnings.simplefilter("ignore")
         ref = _pysd(path).run(return_columns=["stock"])
     assert_allclose(ds["stock"].values[0], ref["stock"].values, rtol=1e-12, atol=0)
+
+
+def test_registered_models_check_every_scenario_against_the_declared_bounds():
+    model = ce.load_model("regional_cluster")
+    message = (r"Parameter 'public_investment_share' = 5 Dmnl is outside its declared bounds \[0, 0\.05\] in "
+               + re.escape(model.label) + r"; choose a value within the bounds\.")
+    with pytest.raises(SpecError, match="^" + message + "$"):
+        ce.simulate(model, params={"public_investment_share": 5.0})
+    scen = pd.DataFrame({"public_investment_share": [0.01, 5.0]}, index=pd.Index(["base", "wild"], name="case"))
+    with pytest.raises(SpecError, match=r"^Scenario 'wild': " + message + "$"):
+        ce.simulate_batch("regional_cluster", scen)
+    with pytest.raises(SpecError, match=r"^Scenario 'wild': " + message + "$"):
+        ce.simulate_batch(model, scen.rename(columns={"public_investment_share": "public investment share"}))
+    low = pd.DataFrame({"public_investment_share": [-0.01]})
+    with pytest.raises(SpecError, match=r"^Scenario 0: Parameter 'public_investment_share' = -0\.01 Dmnl is "
+                                        r"outside its declared bounds \[0, 0\.05\]"):
+        ce.simulate_batch(model, low)
+    with pytest.raises(SpecError, match=r"^Scenario 1: Parameter 'public_investment_share' of "
+                                        + re.escape(model.label) + r" got a bool \(True\); give a number\.$"):
+        ce.simulate_batch(model, pd.DataFrame({"public_investment_share": pd.Series([0.01, True], dtype=object)}))
+    with pytest.raises(SpecError, match=r"^Scenario 0: Parameter 'public_investment_share' of "
+                                        + re.escape(model.label) + r" got a non-finite value \(nan\)\.$"):
+        ce.simulate_batch(model, pd.DataFrame({"public_investment_share": [np.nan]}))
+
+
+def test_registered_ids_and_vensim_names_are_accepted_as_simulate_accepts_them(sir_path):
+    shares = [0.02, 0.04]
+    by_python = simulate_batch(ce.load_model("cluster_investment"),
+                               pd.DataFrame({"public_investment_share": shares}), outputs=["output"])
+    by_vensim = ce.simulate_batch("cluster_investment", pd.DataFrame({"public investment share": shares}),
+                                  outputs=["Output"])
+    assert_array_equal(by_vensim["output"].values, by_python["output"].values)
+    assert_array_equal(by_vensim["public_investment_share"].values, shares)
+    assert by_vensim.attrs["model_id"] == "cluster_investment" and by_vensim.attrs["model_version"]
+    once = ce.simulate("cluster_investment", params={"public investment share": 0.04}, outputs=["Output"])
+    # numpy's power may round the last bit differently for one scenario than for a batch of two
+    assert_allclose(by_vensim["output"].values[1], once.data["output"].values, rtol=1e-12, atol=0)
+    # a model file: Vensim names of its constants and variables, too
+    ds = simulate_batch(sir_path, pd.DataFrame({"Contact Infectivity": [0.2]}), outputs=["Infectious"])
+    direct = simulate_batch(sir_path, pd.DataFrame({"contact_infectivity": [0.2]}), outputs=["infectious"])
+    assert_array_equal(ds["infectious"].values, direct["infectious"].values)
+    with pytest.raises(SpecError, match=r"^Parameter 'contact_infectivity' is given twice in scenarios \(as "
+                                        r"columns 'contact_infectivity' and 'Contact Infectivity'\)"):
+        simulate_batch(sir_path, pd.DataFrame({"contact_infectivity": [0.2], "Contact Infectivity": [0.3]}))
+    with pytest.raises(UnknownNameError, match=r"'public investment shar' is not a parameter of cluster_investment"):
+        ce.simulate_batch("cluster_investment", pd.DataFrame({"public investment shar": [0.01]}))
+
+
+VECTOR_SORT = """{UTF-8}
+dim: a, b, c
+\t~\t
+\t~\t|
+x[dim] = 3, 1, 2
+\t~\t
+\t~\t|
+direction = 1
+\t~\t
+\t~\t|
+order[dim] = VECTOR SORT ORDER(x[dim], direction)
+\t~\t
+\t~\t|
+INITIAL TIME = 0
+\t~\tMonth
+\t~\t|
+FINAL TIME = 2
+\t~\tMonth
+\t~\t|
+TIME STEP = 1
+\t~\tMonth
+\t~\t|
+SAVEPER = TIME STEP
+\t~\tMonth
+\t~\t|
+"""
+
+
+def test_a_refusal_that_depends_on_the_scenarios_names_the_variable(tmp_path):
+    path = tmp_path / "vector_sort.mdl"
+    path.write_text(VECTOR_SORT, encoding="utf-8")
+    compiled = compile_model(path)
+    assert_array_equal(compiled.run(outputs=["order"])["order"].values[0, 0], [1, 2, 0])
+    with pytest.raises(UnsupportedConstructError, match=r"The direction of a VECTOR function differs between "
+                                                        r"scenarios or elements \(\[-1\.0, 1\.0\]\); the batch engine "
+                                                        r"needs one value\. \(in the equation of 'order' in model "
+                                                        r"'vector_sort'\)$"):
+        compiled.run(pd.DataFrame({"direction": [1.0, -1.0]}))

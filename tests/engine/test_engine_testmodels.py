@@ -30,7 +30,10 @@ def _canonical(root, row) -> pd.DataFrame:
 
 
 def check_model(root, row) -> str:
-    """'supported' if the engine reproduces the canonical output, 'unsupported' if it refuses."""
+    """'supported' if the engine reproduces the canonical output, 'unsupported' if ``compile_model`` refuses.
+
+    A refusal raised by ``run()``, after compilation, fails: the engine must refuse before integrating.
+    """
     path = root / row["model"]
     try:
         compiled = compile_model(path)
@@ -39,8 +42,8 @@ def check_model(root, row) -> str:
         return "unsupported"
     try:
         ds = compiled.run()
-    except UnsupportedConstructError:
-        return "unsupported"
+    except UnsupportedConstructError as err:  # refusals must come before any integration starts
+        raise AssertionError(f"{row['model']}: compiled, then refused while running: {err}") from err
     actual = pysd_frame(ds)
     canon = _canonical(root, row)
     columns = [c for c in canon.columns if c in actual.columns]

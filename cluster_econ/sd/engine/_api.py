@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from pathlib import Path
 from typing import Any
 
-from cluster_econ.errors import SpecError, UnsupportedConstructError
-from cluster_econ.provenance import file_sha256
+from cluster_econ.errors import ModelVersionError, SpecError, UnsupportedConstructError
 
 from ._compiled import CompiledModel, load_cached, store_cached
 from ._compiler import KernelCompiler, load_abstract_model
@@ -17,22 +17,38 @@ logger = logging.getLogger(__name__)
 _MEMORY: dict[tuple[str, frozenset], CompiledModel] = {}
 
 
-def _resolve(model: Any) -> tuple[Path, str, str]:
+def _resolve(model: Any) -> tuple[Path, str | None, str]:
+    """Model file, the sha256 it must have (None for a bare path) and the model's name."""
     if isinstance(model, str | Path):
         path = Path(model)
         if not path.is_file():
             raise SpecError(f"Model file {str(path)!r} does not exist; give the path of a .mdl or .xmile file "
                             "or an SDModel from ce.load_model().")
-        return path, file_sha256(path), path.stem
+        return path, None, path.stem
     path = getattr(model, "path", None)
     if path is None:
         raise SpecError(f"compile_model expects an SDModel or a path to a model file, got {type(model).__name__}.")
-    sha = getattr(model, "sha256", None) or file_sha256(path)
-    return Path(path), sha, str(getattr(model, "id", Path(path).stem))
+    return Path(path), getattr(model, "sha256", None), str(getattr(model, "id", Path(path).stem))
 
 
-def compile_model(model: Any, *, _timeseries: frozenset = frozenset()) -> CompiledModel:
+def _read_verified(path: Path, expected: str | None) -> tuple[bytes, str]:
+    """The file's bytes and their sha256; ModelVersionError if they are not the ``expected`` ones."""
+    data = path.read_bytes()
+    sha = hashlib.sha256(data).hexdigest()
+    if expected is not None and sha != expected:
+        raise ModelVersionError(
+            f"{path} changed since it was loaded (sha256 {expected} then, {sha} now): load it again with "
+            "load_model().")
+    return data, sha
+
+
+def compile_model(model: Any, *, _timeseries: frozenset = frozenset(), _sha256: str | None = None,
+                  _name: str | None = None) -> CompiledModel:
     """Compile a model into a vectorised numpy kernel (cached by the model file's sha256).
+
+    The file is read once; the kernel is compiled from exactly the bytes whose sha256 keys the cache.
+    Kernels are cached in memory and on disk under the model's sha256, the engine's own source and
+    the PySD version, so a kernel is never reused for another file content or another engine.
 
     Parameters
     ----------
@@ -49,28 +65,39 @@ def compile_model(model: Any, *, _timeseries: frozenset = frozenset()) -> Compil
     UnsupportedConstructError
         If the model uses a construct the engine does not implement (names the construct and the
         variable), before anything is integrated.
+    ModelVersionError
+        If the kernel must be compiled and the file of an SDModel no longer has the sha256 it had when
+        it was loaded (a kernel already cached for that sha256 is the loaded model's and is reused).
     """
-    path, sha, name = _resolve(model)
-    key = (sha, frozenset(_timeseries))
+    path, expected, name = _resolve(model)
+    expected = expected or _sha256
+    name = _name or name
+    timeseries = frozenset(_timeseries)
+    data = None
+    if expected is None:  # a bare path: the key is the hash of the bytes that will be compiled
+        data, expected = _read_verified(path, None)
+    key = (expected, timeseries)
     if key in _MEMORY:
         return _MEMORY[key]
-    description = load_cached(sha, key[1])
+    description = load_cached(expected, timeseries)
     fresh = description is None
     if fresh:
-        abstract = load_abstract_model(path)
+        if data is None:
+            data, _ = _read_verified(path, expected)
+        abstract = load_abstract_model(path, data)
         try:
-            description = KernelCompiler(abstract, name=name, timeseries=key[1]).compile()
-        except UnsupportedConstructError:
+            description = KernelCompiler(abstract, name=name, timeseries=timeseries).compile()
+        except UnsupportedConstructError:  # names the construct and the variable
             raise
-        except Exception as err:  # a construct the compiler does not recognise
+        except Exception as err:  # failures inside a variable's equation are named by the compiler
             raise UnsupportedConstructError(
-                f"Model {name!r} uses a construct the batch engine cannot compile ({type(err).__name__}: {err}). "
-                "Use engine='pysd' for this model.") from err
-    compiled = CompiledModel(description, name=name, sha256=sha, path=str(path), timeseries=key[1])
+                f"Model {name!r} could not be compiled by the batch engine, outside the equation of any one "
+                f"variable ({type(err).__name__}: {err}). Use engine='pysd' for this model.") from err
+    compiled = CompiledModel(description, name=name, sha256=expected, path=str(path), timeseries=timeseries)
     if fresh:
         compiled.smoke_test()
         if not description.get("external_files"):  # data read from other files may change: not cached
-            store_cached(sha, key[1], description)
+            store_cached(expected, timeseries, description)
         logger.info("Compiled %s (%d variables) to a batch kernel", name, len(description["variables"]))
     _MEMORY[key] = compiled
     return compiled

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import os
 import pickle
 import tempfile
+import traceback
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal, get_args
@@ -22,7 +24,6 @@ from . import _runtime
 logger = logging.getLogger(__name__)
 
 Method = Literal["euler", "rk4"]
-COMPILER_VERSION = "12"
 _RPREC = 1e-5
 _RK4_KINDS = {"integ", "smooth", "delay", "initial"}
 
@@ -123,9 +124,6 @@ class CompiledModel:
 
     def smoke_test(self) -> None:
         """Initialise and take one step with the defaults; a failure is an unsupported construct."""
-        import sys
-        import traceback
-
         if self.timeseries:
             return
         init, step, _, _ = self._kernel()
@@ -145,17 +143,31 @@ class CompiledModel:
                 if np.ndim(value) != len(shape) + 1 or np.shape(value)[1:] != shape or np.shape(value)[0] not in (1, 2):
                     raise ValueError(f"{self.variables[name]['vensim_name']!r} has shape {np.shape(value)}, "
                                      f"expected (scenarios, {', '.join(map(str, shape))})")
-        except UnsupportedConstructError:
-            raise
+        except UnsupportedConstructError as err:
+            named = self._named(err)
+            if named is err:
+                raise
+            raise named from err
         except Exception as err:
-            where = ""
-            for frame in reversed(traceback.extract_tb(sys.exc_info()[2])):
-                if frame.filename.startswith("<cluster_econ kernel") and frame.lineno in self.owners:
-                    where = f" in the equation of {self.owners[frame.lineno]!r}"
-                    break
+            owner = self._owner(err)
+            where = f" in the equation of {owner!r}" if owner else ""
             raise UnsupportedConstructError(
                 f"Model {self.name!r} uses a construct the batch engine does not handle{where} "
                 f"({type(err).__name__}: {err}). Use engine='pysd' for this model.") from err
+
+    def _owner(self, err: BaseException) -> str | None:
+        """Vensim name of the variable whose generated line raised ``err`` (None if not in the kernel)."""
+        for frame in reversed(traceback.extract_tb(err.__traceback__)):
+            if frame.filename.startswith("<cluster_econ kernel") and frame.lineno in self.owners:
+                return self.owners[frame.lineno]
+        return None
+
+    def _named(self, err: UnsupportedConstructError) -> UnsupportedConstructError:
+        """``err`` with the variable whose equation raised it named, if the message does not name it."""
+        owner = self._owner(err)
+        if owner is None or repr(owner) in str(err):
+            return err
+        return UnsupportedConstructError(f"{err} (in the equation of {owner!r} in model {self.name!r})")
 
     def _variant(self, timeseries: frozenset) -> CompiledModel:
         if timeseries == self.timeseries:
@@ -167,7 +179,8 @@ class CompiledModel:
                     f"for {self.name!r}.")
             from ._api import compile_model
 
-            self._variants[timeseries] = compile_model(self.path, _timeseries=timeseries)
+            self._variants[timeseries] = compile_model(self.path, _timeseries=timeseries, _sha256=self.sha256,
+                                                       _name=self.name)
         return self._variants[timeseries]
 
     def dims_of(self, name: str) -> list[str]:
@@ -248,7 +261,8 @@ class CompiledModel:
         outputs : sequence of str, optional
             Python names of the variables to keep (default: all).
         method : {"euler", "rk4"}
-            Integration method. Euler repeats PySD's operations exactly; RK4 is the classical
+            Integration method. Euler repeats PySD's order of evaluation and agrees with PySD to
+            round-off, not bit for bit (see :mod:`cluster_econ.sd.engine`); RK4 is the classical
             fourth-order Runge-Kutta scheme Vensim offers.
 
         Returns
@@ -279,7 +293,7 @@ class CompiledModel:
         size = n if chunk_size is None else int(chunk_size)
         starts = list(range(0, n, size))
         if len(starts) == 1:
-            data, times = kernel._integrate(params, n, names, ctl, method)
+            data, times = kernel._integrate_named(params, n, names, ctl, method)
             return kernel._dataset(data, times, names, scenarios)
         data: dict[str, np.ndarray] = {}
         if progress:
@@ -290,7 +304,7 @@ class CompiledModel:
         for start in starts:
             rows = slice(start, min(start + size, n))
             chunk = {k: (v[0], v[1][:, rows]) if isinstance(v, tuple) else v[rows] for k, v in params.items()}
-            part, times = kernel._integrate(chunk, rows.stop - rows.start, names, ctl, method)
+            part, times = kernel._integrate_named(chunk, rows.stop - rows.start, names, ctl, method)
             for k in names:
                 if k not in data:
                     data[k] = np.empty((n, *part[k].shape[1:]))
@@ -331,6 +345,16 @@ class CompiledModel:
                 raise UnsupportedConstructError(
                     f"method='rk4' is not supported for models with {', '.join(bad)} objects ({self.name!r}); "
                     "use method='euler'.")
+
+    def _integrate_named(self, params: dict, n: int, names: list[str], control: dict, method: str):
+        """:meth:`_integrate`; a refusal raised by the kernel names the variable whose equation raised it."""
+        try:
+            return self._integrate(params, n, names, control, method)
+        except UnsupportedConstructError as err:
+            named = self._named(err)
+            if named is err:
+                raise
+            raise named from err
 
     def _integrate(self, params: dict, n: int, names: list[str], control: dict, method: str):
         self.check_method(method)
@@ -445,10 +469,30 @@ class CompiledModel:
         return xr.Dataset(data_vars, coords=coords)
 
 
-def source_key(sha256: str, timeseries: frozenset) -> str:
-    """Cache key of a kernel: model sha256, time-series inputs and compiler version."""
+@functools.cache
+def engine_fingerprint() -> str:
+    """sha256 of the engine's own source files (``cluster_econ/sd/engine/*.py``)."""
+    digest = hashlib.sha256()
+    for path in sorted(Path(__file__).parent.glob("*.py")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def _pysd_version() -> str:
+    import pysd
+
+    return str(pysd.__version__)
+
+
+def source_key(sha256: str, timeseries: frozenset, *, engine: str | None = None, pysd: str | None = None) -> str:
+    """Cache key of a kernel: model sha256, time-series inputs, the engine's source and the PySD version.
+
+    ``engine`` and ``pysd`` default to :func:`engine_fingerprint` and the installed PySD's version.
+    """
+    engine = engine_fingerprint() if engine is None else engine
+    pysd = _pysd_version() if pysd is None else pysd
     extra = ",".join(sorted(timeseries))
-    return hashlib.sha256(f"{sha256}|{extra}|{COMPILER_VERSION}".encode()).hexdigest()
+    return hashlib.sha256(f"{sha256}|{extra}|{engine}|{pysd}".encode()).hexdigest()
 
 
 def load_cached(sha256: str, timeseries: frozenset) -> dict | None:

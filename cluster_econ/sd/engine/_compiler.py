@@ -9,6 +9,7 @@ scenarios), followed by the variable's subscript dimensions in PySD's order.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import warnings
 from typing import Any
@@ -25,6 +26,10 @@ from ._tables import TablesMixin, load_abstract_model
 logger = logging.getLogger(__name__)
 
 __all__ = ["CONTROL", "KernelCompiler", "load_abstract_model"]
+
+
+class DimensionMismatch(UnsupportedConstructError):
+    """Dimensions that do not line up; re-raised naming the variable being compiled."""
 
 
 class KernelCompiler(StatefulsMixin, TablesMixin):
@@ -90,10 +95,10 @@ class KernelCompiler(StatefulsMixin, TablesMixin):
         tmap = dict(target)
         for d, c in ex.dims:
             if d not in tmap:
-                raise UnsupportedConstructError(f"dimension {d!r} cannot be placed on {names}")
+                raise DimensionMismatch(f"The dimension {d!r}, which cannot be placed on the dimensions {names},")
             if tuple(tmap[d]) != tuple(c):
-                raise UnsupportedConstructError(
-                    f"dimension {d!r} is used with two different sets of elements")
+                raise DimensionMismatch(
+                    f"The dimension {d!r} with two different sets of elements ({list(tmap[d])} and {list(c)})")
         own = [d for d, _ in ex.dims]
         order = sorted(range(len(own)), key=lambda i: names.index(own[i]))
         code = f"({ex.code})"
@@ -111,8 +116,8 @@ class KernelCompiler(StatefulsMixin, TablesMixin):
         for e in exs:
             for d, c in e.dims:
                 if d in out and tuple(out[d]) != tuple(c):
-                    raise UnsupportedConstructError(
-                        f"dimension {d!r} is used with two different sets of elements")
+                    raise DimensionMismatch(
+                        f"The dimension {d!r} with two different sets of elements ({list(out[d])} and {list(c)})")
                 out.setdefault(d, tuple(c))
         return tuple(out.items())
 
@@ -458,6 +463,23 @@ class KernelCompiler(StatefulsMixin, TablesMixin):
         return self._array(target[keep], "_I"), self._array(source[keep], "_I")
 
     def compile_element(self, py_name: str) -> None:
+        """Compile one element; any failure becomes an UnsupportedConstructError naming it."""
+        with self._naming(py_name):
+            self._compile_element(py_name)
+
+    @contextlib.contextmanager
+    def _naming(self, py_name: str):
+        try:
+            yield
+        except DimensionMismatch as err:
+            raise self._fail(str(err), py_name) from None
+        except UnsupportedConstructError:
+            raise
+        except Exception as err:  # a construct the compiler does not recognise
+            raise self._fail(f"An expression the batch engine cannot compile ({type(err).__name__}: {err})",
+                             py_name) from err
+
+    def _compile_element(self, py_name: str) -> None:
         el = self.elements[py_name]
         comps = el.components
         kinds = {type(c.ast).__name__ if hasattr(c, "ast") else "" for c in comps}
@@ -567,10 +589,8 @@ class KernelCompiler(StatefulsMixin, TablesMixin):
             for n in list(pending):
                 el = self.elements[n]
                 ctx = {"element": n, "def_subs": {}, "def_dims": (), "mode": "step"}
-                try:
+                with self._naming(n):
                     ex = self.visit(el.components[0].ast, ctx)
-                except UnsupportedConstructError:
-                    raise
                 literals = {d: self.elements[d].components[0].ast for d in ex.deps if d in self.elements}
                 constant = len(literals) == len(ex.deps) and not any(
                     len(self.elements[d].components) != 1 or self.elements[d].subscripts

@@ -6,6 +6,9 @@ and become constant arrays of the kernel.
 
 from __future__ import annotations
 
+import codecs
+import io
+import re
 import warnings
 from pathlib import Path
 from typing import Any
@@ -91,22 +94,52 @@ class TablesMixin:
         self.lookups[self.prefix + py_name] = (self._array(xs, "_X"), self._array(ys, "_Y"), interp, el_dims)
 
 
-def load_abstract_model(path: str | Path) -> Any:
-    """Parse a Vensim (.mdl) or XMILE file with PySD's translator into its AbstractModel."""
+def _decode_vensim(data: bytes) -> str:
+    """The text of a Vensim file as PySD reads it (encoding from the first line, universal newlines)."""
+    from pysd.translators.vensim import vensim_utils
+
+    first = io.BytesIO(data).readline()
+    try:
+        encoding = re.search(r"(?<={)(.*)(?=})", first.decode(vensim_utils.detect(first)["encoding"])).group()
+        codecs.lookup(encoding)
+    except (AttributeError, LookupError, TypeError, UnicodeDecodeError):
+        encoding = "UTF-8"
+    text = data.decode(encoding, errors="ignore")
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def load_abstract_model(path: str | Path, data: bytes | None = None) -> Any:
+    """Parse a Vensim (.mdl) or XMILE file with PySD's translator into its AbstractModel.
+
+    ``data`` are the file's bytes, read (and hashed) by the caller: the model is parsed from them, so
+    what is compiled is exactly what was hashed. External files are still found next to ``path``.
+    """
     path = Path(path)
+    if data is None:
+        data = path.read_bytes()
     suffix = path.suffix.lower()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         if suffix == ".mdl":
             from pysd.translators.vensim.vensim_file import VensimFile
 
-            vf = VensimFile(path)
+            class _Bytes(VensimFile):
+                def _read(self, encoding: str | None) -> str:
+                    return _decode_vensim(data)
+
+            vf = _Bytes(path)
             vf.parse()
             return vf.get_abstract_model()
         if suffix in (".xmile", ".xml", ".stmx"):
+            from lxml import etree
             from pysd.translators.xmile.xmile_file import XmileFile
 
-            xf = XmileFile(path)
+            class _XBytes(XmileFile):
+                def _get_root(self) -> Any:
+                    parser = etree.XMLParser(encoding="utf-8", recover=True)
+                    return etree.parse(io.BytesIO(data), parser=parser).getroot()
+
+            xf = _XBytes(path)
             xf.parse()
             return xf.get_abstract_model()
     raise UnsupportedConstructError(f"{path.name!r} is neither a Vensim .mdl nor an XMILE file.")
