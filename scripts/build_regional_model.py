@@ -347,11 +347,20 @@ SME: list[Equation] = [
     ("knowledge effect on births" + R,
      "(sme knowledge[Region] / initial sme knowledge[Region]) ^ knowledge elasticity of births", "Dmnl",
      "Effect of knowledge available to SMEs on births (1 at INITIAL TIME)."),
+    ("sme capacity ceiling", "2", "Dmnl",
+     "Assumed: most SMEs the market can hold, as a multiple of market capacity (1.5-3)."),
+    ("market room effect on births" + R,
+     "MAX(0, MIN(1, (sme capacity ceiling - sme firms[Region] / sme market capacity[Region]) / "
+     "(sme capacity ceiling - 1)))",
+     "Dmnl",
+     "Logistic limit: 1 up to market capacity, falling to 0 as SMEs reach the capacity ceiling."),
     ("sme births" + R,
      "sme birth rate * attractiveness effect on births[Region] * knowledge effect on births[Region] * "
-     "sme firms[Region] ^ (1 - saturation elasticity) * sme market capacity[Region] ^ saturation elasticity",
+     "sme firms[Region] ^ (1 - saturation elasticity) * sme market capacity[Region] ^ saturation elasticity * "
+     "market room effect on births[Region]",
      "firm/Year",
-     "New SMEs: b S (capacity / S)^e (R entrepreneurship breeds entrepreneurship; B saturation)."),
+     "New SMEs: b S (capacity / S)^e room (R entrepreneurship breeds entrepreneurship; B saturation; "
+     "B market room)."),
     ("births per sme" + R, "ZIDZ(sme births[Region], sme firms[Region])", "1/Year",
      "SME births per existing SME."),
     ("effective young sme hazard", "young sme hazard * (1 - sme support * programme switch)", "1/Year",
@@ -376,11 +385,20 @@ SME: list[Equation] = [
      "Inverse of output at INITIAL TIME."),
     ("output elasticity of large firm jobs", "0.5", "Dmnl",
      "Assumed: elasticity of large-firm labour demand to output (0-1)."),
+    ("minimum unemployment fraction", "0.005", "Dmnl",
+     "Assumed: frictional unemployment below which firms cannot hire (0-0.02)."),
+    ("labour demand" + R, "desired sme employment[Region] + desired large firm employment[Region]",
+     "thousand jobs", "Jobs SMEs and large firms want to fill."),
+    ("labour availability" + R,
+     "MIN(1, XIDZ((1 - minimum unemployment fraction) * labour force[Region], labour demand[Region], 1))",
+     "Dmnl", "Share of desired jobs the labour force can fill (B labour constraint; 1 while labour is slack)."),
     ("sme employment change" + R,
-     "(desired sme employment[Region] - sme employment[Region]) / employment adjustment time",
+     "(desired sme employment[Region] * labour availability[Region] - sme employment[Region]) / "
+     "employment adjustment time",
      "thousand jobs/Year", "Net SME job creation."),
     ("large firm employment change" + R,
-     "(desired large firm employment[Region] - large firm employment[Region]) / employment adjustment time",
+     "(desired large firm employment[Region] * labour availability[Region] - large firm employment[Region]) / "
+     "employment adjustment time",
      "thousand jobs/Year", "Net large-firm job creation."),
     ("sme employment" + R,
      "INTEG(sme employment change[Region], initial employment[Region] * initial sme employment share)",
@@ -401,10 +419,18 @@ SME: list[Equation] = [
      "Assumed: time for migration to close the gap to natural unemployment (1-7; Blanchard and Katz 1992)."),
     ("natural unemployment fraction" + R, "INITIAL(initial unemployment rate[Region] / 100)", "Dmnl",
      "Unemployment fraction the labour market returns to."),
-    ("net migration" + R,
-     "(employment[Region] / (1 - natural unemployment fraction[Region]) - labour force[Region]) / "
+    ("maximum migration rate", "0.03", "1/Year",
+     "Assumed: largest net migration per year as a share of the labour force (0.01-0.05; Blanchard and Katz 1992)."),
+    ("indicated net migration" + R,
+     "(labour demand[Region] / (1 - natural unemployment fraction[Region]) - labour force[Region]) / "
      "migration adjustment time",
-     "thousand jobs/Year", "Net migration of workers (in thousand jobs of labour supply)."),
+     "thousand jobs/Year",
+     "Net migration that would staff the jobs on offer at natural unemployment (workers follow labour demand)."),
+    ("net migration" + R,
+     "MAX(-maximum migration rate * labour force[Region], "
+     "MIN(maximum migration rate * labour force[Region], indicated net migration[Region]))",
+     "thousand jobs/Year",
+     "Net migration of workers (in thousand jobs of labour supply), bounded by the maximum migration rate."),
     ("labour force" + R,
      "INTEG(labour force natural growth * labour force[Region] + net migration[Region], "
      "initial employment[Region] / (1 - natural unemployment fraction[Region]))",
@@ -496,7 +522,8 @@ ALIGNMENT: list[Equation] = [
     ("engagement fatigue rate", "0.1", "1/Year", "Assumed: fraction of engaged SMEs dropping out per year (0.05-0.3)."),
     ("baseline sme seat share", "0.1", "Dmnl", "Assumed: SME seat share without engagement (0-0.3)."),
     ("capture sensitivity", "1", "Dmnl",
-     "Assumed: kappa, loss of alignment per unit representation gap (0-2)."),
+     "Assumed: kappa, loss of alignment per unit representation gap "
+     "(0-1.2; below 1/0.7 so the pre-programme alignment stays positive)."),
     ("alignment adjustment time", "2", "Year", "Assumed: time for alignment to follow trust and representation (1-4)."),
     ("initial network density", "0.3", "Dmnl", "Assumed: network density at INITIAL TIME (0.1-0.5)."),
     ("density gain from engagement", "1", "Dmnl", "Assumed: rise of indicated density per unit engaged share (0-2)."),
@@ -506,9 +533,11 @@ ALIGNMENT: list[Equation] = [
     ("reference alignment",
      "initial trust * MAX(0, 1 - capture sensitivity * ABS(baseline sme seat share - initial sme employment share))",
      "Dmnl", "Alignment in equilibrium before the programme: the reference for the alignment fit."),
+    ("maximum recruitment rate", "1", "1/Year",
+     "Assumed: most of the unengaged SMEs that can join cluster governance in a year (0.5-2)."),
     ("engagement" + R,
-     "engagement switch * sme recruitment rate * (trust[Region] / initial trust) * "
-     "perceived sme attractiveness[Region] ^ benefit elasticity of engagement * (1 - engaged sme share[Region])",
+     "engagement switch * MIN(maximum recruitment rate, sme recruitment rate * (trust[Region] / initial trust) * "
+     "perceived sme attractiveness[Region] ^ benefit elasticity of engagement) * (1 - engaged sme share[Region])",
      "1/Year", "Share of SMEs joining cluster governance per year (R engagement-trust, R alignment-benefit)."),
     ("disengagement" + R,
      "engaged sme share[Region] * (engagement fatigue rate + births per sme[Region])", "1/Year",

@@ -46,14 +46,6 @@ def test_module_stays_finite_across_its_declared_ranges(model_id: str) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason="regional_cluster 1.0.0: about 6% of draws within the declared bounds overflow before 2000. "
-    "Output has increasing returns when the drawn elasticities sum above one, labour follows jobs through "
-    "migration without a ceiling, and SME births scale with output-driven market capacity, so the "
-    "reinforcing loop explodes; the next model version must bound it (births by capacity, employment by "
-    "the labour force) or narrow the ranges.",
-)
 def test_regional_cluster_stays_finite_across_its_declared_ranges() -> None:
     share, culprits = non_finite_share("regional_cluster")
     assert share == 0.0, f"{share:.1%} of {DRAWS} draws within bounds overflow; first variables: {culprits[:5]}"
