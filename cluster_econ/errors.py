@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable
+from typing import Any, get_args
+
+import numpy as np
 
 __all__ = [
     "CalibrationError",
@@ -21,7 +24,9 @@ __all__ = [
     "SpecError",
     "UnknownNameError",
     "UnsupportedConstructError",
+    "check_option",
     "did_you_mean",
+    "plain",
     "unknown_name",
 ]
 
@@ -108,3 +113,27 @@ def unknown_name(name: str, candidates: Iterable[str], what: str, *, where: str 
         more = f", ... ({len(candidates)} in all)" if len(candidates) > 20 else ""
         message += f" Valid {what}s: {shown}{more}."
     return UnknownNameError(message)
+
+
+def plain(value: Any) -> Any:
+    """``value`` with numpy scalars turned into Python ones (also inside tuples and lists), for messages.
+
+    ``repr(plain(np.float64(317.6)))`` is ``'317.6'`` rather than ``'np.float64(317.6)'``.
+    """
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, tuple | list):
+        return type(value)(plain(v) for v in value)
+    return value
+
+
+def check_option(value: Any, alias: Any, name: str) -> Any:
+    """Check ``value`` against the values of a ``Literal`` alias and return it; a SpecError otherwise."""
+    allowed = get_args(alias)
+    if value not in allowed:
+        close = did_you_mean(str(value), [str(a) for a in allowed])
+        hint = f" Did you mean {close[0]!r}?" if close else ""
+        raise SpecError(
+            f"{name}={plain(value)!r} is not valid; choose one of {', '.join(map(repr, allowed))}.{hint}"
+        )
+    return value

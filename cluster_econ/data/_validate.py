@@ -7,7 +7,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from ..errors import DataValidationError, MissingDataWarning, unknown_name
+from ..errors import DataValidationError, MissingDataWarning, plain, unknown_name
 
 _SHOW = 5
 
@@ -82,17 +82,13 @@ def check_duplicates(df: pd.DataFrame, entity: str, time: str, *, name: str | No
     dup = df.duplicated([entity, time], keep=False)
     if dup.any():
         pairs = df.loc[dup, [entity, time]].drop_duplicates()
-        shown = ", ".join(str(tuple(_plain(v) for v in p)) for p in pairs.head(_SHOW).itertuples(index=False))
+        shown = ", ".join(str(tuple(plain(v) for v in p)) for p in pairs.head(_SHOW).itertuples(index=False))
         more = ", ..." if len(pairs) > _SHOW else ""
         raise DataValidationError(
             f"{_label(name)}{int(dup.sum())} rows share {len(pairs)} duplicate ({entity}, {time}) pairs: "
             f"{shown}{more}. Each entity may appear once per period; aggregate or drop the duplicates first."
         )
 
-
-def _plain(value: object) -> object:
-    """A numpy scalar as the Python value it holds, so messages read ('A', 2000), not np.int64(2000)."""
-    return value.item() if isinstance(value, np.generic) else value
 
 
 def numeric_variables(
@@ -126,7 +122,7 @@ def numeric_variables(
             continue
         infinite = np.isinf(values.to_numpy(dtype=float, na_value=np.nan))
         if infinite.any():
-            first = tuple(_plain(v) for v in df.loc[infinite, list(keys)].iloc[0])
+            first = tuple(plain(v) for v in df.loc[infinite, list(keys)].iloc[0])
             raise DataValidationError(
                 f"{_label(name)}column {column!r} has {int(infinite.sum())} infinite values (e.g. at "
                 f"{keys} = {first}); infinities usually come from a log of zero or a division by zero. "

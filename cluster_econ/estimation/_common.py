@@ -6,12 +6,12 @@ import logging
 import numbers
 import warnings
 from collections.abc import Iterable
-from typing import Any, Literal, get_args
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
-from ..errors import ClusterEconWarning, SpecError, did_you_mean
+from ..errors import ClusterEconWarning, SpecError, check_option, plain
 
 logger = logging.getLogger(__name__)
 
@@ -20,18 +20,6 @@ Effect = Literal["entity", "time"]
 
 __all__ = ["CovType", "Effect", "check_effects", "check_option", "check_panel", "check_regressors", "plain",
            "whole_number"]
-
-
-def plain(value: Any) -> Any:
-    """``value`` with numpy scalars turned into Python ones (also inside tuples and lists), for messages.
-
-    ``repr(plain(np.float64(317.6)))`` is ``'317.6'`` rather than ``'np.float64(317.6)'``.
-    """
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, tuple | list):
-        return type(value)(plain(v) for v in value)
-    return value
 
 
 def whole_number(value: Any, name: str, *, minimum: int, meaning: str) -> int | None:
@@ -44,18 +32,6 @@ def whole_number(value: Any, name: str, *, minimum: int, meaning: str) -> int | 
     if isinstance(value, numbers.Integral) and not isinstance(value, bool | np.bool_) and value >= minimum:
         return int(value)
     raise SpecError(f"{name} must be a whole number of at least {minimum} ({meaning}); got {plain(value)!r}.")
-
-
-def check_option(value: Any, alias: Any, name: str) -> str:
-    """Check ``value`` against the values of a ``Literal`` alias; return it."""
-    allowed = get_args(alias)
-    if value not in allowed:
-        close = did_you_mean(str(value), [str(a) for a in allowed])
-        hint = f" Did you mean {close[0]!r}?" if close else ""
-        raise SpecError(
-            f"{name}={plain(value)!r} is not valid; choose one of {', '.join(map(repr, allowed))}.{hint}"
-        )
-    return value
 
 
 def check_effects(effects: Iterable[str] | str, *, name: str = "effects") -> tuple[str, ...]:

@@ -5,13 +5,13 @@ from __future__ import annotations
 import math
 import numbers
 from collections.abc import Mapping, Sequence
-from typing import Any, get_args
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import xarray as xr
 
-from ..errors import SpecError, unknown_name
+from ..errors import SpecError, check_option, unknown_name
 from ._model import CONTROL_VARIABLES, SDModel
 
 __all__ = ["REGION", "check_control", "check_option", "check_outputs", "check_params", "check_regions",
@@ -21,12 +21,6 @@ __all__ = ["REGION", "check_control", "check_option", "check_outputs", "check_pa
 REGION = "Region"
 
 _SETTABLE = ("constant", "lookup", "data")
-
-
-def check_option(value: Any, alias: Any, name: str) -> None:
-    allowed = get_args(alias)
-    if value not in allowed:
-        raise SpecError(f"{name}={value!r} is not valid; choose one of {', '.join(map(repr, allowed))}.")
 
 
 def check_time(name: str, value: Any) -> float | None:

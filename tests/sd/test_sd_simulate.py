@@ -185,7 +185,8 @@ def test_bad_values_and_options(sir):
         ce.simulate(sir, params={"duration": pd.Series([1.0, 2.0], index=[5.0, 1.0])})
     with pytest.raises(SpecError, match=r"^engine='fast' is not valid; choose one of 'auto', 'batch', 'pysd'\.$"):
         ce.simulate(sir, engine="fast")
-    with pytest.raises(SpecError, match=r"^method='rk45' is not valid; choose one of 'euler', 'rk4'\.$"):
+    message = r"^method='rk45' is not valid; choose one of 'euler', 'rk4'\. Did you mean 'rk4'\?$"
+    with pytest.raises(SpecError, match=message):
         ce.simulate(sir, method="rk45")
     with pytest.raises(SpecError, match=r"method='rk4' is not available with engine='pysd'"):
         ce.simulate(sir, method="rk4", engine="pysd")
