@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import importlib.metadata
 
-from . import data, errors, estimation, sd
+from . import calibration, data, errors, estimation, reporting, sd, sweeps
+from .calibration import *  # noqa: F403
 from .data import *  # noqa: F403
 from .estimation import *  # noqa: F403
 from .provenance import Provenance, cite, show_versions
+from .reporting import *  # noqa: F403
 from .sd import *  # noqa: F403
+from .sweeps import *  # noqa: F403
 
 try:
     __version__ = importlib.metadata.version("cluster-econ")
@@ -25,7 +28,10 @@ __all__ = [
     "cite",
     "errors",
     "show_versions",
+    *calibration.__all__,
     *data.__all__,
     *estimation.__all__,
+    *reporting.__all__,
     *sd.__all__,
+    *sweeps.__all__,
 ]

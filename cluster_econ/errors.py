@@ -19,8 +19,13 @@ __all__ = [
     "ClusterEconWarning",
     "ConvergenceWarning",
     "DataValidationError",
+    "IdentificationWarning",
     "MissingDataWarning",
+    "ModelFileError",
     "ModelVersionError",
+    "NumericalWarning",
+    "ReproducibilityError",
+    "SimulationError",
     "SpecError",
     "UnknownNameError",
     "UnsupportedConstructError",
@@ -62,6 +67,18 @@ class UnsupportedConstructError(ClusterEconError, NotImplementedError):
     """A model construct the batch engine does not implement."""
 
 
+class ModelFileError(ClusterEconError, ValueError):
+    """A model file that cannot be read: malformed, too large, not a regular file, or unsafe."""
+
+
+class SimulationError(ClusterEconError, RuntimeError):
+    """A simulation whose results are not usable (non-finite values with ``errors="raise"``)."""
+
+
+class ReproducibilityError(ClusterEconError):
+    """A re-run that does not reproduce a saved result (values, package versions or model differ)."""
+
+
 class ClusterEconWarning(UserWarning):
     """Base class of every warning cluster_econ issues."""
 
@@ -72,6 +89,14 @@ class MissingDataWarning(ClusterEconWarning):
 
 class ConvergenceWarning(ClusterEconWarning):
     """An optimiser or iterative estimator did not converge."""
+
+
+class IdentificationWarning(ClusterEconWarning):
+    """Parameters the data cannot tell apart (rank-deficient Jacobian, highly correlated estimates)."""
+
+
+class NumericalWarning(ClusterEconWarning):
+    """A simulation produced non-finite values."""
 
 
 def did_you_mean(name: str, candidates: Iterable[str], *, n: int = 3) -> list[str]:
