@@ -26,7 +26,7 @@ from ._evaluate import Evaluator, loss_residuals
 from ._fitstats import FIT_COLUMNS, fit_table
 from ._optimize import Fit, central_jacobian, fit_many
 from ._result import CalibrationResult, build_provenance
-from ._spec import Problem, build_problem, observations_frame
+from ._spec import Problem, build_problem, number, observations_frame
 
 __all__ = ["CovType", "Loss", "Method", "calibrate"]
 
@@ -87,7 +87,7 @@ def _check_start(problem: Problem, row: np.ndarray) -> None:
         target = problem.targets[problem.obs_target[j]]
         raise SpecError(
             f"loss='log' needs positive simulated values, but {target.variable!r} is {plain(row[j])!r} for region "
-            f"{problem.groups[problem.obs_group[j]]!r} at time {plain(problem.times[problem.obs_time[j]])!r} at "
+            f"{problem.groups[problem.obs_group[j]]!r} at time {number(problem.times[problem.obs_time[j]])!r} at "
             "the start values; use loss='level' or other start values.")
 
 

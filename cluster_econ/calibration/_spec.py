@@ -13,7 +13,7 @@ import pandas as pd
 
 from cluster_econ.errors import SpecError, UnknownNameError, did_you_mean, plain, unknown_name
 
-__all__ = ["Problem", "Target", "as_params", "build_problem", "normalise_name", "units_match"]
+__all__ = ["Problem", "Target", "as_params", "build_problem", "normalise_name", "number", "units_match"]
 
 
 def normalise_name(name: Any) -> str:
@@ -42,6 +42,12 @@ def units_match(model_unit: str, data_unit: str) -> bool | None:
     if not str(model_unit).strip() or not str(data_unit).strip():
         return None
     return _unit_key(str(model_unit)) == _unit_key(str(data_unit))
+
+
+def number(value: Any) -> Any:
+    """A number for messages: an integral float as an int (1971.0 -> 1971)."""
+    value = plain(value)
+    return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
 def as_params(value: Any, what: str) -> dict[str, float]:
@@ -264,12 +270,12 @@ def _times(model: Any, periods: np.ndarray, holdout: Any) -> tuple[np.ndarray, f
     control = model.control
     t0, tf, sp = control["initial_time"], control["final_time"], control["saveper"]
     periods = np.asarray(periods, dtype=float)
-    outside = [plain(p) for p in periods if p < t0 - 1e-9 or p > tf + 1e-9]
+    outside = [number(p) for p in periods if p < t0 - 1e-9 or p > tf + 1e-9]
     if outside:
         raise SpecError(f"Panel times {outside[:6]} are outside the horizon [{t0:g}, {tf:g}] of {model.label}; "
                         "keep only periods within it.")
     steps = (periods - t0) / sp
-    off = [plain(p) for p, s in zip(periods, steps, strict=True) if abs(s - round(s)) > 1e-6]
+    off = [number(p) for p, s in zip(periods, steps, strict=True) if abs(s - round(s)) > 1e-6]
     if off:
         raise SpecError(f"Panel times {off[:6]} are not on the saved time grid of {model.label} (from {t0:g} "
                         f"every {sp:g}); keep only periods on the grid.")
@@ -280,7 +286,7 @@ def _times(model: Any, periods: np.ndarray, holdout: Any) -> tuple[np.ndarray, f
             raise SpecError(f"holdout must be (first, last) periods; got {holdout!r}.") from err
         if first > last or not ((periods >= first) & (periods <= last)).any():
             raise SpecError(f"holdout={plain(tuple(holdout))!r} selects no panel period (periods "
-                            f"{plain(periods.min())}-{plain(periods.max())}); give (first, last) within them.")
+                            f"{number(periods.min())}-{number(periods.max())}); give (first, last) within them.")
     return periods, float(t0), float(periods.max()), float(sp)
 
 
@@ -316,7 +322,7 @@ def build_problem(model: Any, panel: Any, *, targets: Any, parameters: Any, fixe
             j = int(np.flatnonzero(values <= 0)[0])
             raise SpecError(f"loss='log' needs positive data, but target {target.variable!r} (column "
                             f"{target.column!r}) is {plain(values[j])!r} for region {ents[j]!r} at time "
-                            f"{plain(tims[j])!r}; use loss='level' or drop the observation.")
+                            f"{number(tims[j])!r}; use loss='level' or drop the observation.")
         observed.append(values)
         o_target.append(np.full(len(values), k))
         o_group.append(np.array([group_index[e] for e in ents], dtype=int))
