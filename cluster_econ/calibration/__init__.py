@@ -6,6 +6,7 @@ bootstrap covariance and Sterman's fit statistics.
 """
 
 from ._calibrate import calibrate
+from ._estimates import ParameterEstimates, parameters_from_estimates
 from ._result import CalibrationResult
 
-__all__ = ["CalibrationResult", "calibrate"]
+__all__ = ["CalibrationResult", "ParameterEstimates", "calibrate", "parameters_from_estimates"]
