@@ -36,6 +36,8 @@ Loss = Literal["log", "level", "relative"]
 CovType = Literal["clustered", "unadjusted", "bootstrap"]
 Method = Literal["trajectory", "indirect"]
 
+#: tolerance of the bootstrap refits: their spread, not their last digits, makes the standard errors
+BOOTSTRAP_TOLERANCE = 1e-7
 _SAME_COST = 1e-6   # relative cost difference of starts counted as reaching the same optimum
 _SAME_POINT = 1e-4  # and largest difference of their scaled parameters
 
@@ -138,7 +140,7 @@ def _bootstrap(problem: Problem, evaluator: Evaluator, sqrt_w: np.ndarray, u_hat
         counts = np.bincount(draw, minlength=n_groups).astype(float)
         functions.append(_residual_function(problem, sqrt_w * np.sqrt(counts[groups])))
     fits = fit_many(functions, np.tile(u_hat, (n_boot, 1)), evaluator.simulate_scaled, penalty=penalty,
-                    max_nfev=max_nfev, progress=progress, desc="bootstrap refits")
+                    max_nfev=max_nfev, progress=progress, desc="bootstrap refits", tol=BOOTSTRAP_TOLERANCE)
     return problem.to_natural(np.vstack([f.u for f in fits])), sum(not f.converged for f in fits)
 
 

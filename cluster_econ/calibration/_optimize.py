@@ -98,21 +98,23 @@ def central_jacobian(residuals: Residuals, evaluate: Callable[[np.ndarray], np.n
     return r[0], jac, rows[0]
 
 
-def _solve(residuals: Residuals, request: Request, u0: np.ndarray, penalty: float, max_nfev: int | None) -> Fit:
+def _solve(residuals: Residuals, request: Request, u0: np.ndarray, penalty: float, max_nfev: int | None,
+           tol: float = TOLERANCE) -> Fit:
     objective = Objective(residuals, request, len(u0), penalty)
     r0 = objective.fun(u0)
     if np.all(r0 == penalty):
         return Fit(u0, np.inf, -10, 1, "the start point does not simulate to finite values", False)
     out = least_squares(objective.fun, u0, jac=objective.jac, bounds=(0.0, 1.0), method="trf", x_scale=1.0,
-                        ftol=TOLERANCE, xtol=TOLERANCE, gtol=TOLERANCE, max_nfev=max_nfev)
+                        ftol=tol, xtol=tol, gtol=tol, max_nfev=max_nfev)
     return Fit(np.clip(out.x, 0.0, 1.0), float(out.cost), int(out.status), int(out.nfev), str(out.message), True)
 
 
 def fit_many(residual_functions: Sequence[Residuals], starts: np.ndarray, evaluate: Callable[[np.ndarray], np.ndarray],
-             *, penalty: float, max_nfev: int | None, progress: bool = False, desc: str = "") -> list[Fit]:
+             *, penalty: float, max_nfev: int | None, progress: bool = False, desc: str = "",
+             tol: float = TOLERANCE) -> list[Fit]:
     """One least-squares fit per (residual function, start), all advanced in lockstep."""
     def task(f: Residuals, u0: np.ndarray) -> Callable[[Request], Fit]:
-        return lambda request: _solve(f, request, np.asarray(u0, dtype=float), penalty, max_nfev)
+        return lambda request: _solve(f, request, np.asarray(u0, dtype=float), penalty, max_nfev, tol)
 
     tasks = [task(f, u0) for f, u0 in zip(residual_functions, starts, strict=True)]
     return run_lockstep(tasks, evaluate, progress=progress, desc=desc)
