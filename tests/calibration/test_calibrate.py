@@ -88,6 +88,14 @@ def test_collinear_parameters_are_named(model, noisy_panel):
         ce.calibrate(model, noisy_panel, targets=targets, parameters=BOUNDS)
 
 
+def test_parameter_without_effect_is_named_and_has_no_standard_error(model, noisy_panel):
+    with pytest.warns(IdentificationWarning, match=r"rank-deficient.*\['saving_rate'\]"):
+        res = ce.calibrate(model, noisy_panel, targets={"employment": "emp"}, parameters={
+            "saving_rate": (0.05, 0.5), "employment_adjustment_time": (0.5, 8.0)})
+    assert np.isnan(res.std_errors["saving_rate"])
+    assert np.isfinite(res.std_errors["employment_adjustment_time"])
+
+
 def test_fitted_values_feed_simulate(model, exact):
     run = ce.simulate(model, params=exact, final_time=1986, outputs=["output"])
     res = exact.residuals
