@@ -275,7 +275,7 @@ def calibrate(model: Any, panel: Any, *, targets: Mapping[str, Any], parameters:
     call = {"model": sd_model, "panel": panel, "targets": targets, "parameters": parameters, "fixed": fixed,
             "loss": loss, "weights": weights, "cov_type": cov_type, "holdout": holdout, "n_starts": n_starts,
             "seed": seed, "method": method, "n_boot": n_boot, "n_sim": n_sim, "start": start, "max_nfev": max_nfev}
-    if method == "indirect":
+    if method == "indirect" and moments is not None:
         from ._indirect import calibrate_indirect
 
         return calibrate_indirect(problem, evaluator, moments, call, n_sim=_check_int(n_sim, "n_sim", 1),

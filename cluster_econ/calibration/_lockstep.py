@@ -80,9 +80,9 @@ def run_lockstep(tasks: Sequence[Callable[[Request], T]], evaluate: Callable[[np
             sizes = [len(b) for b in batch]
             try:
                 rows: Any = evaluate(np.concatenate(batch, axis=0))
-                split = np.split(rows, np.cumsum(sizes)[:-1], axis=0)
-            except BaseException as err:  # handed to every waiting task, which then ends
-                split = [err] * len(order)
+                split: list[Any] = list(np.split(rows, np.cumsum(sizes)[:-1], axis=0))
+            except BaseException as failure:  # handed to every waiting task, which then ends
+                split = [failure] * len(order)
             with cond:
                 answers.update(zip(order, split, strict=True))
                 cond.notify_all()
@@ -93,7 +93,7 @@ def run_lockstep(tasks: Sequence[Callable[[Request], T]], evaluate: Callable[[np
             bar.close()
         for thread in threads:
             thread.join()
-    for err in errors:
-        if err is not None:
-            raise err
+    for error in errors:
+        if error is not None:
+            raise error
     return results

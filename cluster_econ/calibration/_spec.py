@@ -202,7 +202,7 @@ def _targets(model: Any, panel: Any, targets: Any) -> list[Target]:
         raise SpecError("targets must be a non-empty mapping of model variable -> panel column, e.g. "
                         "{'output': 'gsp'} (or -> (column, scale) when units differ).")
     units = dict(zip(model.variables["name"], model.variables["unit"], strict=True))
-    out = []
+    out: list[Target] = []
     for variable, spec in targets.items():
         name = model.resolve(variable, what="variable")
         column, scale = (spec[0], spec[1] if len(spec) > 1 else None) if isinstance(spec, tuple | list) \
