@@ -250,6 +250,12 @@ def _match_regions(model: Any, panel: Any, regions: list[str]) -> list[int]:
     for entity in entities:
         index = by_key.get(normalise_name(entity))
         (unmatched.append(entity) if index is None else matched.append(index))
+    seen: dict[int, str] = {}
+    for entity, index in zip([e for e in entities if normalise_name(e) in by_key], matched, strict=True):
+        if index in seen:
+            raise SpecError(f"Panel entities {seen[index]!r} and {entity!r} both match region {regions[index]!r} of "
+                            f"{model.label} (names are matched ignoring case, spaces and punctuation); keep one.")
+        seen[index] = entity
     if unmatched or len(matched) < 2:
         hints = []
         for entity in unmatched[:5]:
