@@ -86,7 +86,8 @@ def test_sme_benefit_of_investment_collapses_without_alignment():
 
 def test_cluster_investment_late_engagement_same_capital_less_sme_fit():
     cols = ["public_capital", "sme_relevant_public_capital", "cumulative_public_spend"]
-    same = {"fit_elasticity_of_public_capital": 0}  # alignment then leaves output, so investment is identical
+    # a programme of 1 % of output; fit elasticity 0: alignment then leaves output, so investment is identical
+    same = {"public_investment_share": 0.01, "fit_elasticity_of_public_capital": 0}
     early = run_model(fresh("cluster_investment"), params=same, columns=cols)
     late = run_model(fresh("cluster_investment"), params={**same, "engagement_start_delay": 10}, columns=cols)
     assert_allclose(late["cumulative_public_spend"], early["cumulative_public_spend"], rtol=1e-12, atol=0)

