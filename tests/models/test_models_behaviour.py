@@ -117,9 +117,12 @@ def test_knowledge_exchange_lifts_the_laggard_most():
 
 def test_quota_and_early_engagement_raise_alignment():
     cols = ["alignment", "sme_seat_share"]
-    base = run_model(fresh("stakeholder_alignment"), columns=cols)
-    quota = run_model(fresh("stakeholder_alignment"), params={"sme_representation_quota": 0.6}, columns=cols)
-    late = run_model(fresh("stakeholder_alignment"), params={"engagement_start_delay": 10}, columns=cols)
+    # a programme that engages SMEs early, with a quota of 0.2 and a sharing programme of 0.5
+    programme = {"engagement_effort": 1, "sme_representation_quota": 0.2, "knowledge_sharing_intensity": 0.5}
+    base = run_model(fresh("stakeholder_alignment"), params=programme, columns=cols)
+    quota = run_model(fresh("stakeholder_alignment"), params={**programme, "sme_representation_quota": 0.6},
+                      columns=cols)
+    late = run_model(fresh("stakeholder_alignment"), params={**programme, "engagement_start_delay": 10}, columns=cols)
     msg = (f"alignment 1985: quota 0.2 {base.loc[1985, 'alignment']:.3f}, quota 0.6 "
            f"{quota.loc[1985, 'alignment']:.3f}, late engagement {late.loc[1985, 'alignment']:.3f}")
     assert quota.loc[1985, "alignment"] > base.loc[1985, "alignment"] + 0.02, msg

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import tomllib
 
+import numpy as np
 import pandas as pd
 import pytest
 from models_helpers import MODELS, fresh, run_model
@@ -194,3 +195,64 @@ def test_sme_support_lowers_both_young_hazards_and_costs_per_supported_firm():
     supported = out.loc[1980, "new_smes"] + out.loc[1980, "young_smes"]
     assert_allclose(out.loc[1980, "sme_support_spend"], 0.25 * cost * supported / 1000, rtol=1e-12, atol=0)
     assert_allclose(out.loc[:1974, "cumulative_programme_cost"], 0, rtol=0, atol=0)
+
+
+# ---------------------------------------------------------------- stakeholder_alignment
+
+SA_PROGRAMME = {"engagement_effort": 1.0, "sme_representation_quota": 0.2}
+SA_COLS = ["trust", "indicated_trust", "trust_change", "benefit_shortfall", "alignment", "engaged_sme_share"]
+
+
+def benefit_failure_run(**params: float) -> pd.DataFrame:
+    """An engaging programme whose SME benefit (1.2 from 1975) collapses to 0.8 in 1990."""
+    times = np.arange(1970, 2020.25, 0.25)
+    benefit = pd.Series(np.where(times < 1975, 1.0, np.where(times < 1990, 1.2, 0.8)), index=times)
+    return run_model(fresh("stakeholder_alignment"), columns=SA_COLS, saveper=0.25,
+                     params={**SA_PROGRAMME, "perceived_sme_attractiveness": benefit, **params})
+
+
+def test_trust_erodes_fast_when_the_sme_benefit_falls_short():
+    out = benefit_failure_run()
+    before = out.loc[1989.75, "trust"]
+    after = out.loc[1991.0, "trust"]
+    msg = f"trust 1989.75 {before:.3f}, 1991 {after:.3f}, min after 1990 {out.loc[1990:, 'trust'].min():.3f}"
+    assert out.loc[1990.25, "benefit_shortfall"] > 0.2, msg  # 0.8 against an expected 1.2: a third short
+    assert after < before - 0.1, msg
+    # trust_erosion_time acts: eroding over 0.5 instead of 1 year loses more trust in the first year
+    fast, slow = benefit_failure_run(trust_erosion_time=0.5), benefit_failure_run(trust_erosion_time=1.0)
+    assert fast.loc[1991.0, "trust"] < slow.loc[1991.0, "trust"] - 0.02, (fast.loc[1991.0, "trust"],
+                                                                           slow.loc[1991.0, "trust"])
+
+
+def test_trust_builds_slowly_and_erodes_fast():
+    out = benefit_failure_run(trust_build_time=3.0, trust_erosion_time=0.75)
+    gap = out["indicated_trust"] - out["trust"]
+    rising, falling = out[gap > 1e-6], out[gap < -1e-6]
+    assert len(rising) > 10 and len(falling) > 2
+    assert_allclose(rising["trust_change"], (rising["indicated_trust"] - rising["trust"]) / 3.0, rtol=1e-12, atol=0)
+    assert_allclose(falling["trust_change"], (falling["indicated_trust"] - falling["trust"]) / 0.75, rtol=1e-12,
+                    atol=0)
+    # the documented asymmetry in time: after the benefit collapses, trust closes half its gap within a year;
+    # after engagement starts, it takes more than two years to close half of its gap
+    start_gap = out.loc[1990.25, "indicated_trust"] - out.loc[1990.0, "trust"]
+    assert out.loc[1991.0, "trust"] - out.loc[1990.25, "indicated_trust"] < 0.5 * abs(start_gap)
+
+
+def test_sharing_programme_acts_through_network_density_only():
+    cols = ["network_density", "alignment", "trust", "engaged_sme_share"]
+    base = run_model(fresh("stakeholder_alignment"), params=SA_PROGRAMME, columns=cols)
+    shared = run_model(fresh("stakeholder_alignment"), params={**SA_PROGRAMME, "knowledge_sharing_intensity": 1.0},
+                       columns=cols)
+    assert shared.loc[END, "network_density"] > base.loc[END, "network_density"] + 0.05
+    assert_allclose(shared[["alignment", "trust", "engaged_sme_share"]], base[["alignment", "trust",
+                                                                              "engaged_sme_share"]], rtol=0, atol=0)
+
+
+def test_engaged_share_stays_below_one_at_the_largest_recruitment():
+    out = run_model(fresh("stakeholder_alignment"), columns=["engaged_sme_share", "engagement"],
+                    params={"engagement_effort": 2.0, "sme_recruitment_rate": 0.5, "initial_trust": 0.2,
+                            "trust_gain_from_engagement": 3.0, "sme_attractiveness_gain": 1.0,
+                            "benefit_elasticity_of_engagement": 2.0, "engagement_fatigue_rate": 0.05,
+                            "births_per_sme": 0.08})
+    assert (out["engaged_sme_share"] < 1).all() and (out["engaged_sme_share"] >= 0).all()
+    assert out["engaged_sme_share"].max() > 0.8  # most of the pool joins, and the flow stays bounded
