@@ -16,6 +16,7 @@ import tomllib
 import numpy as np
 import pandas as pd
 import pytest
+import xarray as xr
 from models_helpers import MODELS, fresh, run_model
 from numpy.testing import assert_allclose
 from ranges_check import designs
@@ -256,3 +257,91 @@ def test_engaged_share_stays_below_one_at_the_largest_recruitment():
                             "births_per_sme": 0.08})
     assert (out["engaged_sme_share"] < 1).all() and (out["engaged_sme_share"] >= 0).all()
     assert out["engaged_sme_share"].max() > 0.8  # most of the pool joins, and the flow stays bounded
+
+
+# ---------------------------------------------------------------- knowledge_spillover
+
+REGIONS = ["LEADER", "FOLLOWER", "LAGGARD"]
+KS_OUT = ["knowledge_stock", "knowledge_intensity", "between_cluster_spillover", "within_cluster_spillover",
+          "network_density", "alignment", "absorptive_capacity", "sme_knowledge", "patents", "output"]
+
+
+def region_array(values, dims=("Region",)) -> xr.DataArray:
+    coords = {d: REGIONS for d in dims}
+    return xr.DataArray(np.asarray(values, dtype=float), dims=list(dims), coords=coords)
+
+
+def knowledge_runs(*scenarios: dict) -> xr.Dataset:
+    """Batch runs of knowledge_spillover (the engine agrees with PySD to round-off, see tests/engine)."""
+    model = ce.load_model("knowledge_spillover")
+    defaults = {"between_cluster_exchange_intensity": 0.0, "knowledge_sharing_intensity": 0.0, "rd_intensity": 0.02,
+                "knowledge_productivity": 1.0, "relative_rd_intensity": region_array(RD), "distance": NEAR}
+    keys = {k for s in scenarios for k in s}
+    rows = [{k: s.get(k, defaults[k]) for k in keys} for s in scenarios]
+    frame = pd.DataFrame(rows if keys else [{}] * len(scenarios))
+    return compile_model(model).run(frame, outputs=KS_OUT)
+
+
+NEAR = region_array([[0, 120, 200], [120, 0, 150], [200, 150, 0]], dims=("Region", "Partner"))  # the model's
+FAR = region_array([[0, 120, 400], [120, 0, 350], [400, 350, 0]], dims=("Region", "Partner"))
+RD = np.array([2.0, 1.0, 0.4])  # relative R&D intensities of the model
+
+
+def test_between_cluster_spillover_exists_without_a_programme_and_leaders_absorb_nothing():
+    run = knowledge_runs({}).isel(scenario=0)
+    spill = run["between_cluster_spillover"].sel(time=1980)
+    assert float(spill.sel(Region="LAGGARD")) > 0 and float(spill.sel(Region="FOLLOWER")) > 0
+    assert float(spill.sel(Region="LEADER")) == 0
+
+
+def test_doubling_partners_rd_raises_a_lagging_region_by_bottazzi_peri_size_and_nothing_beyond_300_km():
+    doubled = RD * np.array([2, 2, 1])
+    runs = knowledge_runs({"distance": NEAR}, {"relative_rd_intensity": region_array(doubled)},
+                          {"distance": FAR}, {"distance": FAR, "relative_rd_intensity": region_array(doubled)})
+    k = runs["knowledge_stock"].sel(time=2020, Region="LAGGARD").values
+    gain, gain_far = k[1] / k[0] - 1, k[3] / k[2] - 1
+    # Bottazzi and Peri (2003): about 2-3 % more innovation per doubling of R&D within 300 km
+    assert 0.015 < gain < 0.04, f"laggard knowledge +{gain:.2%} when its partners' R&D doubles"
+    assert gain_far == 0, f"partners beyond 300 km still add {gain_far:.2%}"
+    far = runs["between_cluster_spillover"].isel(scenario=2).sel(Region="LAGGARD").values
+    assert_allclose(far, 0, rtol=0, atol=0)
+
+
+def test_the_exchange_lever_scales_the_baseline_exchange():
+    runs = knowledge_runs({"between_cluster_exchange_intensity": 0.0}, {"between_cluster_exchange_intensity": 0.5},
+                          {"between_cluster_exchange_intensity": 2})
+    first = runs["between_cluster_spillover"].sel(time=1975, Region="LAGGARD").values  # same stocks in all runs
+    assert_allclose(first[1:] / first[0], [1.5, 3.0], rtol=1e-12, atol=0)
+
+
+def test_the_sharing_lever_has_one_channel_network_density():
+    runs = knowledge_runs({"knowledge_sharing_intensity": 0.0}, {"knowledge_sharing_intensity": 2.0})
+    for i in (0, 1):
+        r = runs.isel(scenario=i).sel(time=slice(1976, 2000))
+        gap = np.maximum(r["knowledge_stock"] - r["sme_knowledge"], 0)
+        implied = r["within_cluster_spillover"] / (r["network_density"] * r["alignment"] * r["absorptive_capacity"]
+                                                   * gap)
+        assert_allclose(implied.values, 0.5, rtol=1e-9, atol=0)  # within_cluster_spillover_rate, no extra factor
+    density = runs["network_density"].sel(time=1980, Region="LAGGARD").values
+    assert density[1] > density[0]
+
+
+def test_the_knowledge_leader_is_not_the_largest_region():
+    run = knowledge_runs({}).isel(scenario=0).sel(time=1970)
+    intensity, output = run["knowledge_intensity"].to_series(), run["output"].to_series()
+    assert intensity.idxmax() != output.idxmax(), (intensity.to_dict(), output.to_dict())
+    assert np.corrcoef(intensity, output)[0, 1] < 0.5
+
+
+def test_rd_intensity_and_knowledge_productivity_only_fix_the_knowledge_unit():
+    """Documented property: with knowledge starting at the equilibrium of its own R&D, a uniform R&D intensity and
+    nu scale every knowledge level (and patents) by (nu rho^lambda)^(1/(1-phi)); ratios do not move."""
+    runs = knowledge_runs({"between_cluster_exchange_intensity": 0.5},
+                          {"between_cluster_exchange_intensity": 0.5, "rd_intensity": 0.03,
+                           "knowledge_productivity": 2})
+    factor = (2 * 1.5 ** 0.85) ** (1 / (1 - 0.3))
+    for name in ("knowledge_stock", "sme_knowledge", "patents", "knowledge_intensity"):
+        assert_allclose(runs[name].isel(scenario=1).values, factor * runs[name].isel(scenario=0).values,
+                        rtol=1e-9, atol=0, err_msg=name)
+    assert_allclose(runs["absorptive_capacity"].isel(scenario=1).values,
+                    runs["absorptive_capacity"].isel(scenario=0).values, rtol=1e-9, atol=0)

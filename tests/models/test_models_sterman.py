@@ -38,7 +38,9 @@ EQUILIBRIUM = {
                            "private_capital_trend_growth": 0},
     "sme_growth": {"investment_start_time": 3000, "output_growth_rate": 0, "labour_force_natural_growth": 0,
                    "sme_birth_rate": chain_equilibrium_birth_rate()},
-    "knowledge_spillover": {"investment_start_time": 3000, "output_growth_rate": 0},
+    # the 1970 knowledge stocks are the equilibria of own R&D: the baseline between-cluster spillover is switched off
+    "knowledge_spillover": {"investment_start_time": 3000, "output_growth_rate": 0,
+                            "between_cluster_absorption_rate": 0},
     "stakeholder_alignment": {"investment_start_time": 3000},
     "regional_cluster": {"investment_start_time": 3000, "private_capital_trend_growth": 0,
                          "labour_force_natural_growth": 0, "sme_birth_rate": equilibrium_birth_rate()},
