@@ -95,6 +95,31 @@ def test_no_policy_run_costs_nothing_and_every_lever_moved_alone_costs_something
         assert cost[-1] != cost[-2], "the engagement delay does not change the programme cost"
 
 
+#: outcomes that no lever may move without a cost
+OUTCOMES = {
+    "cluster_investment": ["output", "public_capital", "effective_public_capital", "private_capital", "alignment"],
+    "sme_growth": ["employment", "sme_employment", "sme_firms", "large_firms", "unemployment_rate"],
+    "knowledge_spillover": ["knowledge_stock", "sme_knowledge", "patents", "alignment", "network_density"],
+    "stakeholder_alignment": ["alignment", "trust", "engaged_sme_share", "sme_seat_share", "network_density"],
+}
+
+
+@pytest.mark.parametrize("model_id", MODULES)
+def test_timing_levers_alone_change_nothing(model_id):
+    """With every intensity lever at its no-policy value, moving the timing levers to their bounds changes no
+    outcome (and costs nothing): no lever moves the economy without a programme."""
+    base = nopolicy_params(model_id)
+    rows = [base]
+    for p in levers(model_id):
+        if p["name"] in TIMING:
+            rows += [{**base, p["name"]: p["lower"]}, {**base, p["name"]: p["upper"]}]
+    model = ce.load_model(model_id)
+    runs = compile_model(model).run(pd.DataFrame(rows), outputs=OUTCOMES[model_id] + ["cumulative_programme_cost"])
+    for name in OUTCOMES[model_id] + ["cumulative_programme_cost"]:
+        values = runs[name].values
+        assert_allclose(values, np.broadcast_to(values[:1], values.shape), rtol=0, atol=0, err_msg=name)
+
+
 @pytest.mark.parametrize("model_id", MODULES)
 def test_previous_versions_are_kept_with_their_recorded_hash(model_id):
     spec = spec_of(model_id)
