@@ -86,7 +86,8 @@ def test_sme_benefit_of_investment_collapses_without_alignment():
 
 def test_cluster_investment_late_engagement_same_capital_less_sme_fit():
     cols = ["public_capital", "sme_relevant_public_capital", "cumulative_public_spend"]
-    same = {"fit_elasticity_of_public_capital": 0}  # alignment then leaves output, so investment is identical
+    # a programme of 1 % of output; fit elasticity 0: alignment then leaves output, so investment is identical
+    same = {"public_investment_share": 0.01, "fit_elasticity_of_public_capital": 0}
     early = run_model(fresh("cluster_investment"), params=same, columns=cols)
     late = run_model(fresh("cluster_investment"), params={**same, "engagement_start_delay": 10}, columns=cols)
     assert_allclose(late["cumulative_public_spend"], early["cumulative_public_spend"], rtol=1e-12, atol=0)
@@ -108,7 +109,8 @@ def test_knowledge_exchange_lifts_the_laggard_most():
     cols = ["knowledge_stock"]
     none = run_model(fresh("knowledge_spillover"), params={"between_cluster_exchange_intensity": 0}, columns=cols,
                      final_time=END)
-    some = run_model(fresh("knowledge_spillover"), columns=cols, final_time=END)
+    some = run_model(fresh("knowledge_spillover"), params={"between_cluster_exchange_intensity": 0.5}, columns=cols,
+                     final_time=END)
     gain = by_element(some, "knowledge_stock", END) / by_element(none, "knowledge_stock", END) - 1
     assert_allclose(gain["LEADER"], 0.0, rtol=0, atol=1e-12)
     assert gain["LAGGARD"] > gain["FOLLOWER"] > 0, gain.to_dict()
@@ -116,9 +118,12 @@ def test_knowledge_exchange_lifts_the_laggard_most():
 
 def test_quota_and_early_engagement_raise_alignment():
     cols = ["alignment", "sme_seat_share"]
-    base = run_model(fresh("stakeholder_alignment"), columns=cols)
-    quota = run_model(fresh("stakeholder_alignment"), params={"sme_representation_quota": 0.6}, columns=cols)
-    late = run_model(fresh("stakeholder_alignment"), params={"engagement_start_delay": 10}, columns=cols)
+    # a programme that engages SMEs early, with a quota of 0.2 and a sharing programme of 0.5
+    programme = {"engagement_effort": 1, "sme_representation_quota": 0.2, "knowledge_sharing_intensity": 0.5}
+    base = run_model(fresh("stakeholder_alignment"), params=programme, columns=cols)
+    quota = run_model(fresh("stakeholder_alignment"), params={**programme, "sme_representation_quota": 0.6},
+                      columns=cols)
+    late = run_model(fresh("stakeholder_alignment"), params={**programme, "engagement_start_delay": 10}, columns=cols)
     msg = (f"alignment 1985: quota 0.2 {base.loc[1985, 'alignment']:.3f}, quota 0.6 "
            f"{quota.loc[1985, 'alignment']:.3f}, late engagement {late.loc[1985, 'alignment']:.3f}")
     assert quota.loc[1985, "alignment"] > base.loc[1985, "alignment"] + 0.02, msg

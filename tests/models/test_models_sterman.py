@@ -20,13 +20,27 @@ def equilibrium_birth_rate(hazard=0.19, maturation_time=5.0, mature_death=0.06, 
     return (hazard + m) * (mature_death + scale_up) / (mature_death + scale_up + m)
 
 
+def chain_equilibrium_birth_rate(new_hazard=0.2, young_hazard=0.22, maturation_time=5.0, mature_death=0.06,
+                                 scale_up=0.0003) -> float:
+    """Births per SME that keep the three-stage ageing chain of sme_growth 2 (new, young, mature) in equilibrium.
+
+    In equilibrium new = (young hazard + 1 / T1) young (T1 = maturation time - 1, a first year of 1 year),
+    mature = young / (T1 (mature death + scale-up)), and births = (new hazard + 1) new.
+    """
+    t1 = maturation_time - 1.0
+    new, young, mature = young_hazard + 1 / t1, 1.0, 1 / (t1 * (mature_death + scale_up))
+    return (new_hazard + 1.0) * new / (new + young + mature)
+
+
 #: parameter changes that start each model in equilibrium: programme never starts, trends switched off
 EQUILIBRIUM = {
     "cluster_investment": {"investment_start_time": 3000, "employment_growth_rate": 0, "tfp_growth_rate": 0,
                            "private_capital_trend_growth": 0},
     "sme_growth": {"investment_start_time": 3000, "output_growth_rate": 0, "labour_force_natural_growth": 0,
-                   "sme_birth_rate": equilibrium_birth_rate()},
-    "knowledge_spillover": {"investment_start_time": 3000, "output_growth_rate": 0},
+                   "sme_birth_rate": chain_equilibrium_birth_rate()},
+    # the 1970 knowledge stocks are the equilibria of own R&D: the baseline between-cluster spillover is switched off
+    "knowledge_spillover": {"investment_start_time": 3000, "output_growth_rate": 0,
+                            "between_cluster_absorption_rate": 0},
     "stakeholder_alignment": {"investment_start_time": 3000},
     "regional_cluster": {"investment_start_time": 3000, "private_capital_trend_growth": 0,
                          "labour_force_natural_growth": 0, "sme_birth_rate": equilibrium_birth_rate()},
@@ -34,11 +48,18 @@ EQUILIBRIUM = {
 #: outputs compared when TIME STEP halves, with the horizon of the comparison
 OUTCOMES = {
     "cluster_investment": (["output", "public_capital", "private_capital", "aligned_public_capital"], 2020),
-    "sme_growth": (["sme_employment", "large_firm_employment", "young_smes", "mature_smes", "unemployment_rate"],
+    "sme_growth": (["sme_employment", "large_firm_employment", "new_smes", "young_smes", "mature_smes",
+                    "unemployment_rate"],
                    2020),
     "knowledge_spillover": (["knowledge_stock", "sme_knowledge", "absorptive_capacity", "patents"], 2000),
     "stakeholder_alignment": (["engaged_sme_share", "trust", "alignment", "network_density"], 2020),
     "regional_cluster": (["output", "sme_employment", "employment", "knowledge_stock", "alignment"], 1985),
+}
+#: a policy for the integration-error test of the models whose default (no-policy) run is an equilibrium
+STEP_POLICY = {
+    "stakeholder_alignment": {"engagement_effort": 1, "sme_representation_quota": 0.2,
+                              "knowledge_sharing_intensity": 0.5},
+    "knowledge_spillover": {"knowledge_sharing_intensity": 0.5, "between_cluster_exchange_intensity": 0.5},
 }
 #: largest change of an outcome, relative to its largest magnitude, when TIME STEP goes from 0.25 to 0.125
 STEP_TOLERANCE = 0.01
@@ -77,11 +98,11 @@ def test_no_investment_public_capital_decays_at_its_depreciation_rate(model_id):
 def test_no_smes_means_no_sme_births(saturation):
     model = fresh("sme_growth")
     params = {"saturation_elasticity": saturation, "sme_support": 0.5, "sme_attractiveness_gain": 1.0}
-    out = run_model(model, params=params, columns=["sme_births", "young_smes", "mature_smes",
+    out = run_model(model, params=params, columns=["sme_births", "new_smes", "young_smes", "mature_smes",
                                                    "desired_sme_employment", "large_firms"],
-                    initial_condition=(1970, {"young_smes": 0, "mature_smes": 0}))
-    assert_allclose(out[["sme_births", "young_smes", "mature_smes", "desired_sme_employment"]].to_numpy(), 0,
-                    rtol=0, atol=0)
+                    initial_condition=(1970, {"new_smes": 0, "young_smes": 0, "mature_smes": 0}))
+    assert_allclose(out[["sme_births", "new_smes", "young_smes", "mature_smes", "desired_sme_employment"]].to_numpy(),
+                    0, rtol=0, atol=0)
     assert out["large_firms"].iloc[-1] < out["large_firms"].iloc[0]  # no scale-up feeds large firms
 
 
@@ -139,10 +160,11 @@ def test_default_run_is_finite_nonnegative_and_shares_stay_in_the_unit_interval(
 
 PARAMS = st.fixed_dictionaries({
     "sme_birth_rate": st.floats(0.08, 0.12),
-    "young_sme_hazard": st.floats(0.16, 0.22),
+    "new_sme_hazard": st.floats(0.16, 0.24),
+    "young_sme_hazard": st.floats(0.18, 0.26),
     "sme_support": st.floats(0.0, 0.5),
-    "scale_up_rate": st.floats(0.001, 0.005),
-    "large_firm_exit_rate": st.floats(0.01, 0.05),
+    "scale_up_rate": st.floats(0.0001, 0.001),
+    "large_firm_size": st.floats(250, 3000),
     "saturation_elasticity": st.floats(0.0, 0.9),
     "output_growth_rate": st.floats(0.0, 0.05),
     "investment_start_time": st.floats(1970, 2000),
@@ -153,13 +175,14 @@ PARAMS = st.fixed_dictionaries({
 @given(params=PARAMS)
 def test_firm_stocks_change_by_the_integral_of_their_flows(params):
     model = fresh("sme_growth")
-    flows = ["sme_births", "young_sme_deaths", "maturation", "mature_sme_deaths", "scale_up", "large_firm_exits",
-             "sme_employment_change"]
-    stocks = ["young_smes", "mature_smes", "large_firms", "sme_employment"]
+    flows = ["sme_births", "new_sme_deaths", "new_sme_ageing", "young_sme_deaths", "maturation", "mature_sme_deaths",
+             "scale_up", "large_firm_exits", "sme_employment_change"]
+    stocks = ["new_smes", "young_smes", "mature_smes", "large_firms", "sme_employment"]
     out = run_model(model, params=params, columns=stocks + flows, final_time=1995, saveper=DT)
     f = out[flows].iloc[:-1] * DT  # Euler: the flow at t moves the stock from t to t + dt
     net = {
-        "young_smes": f["sme_births"] - f["young_sme_deaths"] - f["maturation"],
+        "new_smes": f["sme_births"] - f["new_sme_deaths"] - f["new_sme_ageing"],
+        "young_smes": f["new_sme_ageing"] - f["young_sme_deaths"] - f["maturation"],
         "mature_smes": f["maturation"] - f["mature_sme_deaths"] - f["scale_up"],
         "large_firms": f["scale_up"] - f["large_firm_exits"],
         "sme_employment": f["sme_employment_change"],
@@ -167,8 +190,9 @@ def test_firm_stocks_change_by_the_integral_of_their_flows(params):
     for stock in stocks:
         change = out[stock].iloc[-1] - out[stock].iloc[0]
         assert_allclose(change, net[stock].sum(), rtol=1e-9, atol=1e-9 * out[stock].iloc[0])
-    firms = out[["young_smes", "mature_smes", "large_firms"]].sum(axis=1)
-    external = f["sme_births"] - f["young_sme_deaths"] - f["mature_sme_deaths"] - f["large_firm_exits"]
+    firms = out[["new_smes", "young_smes", "mature_smes", "large_firms"]].sum(axis=1)
+    external = (f["sme_births"] - f["new_sme_deaths"] - f["young_sme_deaths"] - f["mature_sme_deaths"]
+                - f["large_firm_exits"])
     assert_allclose(firms.iloc[-1] - firms.iloc[0], external.sum(), rtol=1e-9, atol=1e-6)
 
 
@@ -206,8 +230,9 @@ def test_equilibrium_start_stays_put(model_id):
 @pytest.mark.parametrize("model_id", slow_if_regional(MODEL_IDS))
 def test_halving_the_time_step_moves_outcomes_little(model_id):
     names, final = OUTCOMES[model_id]
-    coarse = run_model(fresh(model_id), columns=names, final_time=final, time_step=DT, saveper=1)
-    fine = run_model(fresh(model_id), columns=names, final_time=final, time_step=DT / 2, saveper=1)
+    policy = STEP_POLICY.get(model_id, {})
+    coarse = run_model(fresh(model_id), params=policy, columns=names, final_time=final, time_step=DT, saveper=1)
+    fine = run_model(fresh(model_id), params=policy, columns=names, final_time=final, time_step=DT / 2, saveper=1)
     assert list(coarse.index) == list(fine.index)
     # change relative to each outcome's largest magnitude over the run
     rel = (fine - coarse).abs().max() / coarse.abs().max().clip(lower=1e-12)
