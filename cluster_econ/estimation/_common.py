@@ -6,17 +6,15 @@ import logging
 import numbers
 import warnings
 from collections.abc import Iterable
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from ..errors import ClusterEconWarning, SpecError, check_option, plain
+from ..errors import ClusterEconWarning, SpecError, check_option, find_stack_level, plain
+from ..typing import CovType, Effect
 
 logger = logging.getLogger(__name__)
-
-CovType = Literal["unadjusted", "robust", "clustered", "driscoll_kraay"]
-Effect = Literal["entity", "time"]
 
 __all__ = ["CovType", "Effect", "check_effects", "check_option", "check_panel", "check_regressors", "plain",
            "whole_number"]
@@ -80,7 +78,6 @@ def check_regressors(
     intercept: bool,
     drop_absorbed: bool = False,
     context: str = "",
-    stacklevel: int = 3,
     can_drop: bool = False,
     zero_why: str = "is zero in every row",
 ) -> pd.DataFrame:
@@ -147,5 +144,5 @@ def check_regressors(
         if not drop_absorbed:
             hint = ", or pass drop_absorbed=True to drop such regressors with a warning" if can_drop else ""
             raise SpecError(f"{context}{text}. Remove {'it' if len(drop) == 1 else 'them'} from the formula{hint}.")
-        warnings.warn(f"{context}dropped {text}.", ClusterEconWarning, stacklevel=stacklevel)
+        warnings.warn(f"{context}dropped {text}.", ClusterEconWarning, stacklevel=find_stack_level())
     return exog.iloc[:, kept]

@@ -7,7 +7,7 @@ Every estimate runs on statsmodels: ``ConditionalPoisson`` for fixed effects, ``
 from __future__ import annotations
 
 import warnings
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -16,7 +16,8 @@ from statsmodels.discrete.conditional_models import ConditionalPoisson
 from statsmodels.tools.sm_exceptions import ConvergenceWarning as SMConvergenceWarning
 from statsmodels.tools.sm_exceptions import HessianInversionWarning
 
-from ..errors import ConvergenceWarning, DataValidationError
+from ..errors import ConvergenceWarning, DataValidationError, find_stack_level
+from ..typing import CountCovType, Family, PoissonFECovType
 from ._common import check_option, check_panel, check_regressors, plain
 from ._formula import build_design
 from ._linear import INTERCEPT, _codes, _result, _with_intercept, cov_details
@@ -24,8 +25,7 @@ from ._result import EstimationResult
 
 __all__ = ["count_model", "poisson_fe"]
 
-Family = Literal["poisson", "negative_binomial"]
-CountCov = Literal["unadjusted", "robust", "clustered"]
+CountCov = CountCovType
 
 
 def _check_counts(y: pd.Series, formula: str) -> None:
@@ -53,7 +53,7 @@ def _fit_quietly(fit: Any, formula: str) -> Any:
         warnings.warn(
             f"{formula!r}: the likelihood maximisation did not converge; the estimates may be unreliable.",
             ConvergenceWarning,
-            stacklevel=3,
+            stacklevel=find_stack_level(),
         )
     return res
 
@@ -62,7 +62,7 @@ def poisson_fe(
     formula: str,
     panel: Any,
     *,
-    cov_type: Literal["unadjusted", "clustered"] = "clustered",
+    cov_type: PoissonFECovType = "clustered",
 ) -> EstimationResult:
     """Conditional fixed-effects Poisson (Hausman, Hall & Griliches 1984) for count outcomes.
 
@@ -90,7 +90,7 @@ def poisson_fe(
     *Journal of Econometrics*, 90(1), 77-97.
     """
     check_panel(panel)
-    check_option(cov_type, Literal["unadjusted", "clustered"], "cov_type")
+    check_option(cov_type, PoissonFECovType, "cov_type")
     design = build_design(formula, panel)
     _check_counts(design.y, formula)
     ent = _codes(design.y.index, 0)

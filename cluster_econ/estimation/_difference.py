@@ -158,7 +158,6 @@ def _fd_statsmodels(
         cov_type=cov_type, df_inference=_df_inference(cov_type, clusters, index, res.df_resid),
         r2={"first difference": float(res.rsquared)}, effects=effects,
         details=_fd_details(effects, cov_type, clusters, bandwidth, int(tim.max()) + 1),
-        stacklevel=4,  # _result <- this helper <- first_difference <- the caller
     )
 
 
@@ -190,5 +189,4 @@ def _fd_linearmodels(
         df_inference=_df_inference(cov_type, clusters, index, res.df_resid),
         r2={"first difference": float(res.rsquared)}, effects=(), nobs=int(res.nobs),
         details=_fd_details((), cov_type, clusters, bandwidth, n_periods),
-        stacklevel=4,  # _result <- this helper <- first_difference <- the caller
     )

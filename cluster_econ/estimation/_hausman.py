@@ -7,7 +7,7 @@ import warnings
 import numpy as np
 from scipy import stats
 
-from ..errors import ClusterEconWarning, SpecError
+from ..errors import ClusterEconWarning, SpecError, find_stack_level
 from ._linear import INTERCEPT
 from ._result import EstimationResult, TestResult
 
@@ -50,7 +50,7 @@ def hausman(fe_result: EstimationResult, re_result: EstimationResult) -> TestRes
             f"hausman(): {' and '.join(mixed)}; the classic test needs unadjusted covariances for both "
             "(refit with cov_type='unadjusted').",
             ClusterEconWarning,
-            stacklevel=2,
+            stacklevel=find_stack_level(),
         )
     common = [t for t in fe_result.params.index if t in re_result.params.index and t != INTERCEPT]
     if not common:
