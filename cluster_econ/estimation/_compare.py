@@ -9,6 +9,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from .._frozen import copied_payloads
 from ..errors import SpecError
 from ._result import EstimationResult
 
@@ -25,6 +26,7 @@ def _stars(p: float) -> str:
     return ""
 
 
+@copied_payloads("params", "std_errors", "pvalues", "footer")
 @dataclasses.dataclass(frozen=True)
 class ComparisonTable:
     """Side-by-side estimates: coefficients, standard errors in parentheses, N, R-squared, effects.

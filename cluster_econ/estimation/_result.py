@@ -13,6 +13,7 @@ from scipy import stats
 from statsmodels.iolib.summary import Summary
 from statsmodels.iolib.table import SimpleTable
 
+from .._frozen import copied_payloads
 from ..errors import SpecError
 from ..provenance import Provenance
 from ._common import plain
@@ -43,9 +44,13 @@ def _fmt(value: Any) -> str:
     return str(value)
 
 
+@copied_payloads("params", "std_errors", "cov")
 @dataclasses.dataclass(frozen=True, repr=False)
 class EstimationResult:
     """The estimates of a panel model, labelled and printable like a published table.
+
+    Every Series and frame the result hands out (``params``, ``std_errors``, ``cov``, ...) is a copy:
+    changing it never changes the result.
 
     Attributes
     ----------
