@@ -91,7 +91,6 @@ def load_dataset(name: str) -> RegionalPanel:
         units=units,
         dropna=False,
         name=name,
-        stacklevel=3,
         provenance=provenance,
         metadata=meta,
         warn_missing=False,

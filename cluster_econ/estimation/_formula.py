@@ -30,6 +30,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..data import RegionalPanel
+from ..data._validate import as_number
 from ..errors import DataValidationError, SpecError, did_you_mean, unknown_name
 from ._common import plain
 
@@ -208,8 +210,9 @@ def parse_formula(formula: str) -> ParsedFormula:
 class _Evaluator:
     """Evaluate parsed expressions on a panel, every lag through ``panel.lag``."""
 
-    def __init__(self, panel: Any) -> None:
+    def __init__(self, panel: RegionalPanel, formula: str) -> None:
         self.panel = panel
+        self.formula = formula
         self.frame: pd.DataFrame = panel.frame
         self._cache: dict[tuple[str, int], pd.Series] = {}
 
@@ -231,7 +234,8 @@ class _Evaluator:
                 if name not in self.frame.columns:
                     raise SpecError(f"lag() and diff() apply to data columns, not to the index level {name!r}.")
                 series = self.panel.lag(name, k=shift)
-            self._cache[key] = pd.Series(np.asarray(series, dtype=float), index=self.frame.index)
+            numbers = as_number(series, column=name, name=self.panel.name, purpose=f"in {self.formula!r}")
+            self._cache[key] = pd.Series(numbers.to_numpy(), index=self.frame.index)
         return self._cache[key]
 
     def evaluate(self, node: ast.expr, shift: int = 0) -> pd.Series:
@@ -284,11 +288,11 @@ def _dummies(term: Term, values: pd.Series) -> pd.DataFrame:
     return pd.DataFrame(out, index=values.index)
 
 
-def _panel_name(panel: Any) -> str:
+def _panel_name(panel: RegionalPanel) -> str:
     return str(getattr(panel, "name", None) or "the panel")
 
 
-def build_design(formula: str | ParsedFormula, panel: Any, *, dropna: bool = True) -> Design:
+def build_design(formula: str | ParsedFormula, panel: RegionalPanel, *, dropna: bool = True) -> Design:
     """Evaluate ``formula`` on ``panel``.
 
     Parameters
@@ -306,7 +310,7 @@ def build_design(formula: str | ParsedFormula, panel: Any, *, dropna: bool = Tru
     Design
     """
     parsed = parse_formula(formula) if isinstance(formula, str) else formula
-    ev = _Evaluator(panel)
+    ev = _Evaluator(panel, parsed.formula)
     index = panel.frame.index
     y = ev.evaluate(parsed.dependent.node).rename(parsed.dependent.name)
     numeric: dict[str, pd.Series] = {}

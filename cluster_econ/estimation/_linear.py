@@ -46,7 +46,7 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Iterable
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -54,14 +54,14 @@ import statsmodels.api as sm
 from linearmodels.panel import BetweenOLS, PanelOLS, RandomEffects
 from statsmodels.tools.sm_exceptions import ConvergenceWarning as SMConvergenceWarning
 
-from ..errors import ClusterEconWarning, ConvergenceWarning, SpecError
-from ._common import CovType, check_effects, check_option, check_panel, check_regressors, whole_number
+from ..errors import ClusterEconWarning, ConvergenceWarning, SpecError, find_stack_level
+from ..typing import BetweenCovType, CovType, RECovType, REMethod
+from ._common import check_effects, check_option, check_panel, check_regressors, whole_number
 from ._formula import Design, build_design
 from ._result import EstimationResult, TestResult, make_provenance
 
 __all__ = ["between_ols", "panel_ols", "random_effects"]
 
-REMethod = Literal["swamy_arora", "ml"]
 INTERCEPT = "Intercept"
 
 
@@ -132,9 +132,8 @@ def _result(
     statistics: dict[str, float] | None = None,
     tests: dict[str, TestResult] | None = None,
     details: dict[str, Any] | None = None,
-    stacklevel: int = 3,
 ) -> EstimationResult:
-    """An EstimationResult; ``stacklevel`` points warnings at the estimator's caller."""
+    """An EstimationResult; warnings point at the first frame outside the package."""
     index = design.y.index if index is None else index
     params = params.astype(float).rename("params")
     cov = cov.loc[params.index, params.index].astype(float)
@@ -149,7 +148,7 @@ def _result(
             f"{estimator} of {design.parsed.formula!r}: the {cov_type} covariance was not positive "
             "semi-definite; its negative eigenvalues were set to zero (Cameron, Gelbach & Miller 2011).",
             ClusterEconWarning,
-            stacklevel=stacklevel,
+            stacklevel=find_stack_level(),
         )
     std = pd.Series(np.sqrt(np.clip(np.diag(values), 0, None)), index=params.index, name="std_errors")
     return EstimationResult(
@@ -351,7 +350,7 @@ def between_ols(
     formula: str,
     panel: Any,
     *,
-    cov_type: Literal["unadjusted", "robust"] = "unadjusted",
+    cov_type: BetweenCovType = "unadjusted",
 ) -> EstimationResult:
     """The between estimator: OLS on the entity means.
 
@@ -378,7 +377,7 @@ def between_ols(
     Baltagi, B. H. (2013). *Econometric Analysis of Panel Data*, 5th ed., sec. 2.3. Wiley.
     """
     check_panel(panel)
-    check_option(cov_type, Literal["unadjusted", "robust"], "cov_type")
+    check_option(cov_type, BetweenCovType, "cov_type")
     design = build_design(formula, panel)
     ent = _codes(design.y.index, 0)
     means = design.exog.groupby(ent).mean()
@@ -405,7 +404,7 @@ def random_effects(
     panel: Any,
     *,
     method: REMethod = "swamy_arora",
-    cov_type: Literal["unadjusted", "robust", "clustered"] = "unadjusted",
+    cov_type: RECovType = "unadjusted",
 ) -> EstimationResult:
     """Random-effects (GLS) estimator with entity effects.
 
@@ -436,7 +435,7 @@ def random_effects(
     """
     check_panel(panel)
     check_option(method, REMethod, "method")
-    check_option(cov_type, Literal["unadjusted", "robust", "clustered"], "cov_type")
+    check_option(cov_type, RECovType, "cov_type")
     design = build_design(formula, panel)
     ent = _codes(design.y.index, 0)
     exog = check_regressors(design.exog, intercept=design.intercept, context=f"{formula!r}: ")
@@ -478,14 +477,14 @@ def random_effects(
         warnings.warn(
             f"random_effects(method='ml') on {formula!r}: the likelihood maximisation did not converge.",
             ConvergenceWarning,
-            stacklevel=2,
+            stacklevel=find_stack_level(),
         )
     elif s2u <= 1e-6 * s2e:
         warnings.warn(
             f"random_effects(method='ml') on {formula!r}: the variance of the entity effects is estimated at "
             "zero (the boundary); the estimates equal pooled OLS and their covariance may be unreliable.",
             ConvergenceWarning,
-            stacklevel=2,
+            stacklevel=find_stack_level(),
         )
     fitted = x.to_numpy() @ res.fe_params.to_numpy()
     r2_overall = float(np.corrcoef(fitted, design.y.to_numpy())[0, 1] ** 2)

@@ -99,12 +99,18 @@ def test_missing_entity_or_time_column_suggests_the_name(entity: str, time: str,
         ce.RegionalPanel.from_frame(small_frame(), entity=entity, time=time)
 
 
-def test_non_numeric_values_name_the_column_and_examples() -> None:
+def test_non_numeric_values_name_the_column_and_examples_where_used_as_numbers() -> None:
     df = small_frame().astype({"gdp": object})
     df.loc[1, "gdp"] = "2,0"
     df.loc[2, "gdp"] = "n/a"
-    with pytest.raises(DataValidationError, match=r"column 'gdp' has 2 non-numeric values, e\.g\. \['2,0', 'n/a'\]"):
-        ce.RegionalPanel.from_frame(df, entity="region", time="year", name="mine")
+    panel = ce.RegionalPanel.from_frame(df, entity="region", time="year", name="mine")
+    assert panel.labels == ["gdp"]
+    with pytest.raises(
+        DataValidationError,
+        match=r"mine: column 'gdp' is used as a number in 'gdp ~ jobs', but it holds labels: 2 non-numeric values, "
+        r"e\.g\. \['2,0', 'n/a'\]\. Use C\(gdp\)",
+    ):
+        ce.panel_ols("gdp ~ jobs", panel)
 
 
 def test_numeric_strings_and_categoricals_are_accepted() -> None:
