@@ -16,8 +16,17 @@ from ..typing import CovType, Effect
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["CovType", "Effect", "check_effects", "check_option", "check_panel", "check_regressors", "plain",
-           "whole_number"]
+__all__ = [
+    "CovType",
+    "Effect",
+    "check_dof",
+    "check_effects",
+    "check_option",
+    "check_panel",
+    "check_regressors",
+    "plain",
+    "whole_number",
+]
 
 
 def whole_number(value: Any, name: str, *, minimum: int, meaning: str) -> int | None:
@@ -44,6 +53,54 @@ def check_effects(effects: Iterable[str] | str, *, name: str = "effects") -> tup
     if len(set(chosen)) != len(chosen):
         raise SpecError(f"{name}={plain(chosen)!r} names an effect twice; give each of 'entity' and 'time' once.")
     return tuple(e for e in ("entity", "time") if e in chosen)
+
+
+def check_dof(
+    index: pd.MultiIndex,
+    n_params: int,
+    *,
+    effects: tuple[str, ...] = (),
+    intercept: bool,
+    cov_type: str,
+    clusters: tuple[str, ...] = ("entity",),
+    context: str,
+) -> None:
+    """Refuse a fit that has no residual degrees of freedom or too few clusters, saying why.
+
+    ``n_params`` counts the estimated coefficients (the intercept included). Entity and time effects
+    absorb one degree of freedom per entity and per period (less one for each effect an intercept or
+    another effect already covers). With none left the residuals are zero by construction and the
+    standard errors are round-off (1e-16), so the fit is refused rather than reported.
+    """
+    n = len(index)
+    n_entities = len(index.get_level_values(0).unique())
+    n_periods = len(index.get_level_values(1).unique())
+    absorbed = 0
+    for effect, count in (("entity", n_entities), ("time", n_periods)):
+        if effect in effects:
+            absorbed += count - (1 if (intercept or absorbed) else 0)
+    df_resid = n - n_params - absorbed
+    if df_resid <= 0:
+        parts = [f"{n_params} coefficient{'s' if n_params != 1 else ''}"]
+        if absorbed:
+            parts.append(f"{absorbed} degrees of freedom for the {' and '.join(effects)} effects")
+        raise SpecError(
+            f"{context}zero residual degrees of freedom: {n} observations of {n_entities} entities in "
+            f"{n_periods} periods against {' and '.join(parts)}, so the fit is exact, the residuals "
+            "are zero and no standard error can be estimated. Use more entities or periods, or fewer terms "
+            "or effects."
+        )
+    if cov_type in ("clustered", "driscoll_kraay"):
+        dims = clusters if cov_type == "clustered" else ("time",)
+        for dim in dims:
+            groups = n_entities if dim == "entity" else n_periods
+            if groups < 2:
+                what = f"standard errors clustered by {dim}" if cov_type == "clustered" else "Driscoll-Kraay errors"
+                unit, units = ("entity", "entities") if dim == "entity" else ("period", "periods")
+                raise SpecError(
+                    f"{context}{what} need at least two {units}; the estimation sample has "
+                    f"one {unit}. Use cov_type='unadjusted', or more data."
+                )
 
 
 def check_panel(panel: Any) -> None:

@@ -16,9 +16,10 @@ from statsmodels.discrete.conditional_models import ConditionalPoisson
 from statsmodels.tools.sm_exceptions import ConvergenceWarning as SMConvergenceWarning
 from statsmodels.tools.sm_exceptions import HessianInversionWarning
 
+from ..data import RegionalPanel
 from ..errors import ConvergenceWarning, DataValidationError, find_stack_level
 from ..typing import CountCovType, Family, PoissonFECovType
-from ._common import check_option, check_panel, check_regressors, plain
+from ._common import check_dof, check_option, check_panel, check_regressors, plain
 from ._formula import build_design
 from ._linear import INTERCEPT, _codes, _result, _with_intercept, cov_details
 from ._result import EstimationResult
@@ -60,7 +61,7 @@ def _fit_quietly(fit: Any, formula: str) -> Any:
 
 def poisson_fe(
     formula: str,
-    panel: Any,
+    panel: RegionalPanel,
     *,
     cov_type: PoissonFECovType = "clustered",
 ) -> EstimationResult:
@@ -99,6 +100,8 @@ def poisson_fe(
     y, exog, ent = design.y[keep], design.exog[keep], ent[keep]
     ent = pd.factorize(ent)[0]
     exog = check_regressors(exog, entity_codes=ent, intercept=False, context=f"{formula!r}: ")
+    check_dof(y.index, exog.shape[1], effects=("entity",), intercept=False, cov_type=cov_type,
+              context=f"poisson_fe({formula!r}): ")
     model = ConditionalPoisson(y.to_numpy(), exog.to_numpy(), groups=ent)
     res = _fit_quietly(lambda: model.fit(method="newton", maxiter=100), formula)
     names = list(exog.columns)
@@ -137,7 +140,7 @@ def poisson_fe(
 
 def count_model(
     formula: str,
-    panel: Any,
+    panel: RegionalPanel,
     *,
     family: Family = "poisson",
     cov_type: CountCov = "clustered",

@@ -9,8 +9,9 @@ from typing import Any
 import pandas as pd
 from linearmodels.panel import FirstDifferenceOLS
 
+from ..data import RegionalPanel
 from ..errors import DataValidationError, SpecError
-from ._common import CovType, check_effects, check_panel, check_regressors
+from ._common import CovType, check_dof, check_effects, check_panel, check_regressors
 from ._formula import Design, Term, build_design, parse_formula
 from ._linear import (
     _check_cov,
@@ -30,7 +31,7 @@ _NO_CHANGE = "does not vary over time within entities, so its first difference i
 
 
 # -- first differences ----------------------------------------------------------------------------
-def _differenced_design(design: Design, panel: Any) -> Design:
+def _differenced_design(design: Design, panel: RegionalPanel) -> Design:
     """The design of ``diff(y) ~ diff(x1) + ...``, with the original term names."""
     parsed = design.parsed
     for term in parsed.terms:
@@ -58,7 +59,7 @@ def _differenced_design(design: Design, panel: Any) -> Design:
 
 def first_difference(
     formula: str,
-    panel: Any,
+    panel: RegionalPanel,
     *,
     effects: Iterable[str] = (),
     cov_type: CovType = "clustered",
@@ -119,6 +120,8 @@ def first_difference(
             f"first_difference({formula!r}): too few consecutive periods; first differences need at least two "
             "consecutive periods per entity for at least two entities."
         )
+    check_dof(diffs.y.index, diffs.exog.shape[1] + bool(effects), effects=effects, intercept=bool(effects),
+              cov_type=cov_type, clusters=clusters, context=f"first_difference({formula!r}): ")
     if effects or (cov_type == "clustered" and "time" in clusters):
         return _fd_statsmodels(diffs, panel, effects=effects, cov_type=cov_type, clusters=clusters, bandwidth=bandwidth)
     return _fd_linearmodels(levels, diffs, panel, cov_type=cov_type, clusters=clusters, bandwidth=bandwidth)
@@ -131,7 +134,7 @@ def _fd_details(effects: tuple[str, ...], cov_type: str, clusters: tuple[str, ..
 
 def _fd_statsmodels(
     diffs: Design,
-    panel: Any,
+    panel: RegionalPanel,
     *,
     effects: tuple[str, ...],
     cov_type: str,
@@ -164,7 +167,7 @@ def _fd_statsmodels(
 def _fd_linearmodels(
     levels: Design,
     diffs: Design,
-    panel: Any,
+    panel: RegionalPanel,
     *,
     cov_type: str,
     clusters: tuple[str, ...],

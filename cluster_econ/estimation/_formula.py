@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import reprlib
 from collections.abc import Mapping
 from typing import Any
 
@@ -179,7 +180,12 @@ def _check_expr(node: ast.expr, term: str, *, top: bool) -> None:
 
 def parse_formula(formula: str) -> ParsedFormula:
     """Parse ``"y ~ a + b"`` into a :class:`ParsedFormula` (no data needed)."""
-    if not isinstance(formula, str) or formula.count("~") != 1:
+    if not isinstance(formula, str):
+        raise SpecError(
+            f"The formula must be a string such as 'log(gsp) ~ log(pcap) + unemp'; got {type(formula).__name__} "
+            f"{reprlib.repr(formula)}. Estimators take the formula first and the panel second."
+        )
+    if formula.count("~") != 1:
         raise SpecError(f"A formula needs exactly one '~', as in 'log(gsp) ~ log(pcap) + unemp'; got {formula!r}.")
     lhs_text, rhs_text = (part.strip() for part in formula.split("~"))
     if not lhs_text or not rhs_text:
@@ -204,6 +210,11 @@ def parse_formula(formula: str) -> ParsedFormula:
         terms.append(Term(text, node))
     if ast.dump(lhs) in seen:
         raise SpecError(f"The dependent variable {lhs_text!r} is also a regressor in {formula!r}.")
+    if not terms and not state["intercept"]:
+        raise SpecError(
+            f"{formula!r} has nothing to estimate: no regressor and the intercept removed. Add a term "
+            f"(e.g. '{lhs_text} ~ x'), or write '{lhs_text} ~ 1' for the mean."
+        )
     return ParsedFormula(formula, Term(lhs_text, lhs), tuple(terms), state["intercept"])
 
 
@@ -309,7 +320,7 @@ def build_design(formula: str | ParsedFormula, panel: RegionalPanel, *, dropna: 
     -------
     Design
     """
-    parsed = parse_formula(formula) if isinstance(formula, str) else formula
+    parsed = formula if isinstance(formula, ParsedFormula) else parse_formula(formula)
     ev = _Evaluator(panel, parsed.formula)
     index = panel.frame.index
     y = ev.evaluate(parsed.dependent.node).rename(parsed.dependent.name)

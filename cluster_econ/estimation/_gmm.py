@@ -16,12 +16,12 @@ with year dummies and a constant.
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ..data import RegionalPanel
 from ..errors import DataValidationError, SpecError
 from ._common import check_panel, whole_number
 from ._formula import build_design, parse_formula
@@ -55,7 +55,7 @@ def _grid_positions(times: pd.Index) -> tuple[np.ndarray, np.ndarray]:
     return unique, np.searchsorted(unique, values)
 
 
-def _stack(formula: str, panel: Any, *, time_effects: bool, max_lag: int | None) -> _Stacked:
+def _stack(formula: str, panel: RegionalPanel, *, time_effects: bool, max_lag: int | None) -> _Stacked:
     parsed = parse_formula(formula)
     lags_of_y = {t.name: parsed.lag_of_dependent(t) for t in parsed.terms}
     if not any(k is not None for k in lags_of_y.values()):
@@ -173,7 +173,7 @@ def _ar_test(
 
 def arellano_bond(
     formula: str,
-    panel: Any,
+    panel: RegionalPanel,
     *,
     time_effects: bool = False,
     two_step: bool = False,

@@ -14,6 +14,7 @@ from statsmodels.iolib.summary import Summary
 from statsmodels.iolib.table import SimpleTable
 
 from .._frozen import copied_payloads
+from ..data import RegionalPanel
 from ..errors import SpecError
 from ..provenance import Provenance
 from ._common import plain
@@ -31,8 +32,11 @@ class TestResult:
     pvalue: float
     distribution: str
     null: str = ""
+    note: str = ""
 
     def __str__(self) -> str:
+        if np.isnan(self.pvalue) and self.note:
+            return f"{self.statistic:.4f} ({self.distribution}, no p-value: {self.note})"
         return f"{self.statistic:.4f} ({self.distribution}, p = {self.pvalue:.4f})"
 
 
@@ -255,7 +259,7 @@ class EstimationResult:
         return self.summary().as_html()
 
 
-def make_provenance(panel: Any, *, estimator: str, formula: str, cov_type: str, **details: Any) -> Provenance:
+def make_provenance(panel: RegionalPanel, *, estimator: str, formula: str, cov_type: str, **details: Any) -> Provenance:
     """A fresh provenance record for an estimate on ``panel``."""
     source = getattr(panel, "provenance", None)
     dataset = getattr(source, "dataset", None) or getattr(panel, "name", None)
