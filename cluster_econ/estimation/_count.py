@@ -11,10 +11,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
-from statsmodels.discrete.conditional_models import ConditionalPoisson
-from statsmodels.tools.sm_exceptions import ConvergenceWarning as SMConvergenceWarning
-from statsmodels.tools.sm_exceptions import HessianInversionWarning
 
 from ..data import RegionalPanel
 from ..errors import ConvergenceWarning, DataValidationError, find_stack_level
@@ -45,6 +41,9 @@ def _check_counts(y: pd.Series, formula: str) -> None:
 
 
 def _fit_quietly(fit: Any, formula: str) -> Any:
+    from statsmodels.tools.sm_exceptions import ConvergenceWarning as SMConvergenceWarning
+    from statsmodels.tools.sm_exceptions import HessianInversionWarning
+
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", SMConvergenceWarning)
         warnings.simplefilter("always", HessianInversionWarning)
@@ -102,6 +101,8 @@ def poisson_fe(
     exog = check_regressors(exog, entity_codes=ent, intercept=False, context=f"{formula!r}: ")
     check_dof(y.index, exog.shape[1], effects=("entity",), intercept=False, cov_type=cov_type,
               context=f"poisson_fe({formula!r}): ")
+    from statsmodels.discrete.conditional_models import ConditionalPoisson
+
     model = ConditionalPoisson(y.to_numpy(), exog.to_numpy(), groups=ent)
     res = _fit_quietly(lambda: model.fit(method="newton", maxiter=100), formula)
     names = list(exog.columns)
@@ -177,6 +178,8 @@ def count_model(
     exog = check_regressors(design.exog, intercept=design.intercept, context=f"{formula!r}: ")
     x = _with_intercept(exog, design.intercept)
     ent = _codes(design.y.index, 0)
+    import statsmodels.api as sm
+
     model = (sm.Poisson if family == "poisson" else sm.NegativeBinomial)(design.y, x)
     kwargs: dict[str, Any] = {"disp": 0, "maxiter": 500}
     if cov_type == "robust":

@@ -7,7 +7,6 @@ from collections.abc import Iterable
 from typing import Any
 
 import pandas as pd
-from linearmodels.panel import FirstDifferenceOLS
 
 from ..data import RegionalPanel
 from ..errors import DataValidationError, SpecError
@@ -185,6 +184,8 @@ def _fd_linearmodels(
         codes = {"entity": _codes(lev, 0), "time": _codes(lev, 1)}
         kwargs = {"cov_type": "clustered", "group_debias": True,
                   "clusters": pd.DataFrame({c: codes[c] for c in clusters}, index=lev)}
+    from linearmodels.panel import FirstDifferenceOLS
+
     res = FirstDifferenceOLS(levels.y, x_levels).fit(**kwargs)
     return _result(
         params=res.params, cov=res.cov, design=diffs, panel=panel, estimator="First difference",

@@ -16,10 +16,10 @@ with year dummies and a constant.
 from __future__ import annotations
 
 import dataclasses
+from types import ModuleType
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from ..data import RegionalPanel
 from ..errors import DataValidationError, SpecError
@@ -28,6 +28,12 @@ from ._formula import build_design, parse_formula
 from ._result import EstimationResult, TestResult, make_provenance
 
 __all__ = ["arellano_bond"]
+
+
+def _stats() -> ModuleType:
+    from scipy import stats  # imported when needed: scipy.stats loads scipy.optimize
+
+    return stats
 
 
 @dataclasses.dataclass
@@ -165,7 +171,7 @@ def _ar_test(
     stat = d0 / np.sqrt(variance) if np.any(lagged) and variance > 0 else float("nan")
     return TestResult(
         statistic=float(stat),
-        pvalue=float(2 * stats.norm.sf(abs(stat))),
+        pvalue=float(2 * _stats().norm.sf(abs(stat))),
         distribution="N(0, 1)",
         null=f"no autocorrelation of order {order} in the differenced errors",
     )
@@ -254,7 +260,7 @@ def arellano_bond(
     if not two_step:
         params, vcov, resid, a_used, m_inv = b1, v1, u1, a1, m1_inv
         tests["Sargan"] = TestResult(
-            sargan, float(stats.chi2.sf(sargan, dof)), f"chi2({dof})", "the overidentifying restrictions are valid"
+            sargan, float(_stats().chi2.sf(sargan, dof)), f"chi2({dof})", "the overidentifying restrictions are valid"
         )
         estimator = "Arellano-Bond one-step"
         cov_type = "robust"
@@ -278,7 +284,7 @@ def arellano_bond(
         zu2raw = s.z.T @ u2
         hansen = float(zu2raw @ a2 @ zu2raw)
         tests["Hansen J"] = TestResult(
-            hansen, float(stats.chi2.sf(hansen, dof)), f"chi2({dof})", "the overidentifying restrictions are valid"
+            hansen, float(_stats().chi2.sf(hansen, dof)), f"chi2({dof})", "the overidentifying restrictions are valid"
         )
         estimator = "Arellano-Bond two-step"
         cov_type = "windmeijer"

@@ -5,7 +5,6 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
-from scipy import stats
 
 from ..errors import ClusterEconWarning, SpecError, find_stack_level
 from ._linear import INTERCEPT
@@ -83,6 +82,8 @@ def hausman(fe_result: EstimationResult, re_result: EstimationResult) -> TestRes
         )
         warnings.warn(f"hausman(): {note}.", ClusterEconWarning, stacklevel=find_stack_level())
         return TestResult(statistic=stat, pvalue=float("nan"), distribution=f"chi2({dof})", null=null, note=note)
+    from scipy import stats
+
     return TestResult(statistic=stat, pvalue=float(stats.chi2.sf(stat, dof)), distribution=f"chi2({dof})", null=null)
 
 

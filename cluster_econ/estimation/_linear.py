@@ -50,8 +50,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
-from linearmodels.panel import BetweenOLS, PanelOLS
 
 from ..data import RegionalPanel
 from ..errors import ClusterEconWarning, SpecError, find_stack_level
@@ -200,6 +198,8 @@ def ols_fit(
     bandwidth: int | None,
 ) -> Any:
     """statsmodels OLS with the covariance conventions of this module."""
+    import statsmodels.api as sm
+
     model = sm.OLS(y, x)
     if cov_type == "unadjusted":
         return model.fit()
@@ -313,6 +313,8 @@ def panel_ols(
         context=f"{formula!r}: ",
     )
     x = _with_intercept(exog, design.intercept)
+    from linearmodels.panel import PanelOLS
+
     model = PanelOLS(design.y, x, entity_effects="entity" in effects, time_effects="time" in effects)
     kwargs = _linearmodels_cov_kwargs(cov_type, clusters, bandwidth, n_periods)
     scale = 1.0
@@ -395,6 +397,8 @@ def between_ols(
             "zero residual degrees of freedom; it needs more entities than coefficients."
         )
     x = _with_intercept(design.exog, design.intercept)
+    from linearmodels.panel import BetweenOLS
+
     res = BetweenOLS(design.y, x).fit(cov_type=cov_type)
     return _result(
         params=res.params,

@@ -10,9 +10,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
-from linearmodels.panel import RandomEffects
-from statsmodels.tools.sm_exceptions import ConvergenceWarning as SMConvergenceWarning
 
 from ..data import RegionalPanel
 from ..errors import ConvergenceWarning, SpecError, find_stack_level
@@ -85,6 +82,8 @@ def random_effects(
         kwargs: dict[str, Any] = {"cov_type": cov_type}
         if cov_type == "clustered":
             kwargs.update(cluster_entity=True, group_debias=True)
+        from linearmodels.panel import RandomEffects
+
         res = RandomEffects(design.y, x).fit(**kwargs)
         s2u, s2e = float(res.variance_decomposition["Effects"]), float(res.variance_decomposition["Residual"])
         return _result(
@@ -107,6 +106,9 @@ def random_effects(
         raise SpecError(
             f"random_effects(method='ml') reports the likelihood covariance only; got cov_type={cov_type!r}."
         )
+    import statsmodels.api as sm
+    from statsmodels.tools.sm_exceptions import ConvergenceWarning as SMConvergenceWarning
+
     with warnings.catch_warnings():
         # statsmodels' "MLE may be on the boundary" heuristic compares the effects' variance with a
         # fixed 0.01, whatever the units of the data; the boundary is checked below relative to sigma_e

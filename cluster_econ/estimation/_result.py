@@ -5,19 +5,19 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
-from statsmodels.iolib.summary import Summary
-from statsmodels.iolib.table import SimpleTable
 
 from .._frozen import copied_payloads
 from ..data import RegionalPanel
 from ..errors import SpecError
 from ..provenance import Provenance
 from ._common import plain
+
+if TYPE_CHECKING:
+    from statsmodels.iolib.summary import Summary
 
 __all__ = ["EstimationResult", "TestResult"]
 
@@ -130,6 +130,8 @@ class EstimationResult:
     @property
     def pvalues(self) -> pd.Series:
         """Two-sided p-values from the t (``df_inference``) or normal distribution."""
+        from scipy import stats
+
         t = np.abs(self.tvalues.to_numpy())
         if self.df_inference is None:
             p = 2 * stats.norm.sf(t)
@@ -166,6 +168,8 @@ class EstimationResult:
         """
         if not 0 < level < 1:
             raise SpecError(f"level must be strictly between 0 and 1, e.g. 0.95; got {plain(level)!r}.")
+        from scipy import stats
+
         q = 0.5 + level / 2
         crit = stats.norm.ppf(q) if self.df_inference is None else stats.t.ppf(q, self.df_inference)
         return pd.DataFrame(
@@ -194,6 +198,9 @@ class EstimationResult:
         It shows the data hash and package version, never the time it was computed, so reruns
         diff clean.
         """
+        from statsmodels.iolib.summary import Summary
+        from statsmodels.iolib.table import SimpleTable
+
         left = [
             ("Dep. Variable:", self.dependent),
             ("Estimator:", self.estimator),
