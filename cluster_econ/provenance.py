@@ -42,10 +42,9 @@ def show_versions() -> str:
     Examples
     --------
     >>> import cluster_econ as ce
-    >>> print(ce.show_versions())  # doctest: +SKIP
-    python        3.11.7
-    cluster-econ  0.1.0
-    ...
+    >>> print(ce.show_versions())  # doctest: +ELLIPSIS
+    python ...
+    cluster-econ ...
     """
     versions = package_versions()
     versions["platform"] = platform.platform()

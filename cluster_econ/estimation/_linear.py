@@ -262,8 +262,15 @@ def panel_ols(
     Examples
     --------
     >>> import cluster_econ as ce
-    >>> panel = ce.load_dataset("us_states")  # doctest: +SKIP
-    >>> fe = ce.panel_ols("log(gsp) ~ log(pcap) + log(pc) + log(emp) + unemp", panel)  # doctest: +SKIP
+    >>> panel = ce.load_dataset("us_states")
+    >>> fe = ce.panel_ols("log(gsp) ~ log(pcap) + log(pc) + log(emp) + unemp", panel)
+    >>> fe.params.round(3)
+    Intercept    2.353
+    log(pcap)   -0.026
+    log(pc)      0.292
+    log(emp)     0.768
+    unemp       -0.005
+    Name: params, dtype: float64
     """
     check_panel(panel)
     effects = check_effects(effects)
