@@ -134,6 +134,9 @@ def test_a_negative_hausman_statistic_is_reported_as_such_without_a_p_value() ->
     with pytest.warns(ClusterEconWarning) as record:
         test = ce.hausman(fe, re)
     messages = " ".join(str(w.message) for w in record)
-    assert "cov_type='clustered'" in messages and "not positive definite" in messages
-    assert test.statistic < 0 and math.isnan(test.pvalue)
-    assert "not positive definite" in test.note and "no p-value" in str(test)
+    assert "cov_type='clustered'" in messages
+    assert "not positive definite" in messages
+    assert test.statistic < 0
+    assert math.isnan(test.pvalue)
+    assert "not positive definite" in test.note
+    assert "no p-value" in str(test)

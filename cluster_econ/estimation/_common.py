@@ -127,6 +127,33 @@ def _plural(text: str) -> str:
     return text
 
 
+def _residualise(
+    x: np.ndarray, entity_codes: np.ndarray | None, time_codes: np.ndarray | None, intercept: bool
+) -> tuple[np.ndarray, str]:
+    """``x`` with the effects (or the mean) removed, and what was removed ("constant", "entity effects", ...)."""
+    if entity_codes is None and time_codes is None:
+        return (x - x.mean(axis=0) if intercept else x), "constant"
+    # alternating projections remove entity and time means (exact in one pass for one effect)
+    z = x
+    for _ in range(1 if entity_codes is None or time_codes is None else 100):
+        prev = z
+        if entity_codes is not None:
+            z = _demean(z, entity_codes)
+        if time_codes is not None:
+            z = _demean(z, time_codes)
+        if np.abs(z - prev).max(initial=0.0) < 1e-13:
+            break
+    removed = [n for n, c in (("entity", entity_codes), ("time", time_codes)) if c is not None]
+    return z, " and ".join(removed) + " effects"
+
+
+def _describe_dropped(drop: list[tuple[str, str]]) -> str:
+    grouped: dict[str, list[str]] = {}
+    for n, why in drop:
+        grouped.setdefault(why, []).append(repr(n))
+    return "; ".join(f"{', '.join(ns)} {_plural(why) if len(ns) > 1 else why}" for why, ns in grouped.items())
+
+
 def check_regressors(
     exog: pd.DataFrame,
     *,
@@ -148,27 +175,8 @@ def check_regressors(
     all_zero = ~np.any(raw != 0, axis=0)
     scale = np.sqrt((raw**2).sum(axis=0))
     scale[scale == 0] = 1.0
-    x = raw / scale  # unit columns, so the tolerances below are relative
+    xs, what = _residualise(raw / scale, entity_codes, time_codes, intercept)  # unit columns: relative tolerances
     names = list(exog.columns)
-    what = "constant"
-    if entity_codes is not None or time_codes is not None:
-        # alternating projections remove entity and time means (exact in one pass for one effect)
-        z = x
-        for _ in range(1 if entity_codes is None or time_codes is None else 100):
-            prev = z
-            if entity_codes is not None:
-                z = _demean(z, entity_codes)
-            if time_codes is not None:
-                z = _demean(z, time_codes)
-            if np.abs(z - prev).max(initial=0.0) < 1e-13:
-                break
-        x = z
-        what = " and ".join(
-            n for n, c in (("entity", entity_codes), ("time", time_codes)) if c is not None
-        ) + " effects"
-    elif intercept:
-        x = x - x.mean(axis=0)
-    xs = x
     drop: list[tuple[str, str]] = []
     kept: list[int] = []
     for j, name in enumerate(names):
@@ -191,13 +199,7 @@ def check_regressors(
             continue
         kept.append(j)
     if drop:
-        grouped: dict[str, list[str]] = {}
-        for n, why in drop:
-            grouped.setdefault(why, []).append(repr(n))
-        text = "; ".join(
-            f"{', '.join(ns)} {_plural(why) if len(ns) > 1 else why}"
-            for why, ns in grouped.items()
-        )
+        text = _describe_dropped(drop)
         if not drop_absorbed:
             hint = ", or pass drop_absorbed=True to drop such regressors with a warning" if can_drop else ""
             raise SpecError(f"{context}{text}. Remove {'it' if len(drop) == 1 else 'them'} from the formula{hint}.")

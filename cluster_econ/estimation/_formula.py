@@ -139,38 +139,40 @@ def _split_terms(node: ast.expr, text: str, out: list[tuple[str, ast.expr]], sta
         out.append((segment.strip(), node))
 
 
+def _check_call(node: ast.Call, term: str, *, top: bool) -> None:
+    name = _func_name(node)
+    if name not in _FUNCTIONS:
+        close = did_you_mean(name, _FUNCTIONS)
+        hint = f" Did you mean {close[0]!r}?" if close else ""
+        raise SpecError(
+            f"Unknown function {name!r} in term {term!r}; formulas support {', '.join(_FUNCTIONS)}.{hint}"
+        )
+    if name == "C":
+        if not top:
+            raise SpecError(f"C() must be a whole term, not nested inside another function: {term!r}.")
+        if len(node.args) != 1 or node.keywords or not isinstance(node.args[0], ast.Name):
+            raise SpecError(f"C() takes one column name, e.g. 'C(sector)'; got {term!r}.")
+        return
+    if name == "log":
+        if len(node.args) != 1 or node.keywords:
+            raise SpecError(f"log() takes one argument; got {term!r}.")
+        inner = node.args[0]
+    elif name == "lag":
+        inner, _ = _lag_args(node, term)
+    else:  # diff
+        if len(node.args) not in (1, 2) or node.keywords:
+            raise SpecError(f"diff() takes an expression and optionally a number of periods; got {term!r}.")
+        inner = node.args[0]
+        if len(node.args) == 2 and _int_arg(node.args[1], "number of periods", term) < 1:
+            raise SpecError(f"{term!r}: the number of periods of diff() must be at least 1.")
+    _check_expr(inner, term, top=False)
+
+
 def _check_expr(node: ast.expr, term: str, *, top: bool) -> None:
     if isinstance(node, ast.Name):
         return
     if isinstance(node, ast.Call):
-        name = _func_name(node)
-        if name not in _FUNCTIONS:
-            close = did_you_mean(name, _FUNCTIONS)
-            hint = f" Did you mean {close[0]!r}?" if close else ""
-            raise SpecError(
-                f"Unknown function {name!r} in term {term!r}; formulas support "
-                f"{', '.join(_FUNCTIONS)}.{hint}"
-            )
-        if name == "C":
-            if not top:
-                raise SpecError(f"C() must be a whole term, not nested inside another function: {term!r}.")
-            if len(node.args) != 1 or node.keywords or not isinstance(node.args[0], ast.Name):
-                raise SpecError(f"C() takes one column name, e.g. 'C(sector)'; got {term!r}.")
-            return
-        if name == "log":
-            if len(node.args) != 1 or node.keywords:
-                raise SpecError(f"log() takes one argument; got {term!r}.")
-            _check_expr(node.args[0], term, top=False)
-            return
-        if name == "lag":
-            inner, _ = _lag_args(node, term)
-        else:  # diff
-            if len(node.args) not in (1, 2) or node.keywords:
-                raise SpecError(f"diff() takes an expression and optionally a number of periods; got {term!r}.")
-            inner = node.args[0]
-            if len(node.args) == 2 and _int_arg(node.args[1], "number of periods", term) < 1:
-                raise SpecError(f"{term!r}: the number of periods of diff() must be at least 1.")
-        _check_expr(inner, term, top=False)
+        _check_call(node, term, top=top)
         return
     raise SpecError(
         f"Cannot read the term {term!r}: use column names and log(), lag(), diff() or C(), "
@@ -252,7 +254,8 @@ class _Evaluator:
     def evaluate(self, node: ast.expr, shift: int = 0) -> pd.Series:
         if isinstance(node, ast.Name):
             return self.column(node.id, shift)
-        assert isinstance(node, ast.Call)  # guaranteed by _check_expr
+        if not isinstance(node, ast.Call):  # _check_expr admits only names and calls
+            raise SpecError(f"Cannot evaluate {ast.unparse(node)!r}; use column names and log(), lag(), diff().")
         name = _func_name(node)
         if name == "log":
             base = self.evaluate(node.args[0], 0)

@@ -61,6 +61,32 @@ def _grid_positions(times: pd.Index) -> tuple[np.ndarray, np.ndarray]:
     return unique, np.searchsorted(unique, values)
 
 
+def _gmm_instruments(
+    ylev: np.ndarray, ents: np.ndarray, pers: np.ndarray, *, max_lag: int | None, formula: str
+) -> np.ndarray:
+    """GMM-style instruments: y_{i,s} for s <= t-2 (and s >= t - max_lag), one column per (t, s)."""
+    cols: dict[tuple[int, int], int] = {}
+    entries: list[tuple[int, int, float]] = []
+    for row, (i, t) in enumerate(zip(ents, pers, strict=True)):
+        first = 0 if max_lag is None else max(0, t - max_lag)
+        for s in range(first, t - 1):  # levels dated t-2 and earlier
+            value = ylev[i, s]
+            if np.isfinite(value):
+                col = cols.setdefault((t, s), len(cols))
+                entries.append((row, col, value))
+    if not cols:
+        raise DataValidationError(
+            f"arellano_bond({formula!r}): no instruments; the dependent variable needs levels dated t-2 or "
+            "earlier for the differenced equation of period t (too few periods for these lags)."
+        )
+    order = sorted(cols, key=lambda ts: (ts[0], ts[1]))
+    remap = {cols[key]: j for j, key in enumerate(order)}
+    z_gmm = np.zeros((len(ents), len(cols)))
+    for row, col, value in entries:
+        z_gmm[row, remap[col]] = value
+    return z_gmm
+
+
 def _stack(formula: str, panel: RegionalPanel, *, time_effects: bool, max_lag: int | None) -> _Stacked:
     parsed = parse_formula(formula)
     lags_of_y = {t.name: parsed.lag_of_dependent(t) for t in parsed.terms}
@@ -97,27 +123,8 @@ def _stack(formula: str, panel: RegionalPanel, *, time_effects: bool, max_lag: i
             f"arellano_bond({formula!r}): no entity has enough consecutive periods for the differenced equation "
             "with these lags (each needs its lags plus one more period)."
         )
-    # GMM-style instruments: y_{i,s} for s <= t-2 (and s >= t - max_lag), one column per (t, s)
     ents, pers = np.nonzero(usable)  # row-major: sorted by entity then period
-    cols: dict[tuple[int, int], int] = {}
-    entries: list[tuple[int, int, float]] = []
-    for row, (i, t) in enumerate(zip(ents, pers, strict=True)):
-        first = 0 if max_lag is None else max(0, t - max_lag)
-        for s in range(first, t - 1):  # levels dated t-2 and earlier
-            value = ylev[i, s]
-            if np.isfinite(value):
-                col = cols.setdefault((t, s), len(cols))
-                entries.append((row, col, value))
-    if not cols:
-        raise DataValidationError(
-            f"arellano_bond({formula!r}): no instruments; the dependent variable needs levels dated t-2 or "
-            "earlier for the differenced equation of period t (too few periods for these lags)."
-        )
-    order = sorted(cols, key=lambda ts: (ts[0], ts[1]))
-    remap = {cols[key]: j for j, key in enumerate(order)}
-    z_gmm = np.zeros((len(ents), len(cols)))
-    for row, col, value in entries:
-        z_gmm[row, remap[col]] = value
+    z_gmm = _gmm_instruments(ylev, ents, pers, max_lag=max_lag, formula=formula)
     x = dx[ents, pers]
     y = dy[ents, pers]
     z_iv = x[:, [j for j, e in enumerate(endog) if not e]]

@@ -75,6 +75,20 @@ def _as_array(model: SDModel, name: str, value: Any) -> xr.DataArray:
     return xr.DataArray(array.copy(), dims=list(dims), coords=coords)
 
 
+def _time_series(name: str, value: pd.Series) -> pd.Series:
+    """A time-series parameter as floats on a strictly increasing float time index."""
+    try:
+        index = np.asarray(value.index, dtype=float)
+        data = np.asarray(value.to_numpy(), dtype=float)
+    except (TypeError, ValueError) as exc:
+        raise SpecError(f"Time series for parameter {name!r} must have a numeric time index and "
+                        f"numeric values: {exc}.") from exc
+    if index.size == 0 or np.any(np.diff(index) <= 0) or not np.all(np.isfinite(index)):
+        raise SpecError(f"Time series for parameter {name!r} must have a finite, strictly increasing "
+                        f"time index with at least one entry; sort it and drop duplicate times.")
+    return pd.Series(data, index=pd.Index(index, name="time"), name=name)
+
+
 def _coerce(model: SDModel, name: str, value: Any) -> Any:
     """A copy of ``value`` in a form PySD and the batch engine accept, checked for finiteness."""
     if isinstance(value, bool):
@@ -83,17 +97,8 @@ def _coerce(model: SDModel, name: str, value: Any) -> Any:
         out: Any = float(value)
         values = np.array([out])
     elif isinstance(value, pd.Series):
-        try:
-            index = np.asarray(value.index, dtype=float)
-            data = np.asarray(value.to_numpy(), dtype=float)
-        except (TypeError, ValueError) as exc:
-            raise SpecError(f"Time series for parameter {name!r} must have a numeric time index and "
-                            f"numeric values: {exc}.") from exc
-        if index.size == 0 or np.any(np.diff(index) <= 0) or not np.all(np.isfinite(index)):
-            raise SpecError(f"Time series for parameter {name!r} must have a finite, strictly increasing "
-                            f"time index with at least one entry; sort it and drop duplicate times.")
-        out = pd.Series(data, index=pd.Index(index, name="time"), name=name)
-        values = data
+        out = _time_series(name, value)
+        values = out.to_numpy()
     elif isinstance(value, xr.DataArray):
         dims = set(model._variables.loc[model._variables["name"] == name, "subscripts"].iloc[0])
         if not set(map(str, value.dims)) <= dims:

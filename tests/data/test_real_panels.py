@@ -50,7 +50,8 @@ def test_nullable_dtypes_build_the_same_panel_as_the_bundled_loader() -> None:
 
 def test_nullable_na_counts_as_missing_and_estimates_match_the_bundled_data() -> None:
     df = jtrain_as_published()
-    assert str(df["scrap"].dtype) == "Float64" and df["scrap"].isna().sum() == 309
+    assert str(df["scrap"].dtype) == "Float64"
+    assert df["scrap"].isna().sum() == 309
     with pytest.warns(MissingDataWarning, match=r"scrap 309"):
         panel = ce.RegionalPanel.from_frame(df, entity="firm", time="year", name="jtrain")
     assert panel.frame["scrap"].dtype == np.float64
@@ -68,7 +69,8 @@ def test_nullable_boolean_with_na_is_zero_one_with_missing() -> None:
     with pytest.warns(MissingDataWarning, match=r"grant 2"):
         panel = ce.RegionalPanel.from_frame(df, entity="firm", time="year")
     grant = panel.frame["grant"]
-    assert grant.dtype == np.float64 and int(grant.isna().sum()) == 2
+    assert grant.dtype == np.float64
+    assert int(grant.isna().sum()) == 2
     assert set(grant.dropna().unique()) == {0.0, 1.0}
 
 
@@ -117,7 +119,8 @@ def test_a_label_used_as_a_number_is_named_with_the_fix(formula: str) -> None:
 def test_numeric_helper_for_model_targets() -> None:
     panel = ce.RegionalPanel.from_frame(states_with_regions(), entity="state", time="year", name="states")
     gsp = panel.numeric("gsp", purpose="as a model target")
-    assert gsp.dtype == np.float64 and gsp.loc[("ALABAMA", 1970)] == 28418.0
+    assert gsp.dtype == np.float64
+    assert gsp.loc[("ALABAMA", 1970)] == 28418.0
     with pytest.raises(DataValidationError, match=r"'region' is used as a number as a model target"):
         panel.numeric("region", purpose="as a model target")
     with pytest.raises(DataValidationError, match=r"'region' is used as a number in diff\(\)"):

@@ -62,7 +62,8 @@ def test_batch_shape_names_attrs_and_coordinates(sir_path):
                                       "The population with the disease, manifesting symptoms, and able to "
                                       "transmit it to other people."}
     assert ds["infectious"].values[:, 0].tolist() == [5.0, 5.0, 5.0]
-    assert ds.attrs["engine"] == "batch" and ds.attrs["method"] == "euler"
+    assert ds.attrs["engine"] == "batch"
+    assert ds.attrs["method"] == "euler"
     assert ds.attrs["model_sha256"] == compile_model(sir_path).sha256
     record = json.loads(ds.attrs["provenance"])
     assert record["model_id"] == "SIR"
@@ -317,7 +318,8 @@ def test_registered_ids_and_vensim_names_are_accepted_as_simulate_accepts_them(s
                                   outputs=["Output"])
     assert_array_equal(by_vensim["output"].values, by_python["output"].values)
     assert_array_equal(by_vensim["public_investment_share"].values, shares)
-    assert by_vensim.attrs["model_id"] == "cluster_investment" and by_vensim.attrs["model_version"]
+    assert by_vensim.attrs["model_id"] == "cluster_investment"
+    assert by_vensim.attrs["model_version"]
     once = ce.simulate("cluster_investment", params={"public investment share": 0.04}, outputs=["Output"])
     # numpy's power may round the last bit differently for one scenario than for a batch of two
     assert_allclose(by_vensim["output"].values[1], once.data["output"].values, rtol=1e-12, atol=0)

@@ -33,7 +33,8 @@ def _case(case_id: str) -> dict:
 def test_every_case_names_its_source() -> None:
     assert len(CASES) >= 10
     for case in CASES:
-        assert case["source"] and case["table"], case["id"]
+        assert case["source"], case["id"]
+        assert case["table"], case["id"]
         assert case["estimates"], case["id"]
         assert all(len(v) in (1, 2) for v in case["estimates"].values()), case["id"]
 

@@ -184,7 +184,8 @@ def test_public_capital_and_its_alignment_coflow_are_conserved():
         integral = sum((by_element(out, inflow, t) - by_element(out, outflow, t)) * DT for t in out.index[:-1])
         assert_allclose(change.to_numpy(), integral.to_numpy(), rtol=1e-9, atol=1e-6)
     fit = out.filter(like="average_alignment_fit").to_numpy()
-    assert (fit > 0).all() and (fit <= 1).all()
+    assert (fit > 0).all()
+    assert (fit <= 1).all()
 
 
 # ---------------------------------------------------------------- steady state
