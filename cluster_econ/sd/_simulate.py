@@ -93,7 +93,7 @@ def _dataset_from_pysd(frame: pd.DataFrame, namespace: Mapping[str, str],
                                        attrs=attrs)
     data = xr.Dataset(data_vars)  # outer join: a variable on part of a range gets NaN elsewhere
     elements = {
-        name: {d: da[d].values.tolist() for d in da.dims if d != "time"}
+        name: {str(d): da[d].values.tolist() for d in da.dims if d != "time"}
         for name, da in data_vars.items()
         if any(da.sizes[d] != data.sizes[d] for d in da.dims)
     }
@@ -208,7 +208,8 @@ def simulate(model: SDModel | str | Path, *, params: Mapping[str, Any] | None = 
     compiled = _choose_engine(model, engine, method, values)
     if compiled is not None:
         try:
-            data, elements, used = _run_batch(model, compiled, values, control, wanted, method), {}, "batch"
+            elements: dict[str, dict[str, list[Any]]] = {}
+            data, used = _run_batch(model, compiled, values, control, wanted, method), "batch"
         except UnsupportedConstructError as exc:  # e.g. a time-series input the kernel cannot take
             if engine == "batch" or method != "euler":
                 raise
