@@ -185,6 +185,7 @@ def test_units_for_unknown_variables_are_refused() -> None:
 # ---------------------------------------------------------------------------- properties
 @settings(max_examples=40, deadline=None)
 @given(st.permutations(range(5)))
+@pytest.mark.slow
 def test_permuting_rows_gives_an_identical_panel(order: list[int]) -> None:
     reference = ce.RegionalPanel.from_frame(small_frame(), entity="region", time="year")
     shuffled = ce.RegionalPanel.from_frame(small_frame().iloc[order], entity="region", time="year")
@@ -194,6 +195,7 @@ def test_permuting_rows_gives_an_identical_panel(order: list[int]) -> None:
 
 @settings(max_examples=25, deadline=None)
 @given(st.randoms(use_true_random=False))
+@pytest.mark.slow
 def test_permuting_a_real_panel_gives_an_identical_panel(rng: random.Random) -> None:
     df = ce.load_dataset("uk_firms").frame.reset_index()
     order = list(range(len(df)))

@@ -17,6 +17,7 @@ def patents() -> ce.RegionalPanel:
     return ce.load_dataset("firm_patents")
 
 
+@pytest.mark.slow
 def test_poisson_fe_equals_poisson_with_firm_dummies(patents: ce.RegionalPanel) -> None:
     frame = patents.frame.reset_index()
     firms = frame["firm"].unique()[:40]  # a subset keeps the dummy-variable fit fast

@@ -90,6 +90,7 @@ def test_too_few_periods_for_the_instruments() -> None:
 
 @settings(max_examples=5, deadline=None)
 @given(st.randoms(use_true_random=False))
+@pytest.mark.slow
 def test_relabelling_and_reordering_firms_leaves_estimates_unchanged(rng) -> None:
     firms = ce.load_dataset("uk_firms")
     frame = firms.frame.reset_index()

@@ -187,6 +187,7 @@ def test_estimators_do_not_mutate_the_panel(grunfeld: ce.RegionalPanel) -> None:
 
 @settings(max_examples=8, deadline=None)
 @given(st.randoms(use_true_random=False))
+@pytest.mark.slow
 def test_permuting_rows_leaves_estimates_unchanged(rng) -> None:
     panel = ce.load_dataset("grunfeld")
     frame = panel.frame.reset_index()
@@ -273,6 +274,7 @@ def test_pooled_lag_and_year_dummies_match_statsmodels(firms: ce.RegionalPanel, 
     assert_allclose(res.std_errors.to_numpy(), ols.bse.to_numpy(), rtol=1e-8, atol=0)
 
 
+@pytest.mark.slow
 def test_within_lag_and_year_dummies_match_dummy_variable_ols(firms: ce.RegionalPanel) -> None:
     res = ce.panel_ols(DYNAMIC, firms, cov_type="unadjusted")
     rows = _lagged_rows(firms, "n")

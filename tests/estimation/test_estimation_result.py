@@ -140,6 +140,7 @@ def test_provenance_records_the_options(states: ce.RegionalPanel) -> None:
     assert unadjusted.cov_label == "unadjusted"
 
 
+@pytest.mark.slow
 def test_provenance_records_the_options_of_every_estimator(states: ce.RegionalPanel) -> None:
     re_ml = ce.random_effects(PRODUCTION, states, method="ml")
     assert re_ml.provenance.details["method"] == "ml"

@@ -47,6 +47,7 @@ def test_toml_schema_and_sha256(model_id):
 
 
 @pytest.mark.parametrize("model_id", MODEL_IDS)
+@pytest.mark.slow
 def test_parameters_match_mdl_and_lie_in_bounds(model_id):
     model = fresh(model_id)
     doc = model.doc.set_index("Py Name")

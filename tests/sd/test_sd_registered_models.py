@@ -40,6 +40,7 @@ def regional():
     return ce.load_model("regional_cluster")
 
 
+@pytest.mark.slow
 def test_regional_cluster_to_2000_for_chosen_states(regional):
     outputs = ["sme_employment", "employment", "unemployment_rate"]
     run = ce.simulate(regional, final_time=2000, outputs=outputs, regions=["CALIFORNIA", "TEXAS"])
