@@ -6,6 +6,8 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 import cluster_econ as ce
 
 HEAVY = ("pysd", "linearmodels", "statsmodels", "scipy.optimize", "matplotlib")
@@ -25,6 +27,7 @@ def test_loading_a_dataset_does_not_either() -> None:
     assert _loaded_after("import cluster_econ as ce\nce.load_dataset('us_states').describe()") == []
 
 
+@pytest.mark.slow
 def test_an_estimator_loads_its_engine_when_called() -> None:
     loaded = _loaded_after(
         "import cluster_econ as ce\nce.panel_ols('inv ~ value + capital', ce.load_dataset('grunfeld'))"

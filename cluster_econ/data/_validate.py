@@ -93,9 +93,8 @@ def check_duplicates(df: pd.DataFrame, entity: str, time: str, *, name: str | No
 
 def check_unique_columns(df: pd.DataFrame, *, name: str | None) -> None:
     """A :class:`DataValidationError` naming every column name that appears more than once."""
-    labels = [*map(str, df.columns), *(str(n) for n in df.index.names if n is not None)]
-    seen: set[str] = set()
-    repeated = sorted({c for c in labels if c in seen or seen.add(c)})
+    labels = pd.Series([*map(str, df.columns), *(str(n) for n in df.index.names if n is not None)])
+    repeated = sorted(set(labels[labels.duplicated()]))
     if repeated:
         shown = ", ".join(repr(c) for c in repeated[:_SHOW])
         raise DataValidationError(

@@ -36,7 +36,7 @@ def whole_number(value: Any, name: str, *, minimum: int, meaning: str) -> int | 
     """
     if value is None:
         return None
-    if isinstance(value, numbers.Integral) and not isinstance(value, bool | np.bool_) and value >= minimum:
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool | np.bool_) and int(value) >= minimum:
         return int(value)
     raise SpecError(f"{name} must be a whole number of at least {minimum} ({meaning}); got {plain(value)!r}.")
 

@@ -257,7 +257,9 @@ def arellano_bond(
     b1 = m1_inv @ zx.T @ a1 @ zy
     u1 = s.y - s.x @ b1
     zu1 = [s.z[lo:hi].T @ u1[lo:hi] for lo, hi in s.bounds]
-    omega1 = sum(np.outer(g, g) for g in zu1)
+    omega1 = np.zeros((s.z.shape[1], s.z.shape[1]))
+    for g in zu1:  # the sum over entities of g g', in entity order
+        omega1 += np.outer(g, g)
     v1 = m1_inv @ zx.T @ a1 @ omega1 @ a1 @ zx @ m1_inv
     sigma2 = float(u1 @ u1) / (2.0 * (n - k))
     zu = s.z.T @ u1

@@ -82,8 +82,8 @@ def default_bandwidth(n_periods: int) -> int:
 
 
 def _check_cov(
-    cov_type: str, cluster: Iterable[str], bandwidth: int | None
-) -> tuple[str, tuple[str, ...], int | None]:
+    cov_type: CovType, cluster: Iterable[str], bandwidth: int | None
+) -> tuple[CovType, tuple[str, ...], int | None]:
     check_option(cov_type, CovType, "cov_type")
     clusters = check_effects(cluster, name="cluster")
     if not clusters:
@@ -333,7 +333,8 @@ def panel_ols(
         scale = (n - k) / (n - k - (n_periods - 1))
     res = model.fit(**kwargs)
     cov = res.cov * scale
-    label = {("entity",): "within", ("time",): "time within"}.get(effects, "two-way within")
+    labels: dict[tuple[str, ...], str] = {("entity",): "within", ("time",): "time within"}
+    label = labels.get(effects, "two-way within")
     r2 = {
         label: float(res.rsquared),
         "between": float(res.rsquared_between),
@@ -346,7 +347,7 @@ def panel_ols(
         cov=cov,
         design=design,
         panel=panel,
-        estimator={("entity",): "Within", ("time",): "Within (time effects)"}.get(effects, "Two-way within"),
+        estimator={"within": "Within", "time within": "Within (time effects)"}.get(label, "Two-way within"),
         engine="linearmodels PanelOLS",
         cov_type=cov_type,
         df_inference=_df_inference(cov_type, clusters, index, res.df_resid),

@@ -44,7 +44,8 @@ def _fmt(value: Any) -> str:
     if isinstance(value, float | np.floating) and np.isfinite(value) and float(value).is_integer():
         return str(int(value))
     if isinstance(value, float | np.floating):
-        return "nan" if not np.isfinite(value) else f"{value:.4g}" if abs(value) >= 1e4 else f"{value:.4f}"
+        number = float(value)
+        return "nan" if not np.isfinite(number) else f"{number:.4g}" if abs(number) >= 1e4 else f"{number:.4f}"
     return str(value)
 
 

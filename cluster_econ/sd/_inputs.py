@@ -38,8 +38,9 @@ def check_control(model: SDModel, initial_time: Any, final_time: Any, time_step:
              "time_step": check_time("time_step", time_step),
              "saveper": check_time("saveper", saveper)}
     for name in ("time_step", "saveper"):
-        if given[name] is not None and given[name] <= 0:
-            raise SpecError(f"{name}={given[name]!r} is not valid: it must be positive.")
+        value = given[name]
+        if value is not None and value <= 0:
+            raise SpecError(f"{name}={value!r} is not valid: it must be positive.")
     start = given["initial_time"] if given["initial_time"] is not None else model.control["initial_time"]
     end = given["final_time"] if given["final_time"] is not None else model.control["final_time"]
     if end <= start:
