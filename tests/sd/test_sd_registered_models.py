@@ -22,7 +22,9 @@ def test_list_models_lists_the_five_models():
     assert table["description"].str.len().min() > 20
 
 
-@pytest.mark.parametrize("model_id", MODEL_IDS)
+@pytest.mark.parametrize(
+    "model_id", [pytest.param(m, marks=pytest.mark.slow) if m == "regional_cluster" else m for m in MODEL_IDS]
+)
 def test_registered_model_loads_with_its_recorded_hash(model_id):
     model = ce.load_model(model_id)
     assert model.registered
