@@ -6,7 +6,7 @@ import logging
 import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -14,6 +14,7 @@ import xarray as xr
 
 from ..errors import SpecError, UnsupportedConstructError
 from ..provenance import Provenance
+from ..typing import Engine, Method
 from ._inputs import REGION, check_control, check_option, check_outputs, check_params, check_regions, jsonable
 from ._model import SDModel, load_model
 from ._run import Run
@@ -22,8 +23,6 @@ __all__ = ["Engine", "Method", "simulate"]
 
 logger = logging.getLogger(__name__)
 
-Engine = Literal["auto", "batch", "pysd"]
-Method = Literal["euler", "rk4"]
 
 _COMPILED: dict[str, Any] = {}
 
