@@ -60,6 +60,7 @@ def labelled() -> ce.RegionalPanel:
 CASES: list[tuple[str, Callable[[], Any], type[Exception], str]] = [
     ("formula is None", lambda: ce.panel_ols(None, states()), SpecError, "string"),
     ("panel and formula swapped", lambda: ce.panel_ols(states(), F), SpecError, "RegionalPanel"),
+    ("a DataFrame for the panel", lambda: ce.panel_ols(F, states().frame), SpecError, "from_frame"),
     ("nothing to estimate", lambda: ce.panel_ols("gsp ~ 0", states()), SpecError, "nothing to estimate"),
     ("one entity, pooled, clustered", lambda: ce.panel_ols(F, alabama(), effects=()), SpecError, "two entities"),
     ("one entity, within, clustered", lambda: ce.panel_ols("log(gsp) ~ unemp", alabama()), SpecError,
