@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 from collections.abc import Callable
+from types import MappingProxyType
 from typing import Any, TypeVar
 
 T = TypeVar("T", bound=type)
@@ -44,3 +46,11 @@ def copied_payloads(*names: str) -> Callable[[T], T]:
         return cls
 
     return decorate
+
+
+def reduce_frozen(self: Any) -> tuple[Any, tuple[Any, ...]]:
+    """``__reduce__`` of a frozen dataclass whose mappings are read-only proxies (which cannot be
+    pickled): rebuild it from its fields, the proxies passed as plain dicts (``__post_init__``
+    makes them read-only again)."""
+    values = (getattr(self, f.name) for f in dataclasses.fields(self))
+    return type(self), tuple(dict(v) if isinstance(v, MappingProxyType) else v for v in values)

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._frozen import copied_payloads
+from .._frozen import copied_payloads, reduce_frozen
 from ..errors import DataValidationError, SpecError, unknown_name
 from ..provenance import Provenance
 from . import _validate
@@ -63,6 +63,8 @@ class RegionalPanel:
     as categorical labels; ``C(region)`` in a formula makes dummies of them, and using one as a
     number raises a :class:`~cluster_econ.errors.DataValidationError` naming it.
     """
+
+    __reduce__ = reduce_frozen  # picklable despite its read-only mappings
 
     _frame: pd.DataFrame
     entity: str

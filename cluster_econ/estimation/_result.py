@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from .._frozen import copied_payloads
+from .._frozen import copied_payloads, reduce_frozen
 from ..data import RegionalPanel
 from ..errors import SpecError
 from ..provenance import Provenance
@@ -98,6 +98,8 @@ class EstimationResult:
         ``bandwidth``, ``drop_absorbed``, ``method``, ``family``, ``time_effects``, ``two_step``,
         ``max_lag``, as the estimator takes them).
     """
+
+    __reduce__ = reduce_frozen  # picklable despite its read-only mappings
 
     params: pd.Series
     std_errors: pd.Series

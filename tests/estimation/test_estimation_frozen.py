@@ -47,3 +47,18 @@ def test_comparison_table_and_panel_description_hand_out_copies(fit: ce.Estimati
     variables = desc.variables
     variables.loc["gsp", "mean"] = -1.0
     assert str(desc) == shown
+
+
+def test_frozen_results_and_panels_pickle_and_stay_frozen(fit: ce.EstimationResult) -> None:
+    import pickle
+
+    panel = ce.load_dataset("us_states")
+    for obj in (fit, panel, fit.provenance):
+        back = pickle.loads(pickle.dumps(obj))
+        assert type(back) is type(obj)
+    back = pickle.loads(pickle.dumps(fit))
+    assert back.to_frame().equals(fit.to_frame())
+    assert back.provenance.dataset_sha256 == fit.provenance.dataset_sha256
+    with pytest.raises(TypeError):
+        back.r2["within"] = 0.0  # type: ignore[index]
+    assert pickle.loads(pickle.dumps(panel)).equals(panel)
