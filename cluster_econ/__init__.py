@@ -63,7 +63,7 @@ def __getattr__(name: str) -> Any:
         return _subpackage(name)
     if name == "__all__":
         return [*_EAGER, *(n for sub in _LAZY_SUBPACKAGES for n in _subpackage(sub).__all__)]
-    if not name.startswith("__"):
+    if not name.startswith("_"):  # public names only: probes such as IPython's _repr_*_ import nothing
         for sub in _LAZY_SUBPACKAGES:
             module = _subpackage(sub)
             if name in module.__all__:
