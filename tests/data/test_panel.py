@@ -38,7 +38,8 @@ def test_frame_property_cannot_change_the_panel() -> None:
     panel = ce.RegionalPanel.from_frame(small_frame(), entity="region", time="year")
     frame = panel.frame
     frame["gdp"] = 0.0
-    panel.frame.iloc[0, 0] = -1.0
+    another = panel.frame
+    another.iloc[0, 0] = -1.0
     panel.frame.to_numpy()[1, 0] = -1.0
     assert panel.frame["gdp"].tolist() == [1.0, 2.0, 4.0, 10.0, 11.0]
 

@@ -52,7 +52,7 @@ def test_every_case_states_source_edition_table_page_and_printed_decimals() -> N
         for field in ("source", "edition", "table", "page"):
             assert isinstance(case[field], str), case["id"]
             assert case[field].strip(), f"{case['id']}: empty {field}"
-        assert case["page"] == "page not verified" or case["page"].startswith("p. "), case["id"]
+        assert case["page"].startswith(("page not verified", "p. ", "pp. ")), case["id"]
         assert isinstance(case["decimals"], int), case["id"]
         assert 0 <= case["decimals"] <= 8, case["id"]
         assert all(len(v) in (1, 2) for v in case["estimates"].values()), case["id"]
