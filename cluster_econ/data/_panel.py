@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import html
 import math
 from collections.abc import Mapping
 from types import MappingProxyType
@@ -371,9 +372,10 @@ class PanelDescription:
         )
 
     def _repr_html_(self) -> str:
-        title = f"<b>{self.name}</b>: {self.title}" if self.name else "<b>panel</b>"
+        esc = html.escape
+        title = f"<b>{esc(str(self.name))}</b>: {esc(self.title)}" if self.name else "<b>panel</b>"
         return (
-            f"<p>{title}<br>{self.headline()}<br>entities with gaps in time: {self._gaps()}<br>"
-            f"label columns: {self._labels()}</p>"
+            f"<p>{title}<br>{esc(self.headline())}<br>entities with gaps in time: {esc(self._gaps())}<br>"
+            f"label columns: {esc(self._labels())}</p>"
             + self.variables.to_html(float_format=_fmt)
         )
