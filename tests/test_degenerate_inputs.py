@@ -99,6 +99,9 @@ CASES: list[tuple[str, Callable[[], Any], type[Exception], str]] = [
     ("Hausman of different variables", lambda: ce.hausman(
         ce.panel_ols(F, states(), cov_type="unadjusted"),
         ce.random_effects("log(emp) ~ log(pcap) + log(pc) + unemp", states())), SpecError, "different variables"),
+    ("Hausman of fits on different data", lambda: ce.hausman(
+        ce.panel_ols(F, states(), cov_type="unadjusted"),
+        ce.random_effects(F, subset(states(), list(states().entities)[:30]))), SpecError, "different samples"),
     ("Hausman of a non-result", lambda: ce.hausman(ce.panel_ols(F, states(), cov_type="unadjusted"), None),
      SpecError, "EstimationResult"),
     ("a label used as a number", lambda: ce.panel_ols("log(gsp) ~ region", labelled()), DataValidationError,

@@ -56,6 +56,12 @@ def hausman(fe_result: EstimationResult, re_result: EstimationResult) -> TestRes
             f"hausman(): the two results explain different variables ({fe_result.dependent!r} and "
             f"{re_result.dependent!r}); fit the same formula with both estimators."
         )
+    samples = [(r.nobs, r.provenance.dataset_sha256) for r in (fe_result, re_result)]
+    if samples[0] != samples[1]:
+        raise SpecError(
+            f"hausman(): the two fits use different samples ({fe_result.nobs} and {re_result.nobs} observations"
+            f"{', different data' if samples[0][1] != samples[1][1] else ''}); fit both on the same panel and formula."
+        )
     mixed = [f"{name} has cov_type={res.cov_type!r}" for name, res in (("fe_result", fe_result),
              ("re_result", re_result)) if res.cov_type != "unadjusted"]
     if mixed:
