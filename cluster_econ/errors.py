@@ -8,7 +8,9 @@ Messages name the bad value, where it came from, and how to fix it.
 from __future__ import annotations
 
 import difflib
+import inspect
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any, get_args
 
 import numpy as np
@@ -31,6 +33,7 @@ __all__ = [
     "UnsupportedConstructError",
     "check_option",
     "did_you_mean",
+    "find_stack_level",
     "plain",
     "unknown_name",
 ]
@@ -162,3 +165,33 @@ def check_option(value: Any, alias: Any, name: str) -> Any:
             f"{name}={plain(value)!r} is not valid; choose one of {', '.join(map(repr, allowed))}.{hint}"
         )
     return value
+
+
+_PACKAGE_DIR = str(Path(__file__).resolve().parent)
+
+
+def find_stack_level() -> int:
+    """The ``stacklevel`` that points a warning at the first frame outside cluster_econ.
+
+    Walks up the call stack from the caller of :func:`warnings.warn` and counts the frames that
+    belong to the package, so a warning raised deep inside an estimator points at the user's line
+    (the notebook cell), however many internal calls lie in between. After xarray's
+    ``find_stack_level``.
+
+    Examples
+    --------
+    Inside the package, ``warnings.warn(message, SomeWarning, stacklevel=find_stack_level())``.
+    Called from outside the package it points at its caller:
+
+    >>> find_stack_level()
+    1
+    """
+    frame = inspect.currentframe()
+    level = 0
+    while frame is not None:
+        filename = frame.f_code.co_filename
+        if not filename.startswith(_PACKAGE_DIR):
+            break
+        level += 1
+        frame = frame.f_back
+    return max(level, 1)

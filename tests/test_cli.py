@@ -31,6 +31,7 @@ def test_unknown_dataset_is_one_line_with_exit_code_2(capsys: pytest.CaptureFixt
     assert "Traceback" not in err
 
 
+@pytest.mark.slow
 def test_console_script_runs() -> None:
     script = Path(sys.executable).with_name("cluster-econ")
     result = subprocess.run([str(script), "datasets"], capture_output=True, text=True, check=True)

@@ -15,9 +15,19 @@ def test_there_are_notebooks() -> None:
     assert len(NOTEBOOKS) >= 1
 
 
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_notebooks_leave_the_figure_backend_to_jupyter(path: Path) -> None:
+    """Figures must show inline in Jupyter: only the test runner picks a headless backend (MPLBACKEND)."""
+    notebook = nbformat.read(path, as_version=4)
+    code = "\n".join(cell.source for cell in notebook.cells if cell.cell_type == "code")
+    assert "matplotlib.use(" not in code
+    assert "MPLBACKEND" not in code
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
-def test_notebook_runs(path: Path) -> None:
+def test_notebook_runs(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MPLBACKEND", "Agg")  # the kernel inherits it: headless figures, here only
     notebook = nbformat.read(path, as_version=4)
     assert all(not cell.get("outputs") for cell in notebook.cells if cell.cell_type == "code"), (
         f"{path.name} is committed with outputs; clear them before committing"

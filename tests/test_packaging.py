@@ -25,3 +25,14 @@ def test_every_dataset_and_model_file_is_package_data() -> None:
         assert files
         missing = [f for f in files if not any(fnmatch.fnmatch(f, pat) for pat in patterns)]
         assert missing == [], f"{folder}/ files left out of the wheel: {missing}"
+
+
+def test_every_bundled_folder_is_a_declared_package() -> None:
+    """setuptools warns "Package would be ignored" for a data folder that is importable but not listed."""
+    declared = set(CONFIG["packages"])
+    for package, folder in CONFIG["package-dir"].items():
+        for path in [ROOT / folder, *(p for p in (ROOT / folder).rglob("*") if p.is_dir())]:
+            if path.name == "__pycache__" or not any(p.is_file() for p in path.iterdir()):
+                continue
+            name = ".".join([package, *path.relative_to(ROOT / folder).parts])
+            assert name in declared, f"{path.relative_to(ROOT)}/ holds files: list {name!r} in pyproject.toml"

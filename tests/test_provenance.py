@@ -39,5 +39,6 @@ def test_cite_names_the_dataset_and_gives_bibtex() -> None:
 
 def test_unknown_name_lists_candidates_when_nothing_is_close() -> None:
     error = unknown_name("zzz", ["alpha", "beta"], "option")
-    assert isinstance(error, UnknownNameError) and isinstance(error, KeyError)
+    assert isinstance(error, UnknownNameError)
+    assert isinstance(error, KeyError)
     assert str(error) == "'zzz' is not a option. Valid options: 'alpha', 'beta'."

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import html
 import math
 from collections.abc import Mapping
 from types import MappingProxyType
@@ -12,6 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._frozen import copied_payloads, reduce_frozen
 from ..errors import DataValidationError, SpecError, unknown_name
 from ..provenance import Provenance
 from . import _validate
@@ -55,9 +57,15 @@ class RegionalPanel:
     >>> panel = ce.load_dataset("us_states")
     >>> panel.entity, panel.time, len(panel.frame)
     ('state', 'year', 816)
-    >>> panel.lag("gsp").loc[("ALABAMA", 1971)]
+    >>> float(panel.lag("gsp").loc[("ALABAMA", 1971)])
     28418.0
+
+    Columns that hold labels rather than numbers (region names, ``"yes"``/``"no"`` flags) are kept
+    as categorical labels; ``C(region)`` in a formula makes dummies of them, and using one as a
+    number raises a :class:`~cluster_econ.errors.DataValidationError` naming it.
     """
+
+    __reduce__ = reduce_frozen  # picklable despite its read-only mappings
 
     _frame: pd.DataFrame
     entity: str
@@ -102,11 +110,19 @@ class RegionalPanel:
         Raises
         ------
         DataValidationError
-            Empty frame, duplicate (entity, time) rows, non-integer time, non-numeric variables.
+            Empty frame, a column name that appears twice, duplicate (entity, time) rows, non-integer
+            time, infinite values.
+
+        Notes
+        -----
+        Columns are kept as they come: numbers (the nullable ``Int64``, ``Float64`` and ``boolean``
+        dtypes too, their NA counted as missing), and everything else (strings, ``"yes"``/``"no"``
+        flags, region names) as categorical labels, which ``describe()`` lists. A label column is
+        checked where it is used as a number (a formula term, a model target), not here.
         UnknownNameError
             ``entity`` or ``time`` is not a column.
         """
-        return cls._build(df, entity=entity, time=time, units=units, dropna=dropna, name=name, stacklevel=4)
+        return cls._build(df, entity=entity, time=time, units=units, dropna=dropna, name=name)
 
     @classmethod
     def _build(
@@ -118,7 +134,6 @@ class RegionalPanel:
         units: Mapping[str, str] | None,
         dropna: bool,
         name: str | None,
-        stacklevel: int,
         provenance: Provenance | None = None,
         metadata: Mapping[str, Any] | None = None,
         warn_missing: bool = True,
@@ -128,6 +143,7 @@ class RegionalPanel:
         if entity == time:
             raise SpecError(f"entity and time must be different columns; both are {entity!r}.")
         label = f"{name}: " if name else ""
+        _validate.check_unique_columns(df, name=name)
         if df.empty:
             raise DataValidationError(f"{label}the frame is empty; a panel needs at least one observation.")
         df = _validate.require_columns(df, {"entity": entity, "time": time}, name=name)
@@ -136,9 +152,9 @@ class RegionalPanel:
         df = df.assign(**{time: times})
         _validate.check_duplicates(df, entity, time, name=name)
         variables = [str(c) for c in df.columns if c not in (entity, time)]
-        values = _validate.numeric_variables(df, variables, keys=(entity, time), name=name)
+        values = _validate.panel_variables(df, variables, keys=(entity, time), name=name)
         if warn_missing or dropna:
-            keep = _validate.handle_missing(values, dropna=dropna, name=name, stacklevel=stacklevel)
+            keep = _validate.handle_missing(values, dropna=dropna, name=name)
             values, df = values[keep], df[keep]
         if values.empty and variables:
             raise DataValidationError(f"{label}no complete rows are left after dropping missing values.")
@@ -188,10 +204,36 @@ class RegionalPanel:
             and self._frame.equals(other._frame)
         )
 
+    @property
+    def labels(self) -> list[str]:
+        """Names of the variables that hold categorical labels rather than numbers."""
+        return _validate.label_columns(self._frame)
+
     def _column(self, column: str) -> pd.Series:
         if column not in self._frame.columns:
             raise unknown_name(column, self.variables, "variable", where=self.name or "the panel")
         return self._frame[column]
+
+    def numeric(self, column: str, *, purpose: str = "") -> pd.Series:
+        """``column`` as float64 numbers (NaN where missing), indexed like :attr:`frame`.
+
+        Parameters
+        ----------
+        column : str
+            A variable of the panel.
+        purpose : str, optional
+            Where the number is used, for the message ("as a model target", "in 'y ~ x'").
+
+        Raises
+        ------
+        UnknownNameError
+            ``column`` is not a variable (with a did-you-mean).
+        DataValidationError
+            ``column`` holds labels, not numbers; the message shows examples and suggests ``C()``.
+        """
+        return _validate.as_number(
+            self._column(column), column=column, name=self.name, purpose=purpose or "there"
+        ).copy()
 
     # ------------------------------------------------------------------ time operations
     def lag(self, column: str, k: int = 1) -> pd.Series:
@@ -203,16 +245,25 @@ class RegionalPanel:
         if isinstance(k, bool) or not isinstance(k, int | np.integer):
             raise SpecError(f"lag order k must be an integer; got {k!r}.")
         values = self._column(column)
+        periods = self.periods
+        span = int(periods[-1] - periods[0])
+        if abs(int(k)) > span:
+            raise SpecError(
+                f"lag order k={int(k)} of {column!r} is longer than the {span} periods between the first and last "
+                f"{self.time} of {self.name or 'the panel'} ({int(periods[0])}-{int(periods[-1])}): every value "
+                "would be missing. Use a lag within the span of the data."
+            )
         index = self._frame.index
         shifted_index = pd.MultiIndex.from_arrays(
             [index.get_level_values(0), index.get_level_values(1) + int(k)], names=index.names
         )
-        shifted = pd.Series(values.to_numpy(), index=shifted_index)
+        shifted = pd.Series(values.array, index=shifted_index)
         return shifted.reindex(index).rename(f"lag({column}, {k})")
 
     def diff(self, column: str, k: int = 1) -> pd.Series:
         """``column`` minus its gap-aware lag of order k."""
-        return (self._column(column) - self.lag(column, k)).rename(f"diff({column}, {k})")
+        lagged = self.lag(column, k)
+        return (self.numeric(column, purpose="in diff()") - lagged.astype(float)).rename(f"diff({column}, {k})")
 
     # ------------------------------------------------------------------ description
     def describe(self) -> PanelDescription:
@@ -225,9 +276,16 @@ class RegionalPanel:
         per_entity = pd.Series(times, index=index.get_level_values(0)).groupby(level=0, sort=True)
         span = (per_entity.max() - per_entity.min()) // step + 1
         gaps = span[span > per_entity.size()].index.tolist()
-        stats = self._frame.describe().T.reindex(self.variables) if self.variables else pd.DataFrame()
+        labels = set(self.labels)
+        numbers = [v for v in self.variables if v not in labels]
+        stats = self._frame[numbers].describe().T if numbers else pd.DataFrame(columns=["mean", "std", "min", "max"])
+        stats = stats.reindex(self.variables)
+        kinds = [
+            f"label ({len(self._frame[v].cat.categories)} levels)" if v in labels else "number" for v in self.variables
+        ]
         table = pd.DataFrame(
             {
+                "kind": kinds,
                 "unit": [self.units.get(v, "") for v in self.variables],
                 "missing": self._frame.isna().sum().reindex(self.variables).to_numpy(),
                 "mean": stats.get("mean"),
@@ -251,6 +309,7 @@ class RegionalPanel:
             entities_with_gaps=tuple(gaps),
             variables=table,
             sha256=self.provenance.dataset_sha256 or "",
+            labels=tuple(v for v in self.variables if v in labels),
         )
 
 
@@ -258,6 +317,7 @@ def _fmt(x: float) -> str:
     return f"{x:,.2f}" if abs(x) < 1e9 else f"{x:.4g}"
 
 
+@copied_payloads("variables")
 @dataclasses.dataclass(frozen=True, eq=False)
 class PanelDescription:
     """What :meth:`RegionalPanel.describe` reports; prints as text and renders as HTML."""
@@ -275,6 +335,7 @@ class PanelDescription:
     entities_with_gaps: tuple[Any, ...]
     variables: pd.DataFrame
     sha256: str
+    labels: tuple[str, ...] = ()
 
     def headline(self) -> str:
         balance = "balanced" if self.balanced else "unbalanced"
@@ -290,6 +351,11 @@ class PanelDescription:
         more = f", ... ({len(self.entities_with_gaps)} in all)" if len(self.entities_with_gaps) > 5 else ""
         return shown + more
 
+    def _labels(self) -> str:
+        if not self.labels:
+            return "none"
+        return ", ".join(self.labels) + " (kept as categories: C(x) in a formula makes dummies)"
+
     def __str__(self) -> str:
         title = f"{self.name}: {self.title}" if self.name else "panel"
         table = self.variables.to_string(float_format=_fmt)
@@ -298,6 +364,7 @@ class PanelDescription:
                 title.rstrip(": "),
                 self.headline(),
                 f"entities with gaps in time: {self._gaps()}",
+                f"label columns: {self._labels()}",
                 f"sha256: {self.sha256}",
                 "",
                 table,
@@ -305,8 +372,10 @@ class PanelDescription:
         )
 
     def _repr_html_(self) -> str:
-        title = f"<b>{self.name}</b>: {self.title}" if self.name else "<b>panel</b>"
+        esc = html.escape
+        title = f"<b>{esc(str(self.name))}</b>: {esc(self.title)}" if self.name else "<b>panel</b>"
         return (
-            f"<p>{title}<br>{self.headline()}<br>entities with gaps in time: {self._gaps()}</p>"
+            f"<p>{title}<br>{esc(self.headline())}<br>entities with gaps in time: {esc(self._gaps())}<br>"
+            f"label columns: {esc(self._labels())}</p>"
             + self.variables.to_html(float_format=_fmt)
         )

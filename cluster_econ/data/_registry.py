@@ -10,7 +10,7 @@ from typing import Any
 import pandas as pd
 
 from .._bundled_paths import bundled_dir
-from ..errors import DataValidationError, unknown_name
+from ..errors import DataValidationError, SpecError, unknown_name
 from ..provenance import Provenance, file_sha256
 from ._panel import RegionalPanel
 
@@ -32,6 +32,14 @@ def _names() -> list[str]:
 
 
 def _metadata(name: str) -> dict[str, Any]:
+    if not isinstance(name, str):
+        raise SpecError(f"A dataset name is a string such as 'us_states'; got {type(name).__name__} {name!r}.")
+    if not name.isidentifier():
+        error = unknown_name(name, _names(), "dataset")
+        raise type(error)(
+            f"{error} Dataset names are plain identifiers such as 'us_states', not paths; to use a file of your own, "
+            "read it with pandas and build the panel with ce.RegionalPanel.from_frame(df, entity=..., time=...)."
+        )
     path = data_dir() / f"{name}.toml"
     if not path.is_file():
         error = unknown_name(name, _names(), "dataset")
@@ -91,7 +99,6 @@ def load_dataset(name: str) -> RegionalPanel:
         units=units,
         dropna=False,
         name=name,
-        stacklevel=3,
         provenance=provenance,
         metadata=meta,
         warn_missing=False,

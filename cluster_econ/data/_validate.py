@@ -7,7 +7,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from ..errors import DataValidationError, MissingDataWarning, plain, unknown_name
+from ..errors import DataValidationError, MissingDataWarning, find_stack_level, plain, unknown_name
 
 _SHOW = 5
 
@@ -91,31 +91,54 @@ def check_duplicates(df: pd.DataFrame, entity: str, time: str, *, name: str | No
 
 
 
-def numeric_variables(
+def check_unique_columns(df: pd.DataFrame, *, name: str | None) -> None:
+    """A :class:`DataValidationError` naming every column name that appears more than once."""
+    labels = pd.Series([*map(str, df.columns), *(str(n) for n in df.index.names if n is not None)])
+    repeated = sorted(set(labels[labels.duplicated()]))
+    if repeated:
+        shown = ", ".join(repr(c) for c in repeated[:_SHOW])
+        raise DataValidationError(
+            f"{_label(name)}the column name{'s' if len(repeated) > 1 else ''} {shown} appear"
+            f"{'' if len(repeated) > 1 else 's'} more than once (among the columns and index levels); "
+            "rename or drop the duplicates, e.g. `df.loc[:, ~df.columns.duplicated()]`."
+        )
+
+
+def _is_label(values: pd.Series) -> bool:
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        return not pd.api.types.is_numeric_dtype(values.cat.categories.dtype)
+    return not (pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values))
+
+
+def panel_variables(
     df: pd.DataFrame, variables: list[str], *, keys: tuple[str, str], name: str | None
 ) -> pd.DataFrame:
-    """Coerce variables to numbers; categoricals and booleans pass; anything else non-numeric raises."""
+    """The variables of a panel: numbers as float or int, everything else as categorical labels.
+
+    Booleans (numpy or the nullable ``boolean``) become 0/1; the nullable ``Int64`` and ``Float64``
+    become float64 with NaN where they hold NA (int64 when complete); strings that all read as numbers
+    become numbers; any other column (``"yes"``/``"no"``, region names, ...) is kept as a categorical
+    label with its missing values as NaN. Whether a label is used as a number is checked where it
+    is used (:func:`as_number`).
+    """
     out = {}
     for column in variables:
         values = df[column]
         if isinstance(values.dtype, pd.CategoricalDtype):
             out[column] = values
-            continue
-        if pd.api.types.is_bool_dtype(values):
-            out[column] = values.astype("int64")
-            continue
-        if pd.api.types.is_numeric_dtype(values):
-            out[column] = values
-            continue
-        numeric = pd.to_numeric(values, errors="coerce")
-        bad = values.notna() & numeric.isna()
-        if bad.any():
-            examples = pd.unique(values[bad])[:_SHOW].tolist()
-            raise DataValidationError(
-                f"{_label(name)}column {column!r} has {int(bad.sum())} non-numeric values, e.g. {examples}. "
-                f"Clean them, or declare a label column categorical with `df[{column!r}].astype('category')`."
-            )
-        out[column] = numeric
+        elif pd.api.types.is_bool_dtype(values) or pd.api.types.is_numeric_dtype(values):
+            if values.isna().any() or pd.api.types.is_float_dtype(values):
+                out[column] = pd.Series(values.to_numpy(dtype="float64", na_value=np.nan), index=values.index)
+            else:
+                out[column] = pd.Series(values.to_numpy(dtype="int64"), index=values.index)
+        else:
+            missing = values.isna()
+            numeric = pd.to_numeric(values.astype(object).where(~missing, None), errors="coerce")
+            if (missing | numeric.notna()).all():
+                out[column] = numeric.astype("float64")
+            else:
+                labels = values.astype(object).map(lambda v: np.nan if v is None or v is pd.NA or v != v else str(v))
+                out[column] = labels.astype("category")
     frame = pd.DataFrame(out, index=df.index)
     for column, values in frame.items():
         if isinstance(values.dtype, pd.CategoricalDtype):
@@ -131,7 +154,30 @@ def numeric_variables(
     return frame
 
 
-def handle_missing(values: pd.DataFrame, *, dropna: bool, name: str | None, stacklevel: int) -> pd.Series:
+def label_columns(frame: pd.DataFrame) -> list[str]:
+    """The columns of a panel frame that hold labels rather than numbers."""
+    return [str(c) for c, v in frame.items() if _is_label(v)]
+
+
+def as_number(values: pd.Series, *, column: str, name: str | None, purpose: str) -> pd.Series:
+    """``values`` as float64, or a :class:`DataValidationError` if they are labels, not numbers.
+
+    Used wherever a variable enters a computation as a number (a formula term, a model target);
+    ``purpose`` says where ("in 'log(gsp) ~ region'", "as a model target").
+    """
+    if not _is_label(values):
+        return pd.Series(values.to_numpy(dtype="float64", na_value=np.nan), index=values.index, name=values.name)
+    numeric = pd.to_numeric(values.astype(object), errors="coerce")
+    bad = values.notna() & numeric.isna()
+    examples = sorted(map(str, pd.unique(values[bad].astype(object))))[:_SHOW]
+    raise DataValidationError(
+        f"{_label(name)}column {column!r} is used as a number {purpose}, but it holds labels: "
+        f"{int(bad.sum())} non-numeric values, e.g. {examples}. Use C({column}) for one dummy per level, "
+        f"or clean the values and convert the column with `pd.to_numeric(df[{column!r}])`."
+    )
+
+
+def handle_missing(values: pd.DataFrame, *, dropna: bool, name: str | None) -> pd.Series:
     """Rows to keep. Warns with counts per column, or drops the incomplete rows when ``dropna``."""
     missing = values.isna()
     counts = missing.sum()
@@ -144,13 +190,13 @@ def handle_missing(values: pd.DataFrame, *, dropna: bool, name: str | None, stac
         warnings.warn(
             f"{_label(name)}dropped {int((~keep).sum())} of {len(keep)} rows with missing values ({per_column}).",
             MissingDataWarning,
-            stacklevel=stacklevel,
+            stacklevel=find_stack_level(),
         )
         return keep
     warnings.warn(
         f"{_label(name)}missing values per column: {per_column}. Estimators drop incomplete rows; "
         "pass dropna=True to drop them now.",
         MissingDataWarning,
-        stacklevel=stacklevel,
+        stacklevel=find_stack_level(),
     )
     return pd.Series(True, index=values.index)

@@ -15,7 +15,8 @@ from ._count import count_model, poisson_fe
 from ._difference import first_difference
 from ._gmm import arellano_bond
 from ._hausman import hausman
-from ._linear import between_ols, panel_ols, random_effects
+from ._linear import between_ols, panel_ols
+from ._random import random_effects
 from ._result import EstimationResult, TestResult
 
 __all__ = [

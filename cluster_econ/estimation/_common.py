@@ -6,20 +6,27 @@ import logging
 import numbers
 import warnings
 from collections.abc import Iterable
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from ..errors import ClusterEconWarning, SpecError, check_option, plain
+from ..errors import ClusterEconWarning, SpecError, check_option, find_stack_level, plain
+from ..typing import CovType, Effect
 
 logger = logging.getLogger(__name__)
 
-CovType = Literal["unadjusted", "robust", "clustered", "driscoll_kraay"]
-Effect = Literal["entity", "time"]
-
-__all__ = ["CovType", "Effect", "check_effects", "check_option", "check_panel", "check_regressors", "plain",
-           "whole_number"]
+__all__ = [
+    "CovType",
+    "Effect",
+    "check_dof",
+    "check_effects",
+    "check_option",
+    "check_panel",
+    "check_regressors",
+    "plain",
+    "whole_number",
+]
 
 
 def whole_number(value: Any, name: str, *, minimum: int, meaning: str) -> int | None:
@@ -29,7 +36,7 @@ def whole_number(value: Any, name: str, *, minimum: int, meaning: str) -> int | 
     """
     if value is None:
         return None
-    if isinstance(value, numbers.Integral) and not isinstance(value, bool | np.bool_) and value >= minimum:
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool | np.bool_) and int(value) >= minimum:
         return int(value)
     raise SpecError(f"{name} must be a whole number of at least {minimum} ({meaning}); got {plain(value)!r}.")
 
@@ -46,6 +53,54 @@ def check_effects(effects: Iterable[str] | str, *, name: str = "effects") -> tup
     if len(set(chosen)) != len(chosen):
         raise SpecError(f"{name}={plain(chosen)!r} names an effect twice; give each of 'entity' and 'time' once.")
     return tuple(e for e in ("entity", "time") if e in chosen)
+
+
+def check_dof(
+    index: pd.MultiIndex,
+    n_params: int,
+    *,
+    effects: tuple[str, ...] = (),
+    intercept: bool,
+    cov_type: str,
+    clusters: tuple[str, ...] = ("entity",),
+    context: str,
+) -> None:
+    """Refuse a fit that has no residual degrees of freedom or too few clusters, saying why.
+
+    ``n_params`` counts the estimated coefficients (the intercept included). Entity and time effects
+    absorb one degree of freedom per entity and per period (less one for each effect an intercept or
+    another effect already covers). With none left the residuals are zero by construction and the
+    standard errors are round-off (1e-16), so the fit is refused rather than reported.
+    """
+    n = len(index)
+    n_entities = len(index.get_level_values(0).unique())
+    n_periods = len(index.get_level_values(1).unique())
+    absorbed = 0
+    for effect, count in (("entity", n_entities), ("time", n_periods)):
+        if effect in effects:
+            absorbed += count - (1 if (intercept or absorbed) else 0)
+    df_resid = n - n_params - absorbed
+    if df_resid <= 0:
+        parts = [f"{n_params} coefficient{'s' if n_params != 1 else ''}"]
+        if absorbed:
+            parts.append(f"{absorbed} degrees of freedom for the {' and '.join(effects)} effects")
+        raise SpecError(
+            f"{context}zero residual degrees of freedom: {n} observations of {n_entities} entities in "
+            f"{n_periods} periods against {' and '.join(parts)}, so the fit is exact, the residuals "
+            "are zero and no standard error can be estimated. Use more entities or periods, or fewer terms "
+            "or effects."
+        )
+    if cov_type in ("clustered", "driscoll_kraay"):
+        dims = clusters if cov_type == "clustered" else ("time",)
+        for dim in dims:
+            groups = n_entities if dim == "entity" else n_periods
+            if groups < 2:
+                what = f"standard errors clustered by {dim}" if cov_type == "clustered" else "Driscoll-Kraay errors"
+                unit, units = ("entity", "entities") if dim == "entity" else ("period", "periods")
+                raise SpecError(
+                    f"{context}{what} need at least two {units}; the estimation sample has "
+                    f"one {unit}. Use cov_type='unadjusted', or more data."
+                )
 
 
 def check_panel(panel: Any) -> None:
@@ -72,6 +127,33 @@ def _plural(text: str) -> str:
     return text
 
 
+def _residualise(
+    x: np.ndarray, entity_codes: np.ndarray | None, time_codes: np.ndarray | None, intercept: bool
+) -> tuple[np.ndarray, str]:
+    """``x`` with the effects (or the mean) removed, and what was removed ("constant", "entity effects", ...)."""
+    if entity_codes is None and time_codes is None:
+        return (x - x.mean(axis=0) if intercept else x), "constant"
+    # alternating projections remove entity and time means (exact in one pass for one effect)
+    z = x
+    for _ in range(1 if entity_codes is None or time_codes is None else 100):
+        prev = z
+        if entity_codes is not None:
+            z = _demean(z, entity_codes)
+        if time_codes is not None:
+            z = _demean(z, time_codes)
+        if np.abs(z - prev).max(initial=0.0) < 1e-13:
+            break
+    removed = [n for n, c in (("entity", entity_codes), ("time", time_codes)) if c is not None]
+    return z, " and ".join(removed) + " effects"
+
+
+def _describe_dropped(drop: list[tuple[str, str]]) -> str:
+    grouped: dict[str, list[str]] = {}
+    for n, why in drop:
+        grouped.setdefault(why, []).append(repr(n))
+    return "; ".join(f"{', '.join(ns)} {_plural(why) if len(ns) > 1 else why}" for why, ns in grouped.items())
+
+
 def check_regressors(
     exog: pd.DataFrame,
     *,
@@ -80,7 +162,6 @@ def check_regressors(
     intercept: bool,
     drop_absorbed: bool = False,
     context: str = "",
-    stacklevel: int = 3,
     can_drop: bool = False,
     zero_why: str = "is zero in every row",
 ) -> pd.DataFrame:
@@ -94,27 +175,8 @@ def check_regressors(
     all_zero = ~np.any(raw != 0, axis=0)
     scale = np.sqrt((raw**2).sum(axis=0))
     scale[scale == 0] = 1.0
-    x = raw / scale  # unit columns, so the tolerances below are relative
+    xs, what = _residualise(raw / scale, entity_codes, time_codes, intercept)  # unit columns: relative tolerances
     names = list(exog.columns)
-    what = "constant"
-    if entity_codes is not None or time_codes is not None:
-        # alternating projections remove entity and time means (exact in one pass for one effect)
-        z = x
-        for _ in range(1 if entity_codes is None or time_codes is None else 100):
-            prev = z
-            if entity_codes is not None:
-                z = _demean(z, entity_codes)
-            if time_codes is not None:
-                z = _demean(z, time_codes)
-            if np.abs(z - prev).max(initial=0.0) < 1e-13:
-                break
-        x = z
-        what = " and ".join(
-            n for n, c in (("entity", entity_codes), ("time", time_codes)) if c is not None
-        ) + " effects"
-    elif intercept:
-        x = x - x.mean(axis=0)
-    xs = x
     drop: list[tuple[str, str]] = []
     kept: list[int] = []
     for j, name in enumerate(names):
@@ -137,15 +199,9 @@ def check_regressors(
             continue
         kept.append(j)
     if drop:
-        grouped: dict[str, list[str]] = {}
-        for n, why in drop:
-            grouped.setdefault(why, []).append(repr(n))
-        text = "; ".join(
-            f"{', '.join(ns)} {_plural(why) if len(ns) > 1 else why}"
-            for why, ns in grouped.items()
-        )
+        text = _describe_dropped(drop)
         if not drop_absorbed:
             hint = ", or pass drop_absorbed=True to drop such regressors with a warning" if can_drop else ""
             raise SpecError(f"{context}{text}. Remove {'it' if len(drop) == 1 else 'them'} from the formula{hint}.")
-        warnings.warn(f"{context}dropped {text}.", ClusterEconWarning, stacklevel=stacklevel)
+        warnings.warn(f"{context}dropped {text}.", ClusterEconWarning, stacklevel=find_stack_level())
     return exog.iloc[:, kept]

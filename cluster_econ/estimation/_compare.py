@@ -9,6 +9,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from .._frozen import copied_payloads
 from ..errors import SpecError
 from ._result import EstimationResult
 
@@ -25,6 +26,7 @@ def _stars(p: float) -> str:
     return ""
 
 
+@copied_payloads("params", "std_errors", "pvalues", "footer")
 @dataclasses.dataclass(frozen=True)
 class ComparisonTable:
     """Side-by-side estimates: coefficients, standard errors in parentheses, N, R-squared, effects.
@@ -170,8 +172,28 @@ def compare(
 
     Examples
     --------
-    >>> table = ce.compare({"Pooled": ols, "Within": fe})  # doctest: +SKIP
-    >>> print(table)  # doctest: +SKIP
+    >>> import cluster_econ as ce
+    >>> grunfeld = ce.load_dataset("grunfeld")
+    >>> ols = ce.panel_ols("inv ~ value + capital", grunfeld, effects=(), cov_type="unadjusted")
+    >>> fe = ce.panel_ols("inv ~ value + capital", grunfeld, cov_type="unadjusted")
+    >>> print(ce.compare({"Pooled": ols, "Within": fe}))
+    =======================================
+                    Pooled           Within
+    ---------------------------------------
+    Intercept  -42.7144***      -58.7439***
+                  (9.5117)        (12.4537)
+    value        0.1156***        0.1101***
+                  (0.0058)         (0.0119)
+    capital      0.2307***        0.3101***
+                  (0.0255)         (0.0174)
+    ---------------------------------------
+    Estimator   Pooled OLS           Within
+    Effects           none           entity
+    Cov. type   unadjusted       unadjusted
+    N                  200              200
+    R-squared       0.8124  0.7668 (within)
+    =======================================
+    Dependent variable: inv. Standard errors in parentheses. * p<0.10, ** p<0.05, *** p<0.01.
     """
     if isinstance(results, Mapping):
         labels, models = [str(k) for k in results], list(results.values())

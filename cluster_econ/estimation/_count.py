@@ -7,25 +7,22 @@ Every estimate runs on statsmodels: ``ConditionalPoisson`` for fixed effects, ``
 from __future__ import annotations
 
 import warnings
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
-from statsmodels.discrete.conditional_models import ConditionalPoisson
-from statsmodels.tools.sm_exceptions import ConvergenceWarning as SMConvergenceWarning
-from statsmodels.tools.sm_exceptions import HessianInversionWarning
 
-from ..errors import ConvergenceWarning, DataValidationError
-from ._common import check_option, check_panel, check_regressors, plain
+from ..data import RegionalPanel
+from ..errors import ConvergenceWarning, DataValidationError, find_stack_level
+from ..typing import CountCovType, Family, PoissonFECovType
+from ._common import check_dof, check_option, check_panel, check_regressors, plain
 from ._formula import build_design
 from ._linear import INTERCEPT, _codes, _result, _with_intercept, cov_details
 from ._result import EstimationResult
 
 __all__ = ["count_model", "poisson_fe"]
 
-Family = Literal["poisson", "negative_binomial"]
-CountCov = Literal["unadjusted", "robust", "clustered"]
+CountCov = CountCovType
 
 
 def _check_counts(y: pd.Series, formula: str) -> None:
@@ -44,6 +41,9 @@ def _check_counts(y: pd.Series, formula: str) -> None:
 
 
 def _fit_quietly(fit: Any, formula: str) -> Any:
+    from statsmodels.tools.sm_exceptions import ConvergenceWarning as SMConvergenceWarning
+    from statsmodels.tools.sm_exceptions import HessianInversionWarning
+
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", SMConvergenceWarning)
         warnings.simplefilter("always", HessianInversionWarning)
@@ -53,16 +53,16 @@ def _fit_quietly(fit: Any, formula: str) -> Any:
         warnings.warn(
             f"{formula!r}: the likelihood maximisation did not converge; the estimates may be unreliable.",
             ConvergenceWarning,
-            stacklevel=3,
+            stacklevel=find_stack_level(),
         )
     return res
 
 
 def poisson_fe(
     formula: str,
-    panel: Any,
+    panel: RegionalPanel,
     *,
-    cov_type: Literal["unadjusted", "clustered"] = "clustered",
+    cov_type: PoissonFECovType = "clustered",
 ) -> EstimationResult:
     """Conditional fixed-effects Poisson (Hausman, Hall & Griliches 1984) for count outcomes.
 
@@ -90,7 +90,7 @@ def poisson_fe(
     *Journal of Econometrics*, 90(1), 77-97.
     """
     check_panel(panel)
-    check_option(cov_type, Literal["unadjusted", "clustered"], "cov_type")
+    check_option(cov_type, PoissonFECovType, "cov_type")
     design = build_design(formula, panel)
     _check_counts(design.y, formula)
     ent = _codes(design.y.index, 0)
@@ -99,6 +99,10 @@ def poisson_fe(
     y, exog, ent = design.y[keep], design.exog[keep], ent[keep]
     ent = pd.factorize(ent)[0]
     exog = check_regressors(exog, entity_codes=ent, intercept=False, context=f"{formula!r}: ")
+    check_dof(y.index, exog.shape[1], effects=("entity",), intercept=False, cov_type=cov_type,
+              context=f"poisson_fe({formula!r}): ")
+    from statsmodels.discrete.conditional_models import ConditionalPoisson
+
     model = ConditionalPoisson(y.to_numpy(), exog.to_numpy(), groups=ent)
     res = _fit_quietly(lambda: model.fit(method="newton", maxiter=100), formula)
     names = list(exog.columns)
@@ -137,7 +141,7 @@ def poisson_fe(
 
 def count_model(
     formula: str,
-    panel: Any,
+    panel: RegionalPanel,
     *,
     family: Family = "poisson",
     cov_type: CountCov = "clustered",
@@ -174,6 +178,8 @@ def count_model(
     exog = check_regressors(design.exog, intercept=design.intercept, context=f"{formula!r}: ")
     x = _with_intercept(exog, design.intercept)
     ent = _codes(design.y.index, 0)
+    import statsmodels.api as sm
+
     model = (sm.Poisson if family == "poisson" else sm.NegativeBinomial)(design.y, x)
     kwargs: dict[str, Any] = {"disp": 0, "maxiter": 500}
     if cov_type == "robust":

@@ -7,10 +7,10 @@ from collections.abc import Iterable
 from typing import Any
 
 import pandas as pd
-from linearmodels.panel import FirstDifferenceOLS
 
+from ..data import RegionalPanel
 from ..errors import DataValidationError, SpecError
-from ._common import CovType, check_effects, check_panel, check_regressors
+from ._common import CovType, check_dof, check_effects, check_panel, check_regressors
 from ._formula import Design, Term, build_design, parse_formula
 from ._linear import (
     _check_cov,
@@ -30,7 +30,7 @@ _NO_CHANGE = "does not vary over time within entities, so its first difference i
 
 
 # -- first differences ----------------------------------------------------------------------------
-def _differenced_design(design: Design, panel: Any) -> Design:
+def _differenced_design(design: Design, panel: RegionalPanel) -> Design:
     """The design of ``diff(y) ~ diff(x1) + ...``, with the original term names."""
     parsed = design.parsed
     for term in parsed.terms:
@@ -58,7 +58,7 @@ def _differenced_design(design: Design, panel: Any) -> Design:
 
 def first_difference(
     formula: str,
-    panel: Any,
+    panel: RegionalPanel,
     *,
     effects: Iterable[str] = (),
     cov_type: CovType = "clustered",
@@ -119,6 +119,8 @@ def first_difference(
             f"first_difference({formula!r}): too few consecutive periods; first differences need at least two "
             "consecutive periods per entity for at least two entities."
         )
+    check_dof(diffs.y.index, diffs.exog.shape[1] + bool(effects), effects=effects, intercept=bool(effects),
+              cov_type=cov_type, clusters=clusters, context=f"first_difference({formula!r}): ")
     if effects or (cov_type == "clustered" and "time" in clusters):
         return _fd_statsmodels(diffs, panel, effects=effects, cov_type=cov_type, clusters=clusters, bandwidth=bandwidth)
     return _fd_linearmodels(levels, diffs, panel, cov_type=cov_type, clusters=clusters, bandwidth=bandwidth)
@@ -131,7 +133,7 @@ def _fd_details(effects: tuple[str, ...], cov_type: str, clusters: tuple[str, ..
 
 def _fd_statsmodels(
     diffs: Design,
-    panel: Any,
+    panel: RegionalPanel,
     *,
     effects: tuple[str, ...],
     cov_type: str,
@@ -158,14 +160,13 @@ def _fd_statsmodels(
         cov_type=cov_type, df_inference=_df_inference(cov_type, clusters, index, res.df_resid),
         r2={"first difference": float(res.rsquared)}, effects=effects,
         details=_fd_details(effects, cov_type, clusters, bandwidth, int(tim.max()) + 1),
-        stacklevel=4,  # _result <- this helper <- first_difference <- the caller
     )
 
 
 def _fd_linearmodels(
     levels: Design,
     diffs: Design,
-    panel: Any,
+    panel: RegionalPanel,
     *,
     cov_type: str,
     clusters: tuple[str, ...],
@@ -183,6 +184,8 @@ def _fd_linearmodels(
         codes = {"entity": _codes(lev, 0), "time": _codes(lev, 1)}
         kwargs = {"cov_type": "clustered", "group_debias": True,
                   "clusters": pd.DataFrame({c: codes[c] for c in clusters}, index=lev)}
+    from linearmodels.panel import FirstDifferenceOLS
+
     res = FirstDifferenceOLS(levels.y, x_levels).fit(**kwargs)
     return _result(
         params=res.params, cov=res.cov, design=diffs, panel=panel, estimator="First difference",
@@ -190,5 +193,4 @@ def _fd_linearmodels(
         df_inference=_df_inference(cov_type, clusters, index, res.df_resid),
         r2={"first difference": float(res.rsquared)}, effects=(), nobs=int(res.nobs),
         details=_fd_details((), cov_type, clusters, bandwidth, n_periods),
-        stacklevel=4,  # _result <- this helper <- first_difference <- the caller
     )

@@ -24,12 +24,15 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import reprlib
 from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from ..data import RegionalPanel
+from ..data._validate import as_number
 from ..errors import DataValidationError, SpecError, did_you_mean, unknown_name
 from ._common import plain
 
@@ -136,38 +139,40 @@ def _split_terms(node: ast.expr, text: str, out: list[tuple[str, ast.expr]], sta
         out.append((segment.strip(), node))
 
 
+def _check_call(node: ast.Call, term: str, *, top: bool) -> None:
+    name = _func_name(node)
+    if name not in _FUNCTIONS:
+        close = did_you_mean(name, _FUNCTIONS)
+        hint = f" Did you mean {close[0]!r}?" if close else ""
+        raise SpecError(
+            f"Unknown function {name!r} in term {term!r}; formulas support {', '.join(_FUNCTIONS)}.{hint}"
+        )
+    if name == "C":
+        if not top:
+            raise SpecError(f"C() must be a whole term, not nested inside another function: {term!r}.")
+        if len(node.args) != 1 or node.keywords or not isinstance(node.args[0], ast.Name):
+            raise SpecError(f"C() takes one column name, e.g. 'C(sector)'; got {term!r}.")
+        return
+    if name == "log":
+        if len(node.args) != 1 or node.keywords:
+            raise SpecError(f"log() takes one argument; got {term!r}.")
+        inner = node.args[0]
+    elif name == "lag":
+        inner, _ = _lag_args(node, term)
+    else:  # diff
+        if len(node.args) not in (1, 2) or node.keywords:
+            raise SpecError(f"diff() takes an expression and optionally a number of periods; got {term!r}.")
+        inner = node.args[0]
+        if len(node.args) == 2 and _int_arg(node.args[1], "number of periods", term) < 1:
+            raise SpecError(f"{term!r}: the number of periods of diff() must be at least 1.")
+    _check_expr(inner, term, top=False)
+
+
 def _check_expr(node: ast.expr, term: str, *, top: bool) -> None:
     if isinstance(node, ast.Name):
         return
     if isinstance(node, ast.Call):
-        name = _func_name(node)
-        if name not in _FUNCTIONS:
-            close = did_you_mean(name, _FUNCTIONS)
-            hint = f" Did you mean {close[0]!r}?" if close else ""
-            raise SpecError(
-                f"Unknown function {name!r} in term {term!r}; formulas support "
-                f"{', '.join(_FUNCTIONS)}.{hint}"
-            )
-        if name == "C":
-            if not top:
-                raise SpecError(f"C() must be a whole term, not nested inside another function: {term!r}.")
-            if len(node.args) != 1 or node.keywords or not isinstance(node.args[0], ast.Name):
-                raise SpecError(f"C() takes one column name, e.g. 'C(sector)'; got {term!r}.")
-            return
-        if name == "log":
-            if len(node.args) != 1 or node.keywords:
-                raise SpecError(f"log() takes one argument; got {term!r}.")
-            _check_expr(node.args[0], term, top=False)
-            return
-        if name == "lag":
-            inner, _ = _lag_args(node, term)
-        else:  # diff
-            if len(node.args) not in (1, 2) or node.keywords:
-                raise SpecError(f"diff() takes an expression and optionally a number of periods; got {term!r}.")
-            inner = node.args[0]
-            if len(node.args) == 2 and _int_arg(node.args[1], "number of periods", term) < 1:
-                raise SpecError(f"{term!r}: the number of periods of diff() must be at least 1.")
-        _check_expr(inner, term, top=False)
+        _check_call(node, term, top=top)
         return
     raise SpecError(
         f"Cannot read the term {term!r}: use column names and log(), lag(), diff() or C(), "
@@ -177,7 +182,12 @@ def _check_expr(node: ast.expr, term: str, *, top: bool) -> None:
 
 def parse_formula(formula: str) -> ParsedFormula:
     """Parse ``"y ~ a + b"`` into a :class:`ParsedFormula` (no data needed)."""
-    if not isinstance(formula, str) or formula.count("~") != 1:
+    if not isinstance(formula, str):
+        raise SpecError(
+            f"The formula must be a string such as 'log(gsp) ~ log(pcap) + unemp'; got {type(formula).__name__} "
+            f"{reprlib.repr(formula)}. Estimators take the formula first and the panel second."
+        )
+    if formula.count("~") != 1:
         raise SpecError(f"A formula needs exactly one '~', as in 'log(gsp) ~ log(pcap) + unemp'; got {formula!r}.")
     lhs_text, rhs_text = (part.strip() for part in formula.split("~"))
     if not lhs_text or not rhs_text:
@@ -202,14 +212,20 @@ def parse_formula(formula: str) -> ParsedFormula:
         terms.append(Term(text, node))
     if ast.dump(lhs) in seen:
         raise SpecError(f"The dependent variable {lhs_text!r} is also a regressor in {formula!r}.")
+    if not terms and not state["intercept"]:
+        raise SpecError(
+            f"{formula!r} has nothing to estimate: no regressor and the intercept removed. Add a term "
+            f"(e.g. '{lhs_text} ~ x'), or write '{lhs_text} ~ 1' for the mean."
+        )
     return ParsedFormula(formula, Term(lhs_text, lhs), tuple(terms), state["intercept"])
 
 
 class _Evaluator:
     """Evaluate parsed expressions on a panel, every lag through ``panel.lag``."""
 
-    def __init__(self, panel: Any) -> None:
+    def __init__(self, panel: RegionalPanel, formula: str) -> None:
         self.panel = panel
+        self.formula = formula
         self.frame: pd.DataFrame = panel.frame
         self._cache: dict[tuple[str, int], pd.Series] = {}
 
@@ -231,13 +247,15 @@ class _Evaluator:
                 if name not in self.frame.columns:
                     raise SpecError(f"lag() and diff() apply to data columns, not to the index level {name!r}.")
                 series = self.panel.lag(name, k=shift)
-            self._cache[key] = pd.Series(np.asarray(series, dtype=float), index=self.frame.index)
+            numbers = as_number(series, column=name, name=self.panel.name, purpose=f"in {self.formula!r}")
+            self._cache[key] = pd.Series(numbers.to_numpy(), index=self.frame.index)
         return self._cache[key]
 
     def evaluate(self, node: ast.expr, shift: int = 0) -> pd.Series:
         if isinstance(node, ast.Name):
             return self.column(node.id, shift)
-        assert isinstance(node, ast.Call)  # guaranteed by _check_expr
+        if not isinstance(node, ast.Call):  # _check_expr admits only names and calls
+            raise SpecError(f"Cannot evaluate {ast.unparse(node)!r}; use column names and log(), lag(), diff().")
         name = _func_name(node)
         if name == "log":
             base = self.evaluate(node.args[0], 0)
@@ -284,11 +302,11 @@ def _dummies(term: Term, values: pd.Series) -> pd.DataFrame:
     return pd.DataFrame(out, index=values.index)
 
 
-def _panel_name(panel: Any) -> str:
+def _panel_name(panel: RegionalPanel) -> str:
     return str(getattr(panel, "name", None) or "the panel")
 
 
-def build_design(formula: str | ParsedFormula, panel: Any, *, dropna: bool = True) -> Design:
+def build_design(formula: str | ParsedFormula, panel: RegionalPanel, *, dropna: bool = True) -> Design:
     """Evaluate ``formula`` on ``panel``.
 
     Parameters
@@ -305,8 +323,8 @@ def build_design(formula: str | ParsedFormula, panel: Any, *, dropna: bool = Tru
     -------
     Design
     """
-    parsed = parse_formula(formula) if isinstance(formula, str) else formula
-    ev = _Evaluator(panel)
+    parsed = formula if isinstance(formula, ParsedFormula) else parse_formula(formula)
+    ev = _Evaluator(panel, parsed.formula)
     index = panel.frame.index
     y = ev.evaluate(parsed.dependent.node).rename(parsed.dependent.name)
     numeric: dict[str, pd.Series] = {}

@@ -16,18 +16,24 @@ with year dummies and a constant.
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+from types import ModuleType
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
+from ..data import RegionalPanel
 from ..errors import DataValidationError, SpecError
 from ._common import check_panel, whole_number
 from ._formula import build_design, parse_formula
 from ._result import EstimationResult, TestResult, make_provenance
 
 __all__ = ["arellano_bond"]
+
+
+def _stats() -> ModuleType:
+    from scipy import stats  # imported when needed: scipy.stats loads scipy.optimize
+
+    return stats
 
 
 @dataclasses.dataclass
@@ -55,7 +61,33 @@ def _grid_positions(times: pd.Index) -> tuple[np.ndarray, np.ndarray]:
     return unique, np.searchsorted(unique, values)
 
 
-def _stack(formula: str, panel: Any, *, time_effects: bool, max_lag: int | None) -> _Stacked:
+def _gmm_instruments(
+    ylev: np.ndarray, ents: np.ndarray, pers: np.ndarray, *, max_lag: int | None, formula: str
+) -> np.ndarray:
+    """GMM-style instruments: y_{i,s} for s <= t-2 (and s >= t - max_lag), one column per (t, s)."""
+    cols: dict[tuple[int, int], int] = {}
+    entries: list[tuple[int, int, float]] = []
+    for row, (i, t) in enumerate(zip(ents, pers, strict=True)):
+        first = 0 if max_lag is None else max(0, t - max_lag)
+        for s in range(first, t - 1):  # levels dated t-2 and earlier
+            value = ylev[i, s]
+            if np.isfinite(value):
+                col = cols.setdefault((t, s), len(cols))
+                entries.append((row, col, value))
+    if not cols:
+        raise DataValidationError(
+            f"arellano_bond({formula!r}): no instruments; the dependent variable needs levels dated t-2 or "
+            "earlier for the differenced equation of period t (too few periods for these lags)."
+        )
+    order = sorted(cols, key=lambda ts: (ts[0], ts[1]))
+    remap = {cols[key]: j for j, key in enumerate(order)}
+    z_gmm = np.zeros((len(ents), len(cols)))
+    for row, col, value in entries:
+        z_gmm[row, remap[col]] = value
+    return z_gmm
+
+
+def _stack(formula: str, panel: RegionalPanel, *, time_effects: bool, max_lag: int | None) -> _Stacked:
     parsed = parse_formula(formula)
     lags_of_y = {t.name: parsed.lag_of_dependent(t) for t in parsed.terms}
     if not any(k is not None for k in lags_of_y.values()):
@@ -91,27 +123,8 @@ def _stack(formula: str, panel: Any, *, time_effects: bool, max_lag: int | None)
             f"arellano_bond({formula!r}): no entity has enough consecutive periods for the differenced equation "
             "with these lags (each needs its lags plus one more period)."
         )
-    # GMM-style instruments: y_{i,s} for s <= t-2 (and s >= t - max_lag), one column per (t, s)
     ents, pers = np.nonzero(usable)  # row-major: sorted by entity then period
-    cols: dict[tuple[int, int], int] = {}
-    entries: list[tuple[int, int, float]] = []
-    for row, (i, t) in enumerate(zip(ents, pers, strict=True)):
-        first = 0 if max_lag is None else max(0, t - max_lag)
-        for s in range(first, t - 1):  # levels dated t-2 and earlier
-            value = ylev[i, s]
-            if np.isfinite(value):
-                col = cols.setdefault((t, s), len(cols))
-                entries.append((row, col, value))
-    if not cols:
-        raise DataValidationError(
-            f"arellano_bond({formula!r}): no instruments; the dependent variable needs levels dated t-2 or "
-            "earlier for the differenced equation of period t (too few periods for these lags)."
-        )
-    order = sorted(cols, key=lambda ts: (ts[0], ts[1]))
-    remap = {cols[key]: j for j, key in enumerate(order)}
-    z_gmm = np.zeros((len(ents), len(cols)))
-    for row, col, value in entries:
-        z_gmm[row, remap[col]] = value
+    z_gmm = _gmm_instruments(ylev, ents, pers, max_lag=max_lag, formula=formula)
     x = dx[ents, pers]
     y = dy[ents, pers]
     z_iv = x[:, [j for j, e in enumerate(endog) if not e]]
@@ -165,7 +178,7 @@ def _ar_test(
     stat = d0 / np.sqrt(variance) if np.any(lagged) and variance > 0 else float("nan")
     return TestResult(
         statistic=float(stat),
-        pvalue=float(2 * stats.norm.sf(abs(stat))),
+        pvalue=float(2 * _stats().norm.sf(abs(stat))),
         distribution="N(0, 1)",
         null=f"no autocorrelation of order {order} in the differenced errors",
     )
@@ -173,7 +186,7 @@ def _ar_test(
 
 def arellano_bond(
     formula: str,
-    panel: Any,
+    panel: RegionalPanel,
     *,
     time_effects: bool = False,
     two_step: bool = False,
@@ -244,7 +257,9 @@ def arellano_bond(
     b1 = m1_inv @ zx.T @ a1 @ zy
     u1 = s.y - s.x @ b1
     zu1 = [s.z[lo:hi].T @ u1[lo:hi] for lo, hi in s.bounds]
-    omega1 = sum(np.outer(g, g) for g in zu1)
+    omega1 = np.zeros((s.z.shape[1], s.z.shape[1]))
+    for g in zu1:  # the sum over entities of g g', in entity order
+        omega1 += np.outer(g, g)
     v1 = m1_inv @ zx.T @ a1 @ omega1 @ a1 @ zx @ m1_inv
     sigma2 = float(u1 @ u1) / (2.0 * (n - k))
     zu = s.z.T @ u1
@@ -254,7 +269,7 @@ def arellano_bond(
     if not two_step:
         params, vcov, resid, a_used, m_inv = b1, v1, u1, a1, m1_inv
         tests["Sargan"] = TestResult(
-            sargan, float(stats.chi2.sf(sargan, dof)), f"chi2({dof})", "the overidentifying restrictions are valid"
+            sargan, float(_stats().chi2.sf(sargan, dof)), f"chi2({dof})", "the overidentifying restrictions are valid"
         )
         estimator = "Arellano-Bond one-step"
         cov_type = "robust"
@@ -278,7 +293,7 @@ def arellano_bond(
         zu2raw = s.z.T @ u2
         hansen = float(zu2raw @ a2 @ zu2raw)
         tests["Hansen J"] = TestResult(
-            hansen, float(stats.chi2.sf(hansen, dof)), f"chi2({dof})", "the overidentifying restrictions are valid"
+            hansen, float(_stats().chi2.sf(hansen, dof)), f"chi2({dof})", "the overidentifying restrictions are valid"
         )
         estimator = "Arellano-Bond two-step"
         cov_type = "windmeijer"

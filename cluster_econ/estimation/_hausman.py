@@ -5,9 +5,8 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
-from scipy import stats
 
-from ..errors import ClusterEconWarning, SpecError
+from ..errors import ClusterEconWarning, SpecError, find_stack_level
 from ._linear import INTERCEPT
 from ._result import EstimationResult, TestResult
 
@@ -35,6 +34,14 @@ def hausman(fe_result: EstimationResult, re_result: EstimationResult) -> TestRes
     Returns
     -------
     TestResult
+        A negative statistic (the difference of the covariances is not positive definite) is
+        returned as it is, with a NaN p-value, a ``note`` saying why and a warning.
+
+    Raises
+    ------
+    SpecError
+        The two are not a within fit and a random-effects fit (given in the other order they are
+        swapped, with a warning), or explain different variables.
 
     References
     ----------
@@ -43,6 +50,18 @@ def hausman(fe_result: EstimationResult, re_result: EstimationResult) -> TestRes
     for name, res in (("fe_result", fe_result), ("re_result", re_result)):
         if not isinstance(res, EstimationResult):
             raise SpecError(f"hausman() needs two EstimationResult objects; {name} is a {type(res).__name__}.")
+    fe_result, re_result = _order(fe_result, re_result)
+    if fe_result.dependent != re_result.dependent:
+        raise SpecError(
+            f"hausman(): the two results explain different variables ({fe_result.dependent!r} and "
+            f"{re_result.dependent!r}); fit the same formula with both estimators."
+        )
+    samples = [(r.nobs, r.provenance.dataset_sha256) for r in (fe_result, re_result)]
+    if samples[0] != samples[1]:
+        raise SpecError(
+            f"hausman(): the two fits use different samples ({fe_result.nobs} and {re_result.nobs} observations"
+            f"{', different data' if samples[0][1] != samples[1][1] else ''}); fit both on the same panel and formula."
+        )
     mixed = [f"{name} has cov_type={res.cov_type!r}" for name, res in (("fe_result", fe_result),
              ("re_result", re_result)) if res.cov_type != "unadjusted"]
     if mixed:
@@ -50,7 +69,7 @@ def hausman(fe_result: EstimationResult, re_result: EstimationResult) -> TestRes
             f"hausman(): {' and '.join(mixed)}; the classic test needs unadjusted covariances for both "
             "(refit with cov_type='unadjusted').",
             ClusterEconWarning,
-            stacklevel=2,
+            stacklevel=find_stack_level(),
         )
     common = [t for t in fe_result.params.index if t in re_result.params.index and t != INTERCEPT]
     if not common:
@@ -59,9 +78,42 @@ def hausman(fe_result: EstimationResult, re_result: EstimationResult) -> TestRes
     v = (fe_result.cov.loc[common, common] - re_result.cov.loc[common, common]).to_numpy()
     stat = float(b @ np.linalg.pinv(v) @ b)
     dof = int(np.linalg.matrix_rank(v))
-    return TestResult(
-        statistic=stat,
-        pvalue=float(stats.chi2.sf(stat, dof)),
-        distribution=f"chi2({dof})",
-        null="the entity effects are uncorrelated with the regressors (random effects is consistent)",
+    null = "the entity effects are uncorrelated with the regressors (random effects is consistent)"
+    if stat < 0:
+        note = (
+            "the statistic is negative: V_FE - V_RE is not positive definite, so the chi-squared "
+            "distribution does not apply and there is no p-value (in finite samples the random-effects "
+            "covariance need not be the smaller; refit both with the same residual variance, or use a "
+            "regression-based (Mundlak) test)"
+        )
+        warnings.warn(f"hausman(): {note}.", ClusterEconWarning, stacklevel=find_stack_level())
+        return TestResult(statistic=stat, pvalue=float("nan"), distribution=f"chi2({dof})", null=null, note=note)
+    from scipy import stats
+
+    return TestResult(statistic=stat, pvalue=float(stats.chi2.sf(stat, dof)), distribution=f"chi2({dof})", null=null)
+
+
+def _is_within(res: EstimationResult) -> bool:
+    return res.estimator in ("Within", "Two-way within")  # entity effects removed
+
+
+def _is_random(res: EstimationResult) -> bool:
+    return res.estimator.startswith("Random effects")
+
+
+def _order(first: EstimationResult, second: EstimationResult) -> tuple[EstimationResult, EstimationResult]:
+    """(within fit, random-effects fit); swapped with a warning if given the other way round."""
+    if _is_within(first) and _is_random(second):
+        return first, second
+    if _is_random(first) and _is_within(second):
+        warnings.warn(
+            "hausman(fe_result, re_result): the first result is the random-effects fit and the second the "
+            "within fit; they were swapped, so the statistic compares them the right way round.",
+            ClusterEconWarning,
+            stacklevel=find_stack_level(),
+        )
+        return second, first
+    raise SpecError(
+        "hausman() compares a within (fixed-effects) fit, from panel_ols with entity effects, with a random-effects "
+        f"fit, from random_effects; got {first.estimator!r} and {second.estimator!r}."
     )

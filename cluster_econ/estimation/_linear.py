@@ -46,22 +46,20 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Iterable
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
-from linearmodels.panel import BetweenOLS, PanelOLS, RandomEffects
-from statsmodels.tools.sm_exceptions import ConvergenceWarning as SMConvergenceWarning
 
-from ..errors import ClusterEconWarning, ConvergenceWarning, SpecError
-from ._common import CovType, check_effects, check_option, check_panel, check_regressors, whole_number
+from ..data import RegionalPanel
+from ..errors import ClusterEconWarning, SpecError, find_stack_level
+from ..typing import BetweenCovType, CovType
+from ._common import check_dof, check_effects, check_option, check_panel, check_regressors, whole_number
 from ._formula import Design, build_design
 from ._result import EstimationResult, TestResult, make_provenance
 
-__all__ = ["between_ols", "panel_ols", "random_effects"]
+__all__ = ["between_ols", "panel_ols"]
 
-REMethod = Literal["swamy_arora", "ml"]
 INTERCEPT = "Intercept"
 
 
@@ -84,8 +82,8 @@ def default_bandwidth(n_periods: int) -> int:
 
 
 def _check_cov(
-    cov_type: str, cluster: Iterable[str], bandwidth: int | None
-) -> tuple[str, tuple[str, ...], int | None]:
+    cov_type: CovType, cluster: Iterable[str], bandwidth: int | None
+) -> tuple[CovType, tuple[str, ...], int | None]:
     check_option(cov_type, CovType, "cov_type")
     clusters = check_effects(cluster, name="cluster")
     if not clusters:
@@ -120,7 +118,7 @@ def _result(
     params: pd.Series,
     cov: pd.DataFrame,
     design: Design,
-    panel: Any,
+    panel: RegionalPanel,
     estimator: str,
     engine: str,
     cov_type: str,
@@ -132,9 +130,8 @@ def _result(
     statistics: dict[str, float] | None = None,
     tests: dict[str, TestResult] | None = None,
     details: dict[str, Any] | None = None,
-    stacklevel: int = 3,
 ) -> EstimationResult:
-    """An EstimationResult; ``stacklevel`` points warnings at the estimator's caller."""
+    """An EstimationResult; warnings point at the first frame outside the package."""
     index = design.y.index if index is None else index
     params = params.astype(float).rename("params")
     cov = cov.loc[params.index, params.index].astype(float)
@@ -149,7 +146,7 @@ def _result(
             f"{estimator} of {design.parsed.formula!r}: the {cov_type} covariance was not positive "
             "semi-definite; its negative eigenvalues were set to zero (Cameron, Gelbach & Miller 2011).",
             ClusterEconWarning,
-            stacklevel=stacklevel,
+            stacklevel=find_stack_level(),
         )
     std = pd.Series(np.sqrt(np.clip(np.diag(values), 0, None)), index=params.index, name="std_errors")
     return EstimationResult(
@@ -201,6 +198,8 @@ def ols_fit(
     bandwidth: int | None,
 ) -> Any:
     """statsmodels OLS with the covariance conventions of this module."""
+    import statsmodels.api as sm
+
     model = sm.OLS(y, x)
     if cov_type == "unadjusted":
         return model.fit()
@@ -216,7 +215,7 @@ def ols_fit(
 # -- pooled OLS and within ------------------------------------------------------------------------
 def panel_ols(
     formula: str,
-    panel: Any,
+    panel: RegionalPanel,
     *,
     effects: Iterable[str] = ("entity",),
     cov_type: CovType = "clustered",
@@ -263,8 +262,15 @@ def panel_ols(
     Examples
     --------
     >>> import cluster_econ as ce
-    >>> panel = ce.load_dataset("us_states")  # doctest: +SKIP
-    >>> fe = ce.panel_ols("log(gsp) ~ log(pcap) + log(pc) + log(emp) + unemp", panel)  # doctest: +SKIP
+    >>> panel = ce.load_dataset("us_states")
+    >>> fe = ce.panel_ols("log(gsp) ~ log(pcap) + log(pc) + log(emp) + unemp", panel)
+    >>> fe.params.round(3)
+    Intercept    2.353
+    log(pcap)   -0.026
+    log(pc)      0.292
+    log(emp)     0.768
+    unemp       -0.005
+    Name: params, dtype: float64
     """
     check_panel(panel)
     effects = check_effects(effects)
@@ -278,6 +284,8 @@ def panel_ols(
         "drop_absorbed": bool(drop_absorbed),
         **cov_details(cov_type, clusters, bandwidth, n_periods),
     }
+    check_dof(index, design.exog.shape[1] + design.intercept, effects=effects, intercept=design.intercept,
+              cov_type=cov_type, clusters=clusters, context=f"{formula!r}: ")
     if not effects:
         exog = check_regressors(
             design.exog,
@@ -312,6 +320,8 @@ def panel_ols(
         context=f"{formula!r}: ",
     )
     x = _with_intercept(exog, design.intercept)
+    from linearmodels.panel import PanelOLS
+
     model = PanelOLS(design.y, x, entity_effects="entity" in effects, time_effects="time" in effects)
     kwargs = _linearmodels_cov_kwargs(cov_type, clusters, bandwidth, n_periods)
     scale = 1.0
@@ -323,7 +333,8 @@ def panel_ols(
         scale = (n - k) / (n - k - (n_periods - 1))
     res = model.fit(**kwargs)
     cov = res.cov * scale
-    label = {("entity",): "within", ("time",): "time within"}.get(effects, "two-way within")
+    labels: dict[tuple[str, ...], str] = {("entity",): "within", ("time",): "time within"}
+    label = labels.get(effects, "two-way within")
     r2 = {
         label: float(res.rsquared),
         "between": float(res.rsquared_between),
@@ -336,7 +347,7 @@ def panel_ols(
         cov=cov,
         design=design,
         panel=panel,
-        estimator={("entity",): "Within", ("time",): "Within (time effects)"}.get(effects, "Two-way within"),
+        estimator={"within": "Within", "time within": "Within (time effects)"}.get(label, "Two-way within"),
         engine="linearmodels PanelOLS",
         cov_type=cov_type,
         df_inference=_df_inference(cov_type, clusters, index, res.df_resid),
@@ -349,9 +360,9 @@ def panel_ols(
 
 def between_ols(
     formula: str,
-    panel: Any,
+    panel: RegionalPanel,
     *,
-    cov_type: Literal["unadjusted", "robust"] = "unadjusted",
+    cov_type: BetweenCovType = "unadjusted",
 ) -> EstimationResult:
     """The between estimator: OLS on the entity means.
 
@@ -378,12 +389,24 @@ def between_ols(
     Baltagi, B. H. (2013). *Econometric Analysis of Panel Data*, 5th ed., sec. 2.3. Wiley.
     """
     check_panel(panel)
-    check_option(cov_type, Literal["unadjusted", "robust"], "cov_type")
+    check_option(cov_type, BetweenCovType, "cov_type")
     design = build_design(formula, panel)
     ent = _codes(design.y.index, 0)
     means = design.exog.groupby(ent).mean()
-    check_regressors(means, intercept=design.intercept, context=f"{formula!r} (entity means): ")
+    n_entities, n_params = len(means), design.exog.shape[1] + design.intercept
+    try:
+        check_regressors(means, intercept=design.intercept, context=f"{formula!r} (entity means): ")
+    except SpecError as exc:  # with too few means they are collinear whatever the data: say that instead
+        if n_entities > n_params or "perfectly collinear" not in str(exc):
+            raise
+    if n_entities <= n_params:
+        raise SpecError(
+            f"{formula!r}: the between regression has {n_entities} entity means for {n_params} coefficients, so "
+            "zero residual degrees of freedom; it needs more entities than coefficients."
+        )
     x = _with_intercept(design.exog, design.intercept)
+    from linearmodels.panel import BetweenOLS
+
     res = BetweenOLS(design.y, x).fit(cov_type=cov_type)
     return _result(
         params=res.params,
@@ -397,110 +420,4 @@ def between_ols(
         r2={"between": float(res.rsquared), "within": float(res.rsquared_within),
             "overall": float(res.rsquared_overall)},
         effects=(),
-    )
-
-
-def random_effects(
-    formula: str,
-    panel: Any,
-    *,
-    method: REMethod = "swamy_arora",
-    cov_type: Literal["unadjusted", "robust", "clustered"] = "unadjusted",
-) -> EstimationResult:
-    """Random-effects (GLS) estimator with entity effects.
-
-    Parameters
-    ----------
-    formula : str
-        The formula.
-    panel : RegionalPanel
-        The data.
-    method : {"swamy_arora", "ml"}, optional
-        ``"swamy_arora"`` (the default): feasible GLS with the variance components of Swamy & Arora
-        (1972), on ``linearmodels.panel.RandomEffects``. ``"ml"``: maximum likelihood, on
-        ``statsmodels.MixedLM`` with a random intercept per entity (``reml=False``).
-    cov_type : {"unadjusted", "robust", "clustered"}, optional
-        Covariance of the GLS estimates (``"swamy_arora"`` only; ML reports the information-matrix
-        covariance). The default is ``"unadjusted"``.
-
-    Returns
-    -------
-    EstimationResult
-        ``statistics`` hold ``sigma_u`` (effects), ``sigma_e`` (idiosyncratic) and ``rho``.
-
-    References
-    ----------
-    Swamy, P. A. V. B., & Arora, S. S. (1972). The exact finite sample properties of the estimators
-    of coefficients in the error components regression models. *Econometrica*, 40(2), 261-275.
-    Baltagi, B. H. (2013). *Econometric Analysis of Panel Data*, 5th ed., sec. 2.3. Wiley.
-    """
-    check_panel(panel)
-    check_option(method, REMethod, "method")
-    check_option(cov_type, Literal["unadjusted", "robust", "clustered"], "cov_type")
-    design = build_design(formula, panel)
-    ent = _codes(design.y.index, 0)
-    exog = check_regressors(design.exog, intercept=design.intercept, context=f"{formula!r}: ")
-    x = _with_intercept(exog, design.intercept)
-    if method == "swamy_arora":
-        kwargs: dict[str, Any] = {"cov_type": cov_type}
-        if cov_type == "clustered":
-            kwargs.update(cluster_entity=True, group_debias=True)
-        res = RandomEffects(design.y, x).fit(**kwargs)
-        s2u, s2e = float(res.variance_decomposition["Effects"]), float(res.variance_decomposition["Residual"])
-        return _result(
-            params=res.params,
-            cov=res.cov,
-            design=design,
-            panel=panel,
-            estimator="Random effects (Swamy-Arora)",
-            engine="linearmodels RandomEffects",
-            cov_type=cov_type,
-            df_inference=_df_inference(cov_type, ("entity",), design.y.index, res.df_resid),
-            r2={"overall": float(res.rsquared_overall), "within": float(res.rsquared_within),
-                "between": float(res.rsquared_between)},
-            effects=("entity",),
-            statistics={"sigma_u": np.sqrt(s2u), "sigma_e": np.sqrt(s2e), "rho": s2u / (s2u + s2e),
-                        "theta (mean)": float(np.asarray(res.theta).mean())},
-            details={"method": method, **cov_details(cov_type, ("entity",), None, 0)},
-        )
-    if cov_type != "unadjusted":
-        raise SpecError(
-            f"random_effects(method='ml') reports the likelihood covariance only; got cov_type={cov_type!r}."
-        )
-    with warnings.catch_warnings():
-        # statsmodels' "MLE may be on the boundary" heuristic compares the effects' variance with a
-        # fixed 0.01, whatever the units of the data; the boundary is checked below relative to sigma_e
-        warnings.simplefilter("ignore", SMConvergenceWarning)
-        res = sm.MixedLM(design.y.to_numpy(), x, groups=ent).fit(reml=False)
-    names = list(x.columns)
-    s2u, s2e = float(np.asarray(res.cov_re).ravel()[0]), float(res.scale)
-    if not res.converged:
-        warnings.warn(
-            f"random_effects(method='ml') on {formula!r}: the likelihood maximisation did not converge.",
-            ConvergenceWarning,
-            stacklevel=2,
-        )
-    elif s2u <= 1e-6 * s2e:
-        warnings.warn(
-            f"random_effects(method='ml') on {formula!r}: the variance of the entity effects is estimated at "
-            "zero (the boundary); the estimates equal pooled OLS and their covariance may be unreliable.",
-            ConvergenceWarning,
-            stacklevel=2,
-        )
-    fitted = x.to_numpy() @ res.fe_params.to_numpy()
-    r2_overall = float(np.corrcoef(fitted, design.y.to_numpy())[0, 1] ** 2)
-    return _result(
-        params=pd.Series(np.asarray(res.fe_params), index=names),
-        cov=pd.DataFrame(np.asarray(res.cov_params())[: len(names), : len(names)], index=names, columns=names),
-        design=design,
-        panel=panel,
-        estimator="Random effects (ML)",
-        engine="statsmodels MixedLM",
-        cov_type=cov_type,
-        df_inference=None,
-        r2={"overall": r2_overall},
-        effects=("entity",),
-        statistics={"sigma_u": np.sqrt(s2u), "sigma_e": np.sqrt(s2e), "rho": s2u / (s2u + s2e),
-                    "Log-likelihood": float(res.llf)},
-        details={"method": method},
     )

@@ -5,17 +5,19 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
-from statsmodels.iolib.summary import Summary
-from statsmodels.iolib.table import SimpleTable
 
+from .._frozen import copied_payloads, reduce_frozen
+from ..data import RegionalPanel
 from ..errors import SpecError
 from ..provenance import Provenance
 from ._common import plain
+
+if TYPE_CHECKING:
+    from statsmodels.iolib.summary import Summary
 
 __all__ = ["EstimationResult", "TestResult"]
 
@@ -30,8 +32,11 @@ class TestResult:
     pvalue: float
     distribution: str
     null: str = ""
+    note: str = ""
 
     def __str__(self) -> str:
+        if np.isnan(self.pvalue) and self.note:
+            return f"{self.statistic:.4f} ({self.distribution}, no p-value: {self.note})"
         return f"{self.statistic:.4f} ({self.distribution}, p = {self.pvalue:.4f})"
 
 
@@ -39,13 +44,18 @@ def _fmt(value: Any) -> str:
     if isinstance(value, float | np.floating) and np.isfinite(value) and float(value).is_integer():
         return str(int(value))
     if isinstance(value, float | np.floating):
-        return "nan" if not np.isfinite(value) else f"{value:.4g}" if abs(value) >= 1e4 else f"{value:.4f}"
+        number = float(value)
+        return "nan" if not np.isfinite(number) else f"{number:.4g}" if abs(number) >= 1e4 else f"{number:.4f}"
     return str(value)
 
 
+@copied_payloads("params", "std_errors", "cov")
 @dataclasses.dataclass(frozen=True, repr=False)
 class EstimationResult:
     """The estimates of a panel model, labelled and printable like a published table.
+
+    Every Series and frame the result hands out (``params``, ``std_errors``, ``cov``, ...) is a copy:
+    changing it never changes the result.
 
     Attributes
     ----------
@@ -89,6 +99,8 @@ class EstimationResult:
         ``max_lag``, as the estimator takes them).
     """
 
+    __reduce__ = reduce_frozen  # picklable despite its read-only mappings
+
     params: pd.Series
     std_errors: pd.Series
     cov: pd.DataFrame
@@ -121,6 +133,8 @@ class EstimationResult:
     @property
     def pvalues(self) -> pd.Series:
         """Two-sided p-values from the t (``df_inference``) or normal distribution."""
+        from scipy import stats
+
         t = np.abs(self.tvalues.to_numpy())
         if self.df_inference is None:
             p = 2 * stats.norm.sf(t)
@@ -157,6 +171,8 @@ class EstimationResult:
         """
         if not 0 < level < 1:
             raise SpecError(f"level must be strictly between 0 and 1, e.g. 0.95; got {plain(level)!r}.")
+        from scipy import stats
+
         q = 0.5 + level / 2
         crit = stats.norm.ppf(q) if self.df_inference is None else stats.t.ppf(q, self.df_inference)
         return pd.DataFrame(
@@ -185,6 +201,9 @@ class EstimationResult:
         It shows the data hash and package version, never the time it was computed, so reruns
         diff clean.
         """
+        from statsmodels.iolib.summary import Summary
+        from statsmodels.iolib.table import SimpleTable
+
         left = [
             ("Dep. Variable:", self.dependent),
             ("Estimator:", self.estimator),
@@ -250,7 +269,7 @@ class EstimationResult:
         return self.summary().as_html()
 
 
-def make_provenance(panel: Any, *, estimator: str, formula: str, cov_type: str, **details: Any) -> Provenance:
+def make_provenance(panel: RegionalPanel, *, estimator: str, formula: str, cov_type: str, **details: Any) -> Provenance:
     """A fresh provenance record for an estimate on ``panel``."""
     source = getattr(panel, "provenance", None)
     dataset = getattr(source, "dataset", None) or getattr(panel, "name", None)

@@ -38,8 +38,9 @@ def check_control(model: SDModel, initial_time: Any, final_time: Any, time_step:
              "time_step": check_time("time_step", time_step),
              "saveper": check_time("saveper", saveper)}
     for name in ("time_step", "saveper"):
-        if given[name] is not None and given[name] <= 0:
-            raise SpecError(f"{name}={given[name]!r} is not valid: it must be positive.")
+        value = given[name]
+        if value is not None and value <= 0:
+            raise SpecError(f"{name}={value!r} is not valid: it must be positive.")
     start = given["initial_time"] if given["initial_time"] is not None else model.control["initial_time"]
     end = given["final_time"] if given["final_time"] is not None else model.control["final_time"]
     if end <= start:
@@ -75,6 +76,20 @@ def _as_array(model: SDModel, name: str, value: Any) -> xr.DataArray:
     return xr.DataArray(array.copy(), dims=list(dims), coords=coords)
 
 
+def _time_series(name: str, value: pd.Series) -> pd.Series:
+    """A time-series parameter as floats on a strictly increasing float time index."""
+    try:
+        index = np.asarray(value.index, dtype=float)
+        data = np.asarray(value.to_numpy(), dtype=float)
+    except (TypeError, ValueError) as exc:
+        raise SpecError(f"Time series for parameter {name!r} must have a numeric time index and "
+                        f"numeric values: {exc}.") from exc
+    if index.size == 0 or np.any(np.diff(index) <= 0) or not np.all(np.isfinite(index)):
+        raise SpecError(f"Time series for parameter {name!r} must have a finite, strictly increasing "
+                        f"time index with at least one entry; sort it and drop duplicate times.")
+    return pd.Series(data, index=pd.Index(index, name="time"), name=name)
+
+
 def _coerce(model: SDModel, name: str, value: Any) -> Any:
     """A copy of ``value`` in a form PySD and the batch engine accept, checked for finiteness."""
     if isinstance(value, bool):
@@ -83,17 +98,8 @@ def _coerce(model: SDModel, name: str, value: Any) -> Any:
         out: Any = float(value)
         values = np.array([out])
     elif isinstance(value, pd.Series):
-        try:
-            index = np.asarray(value.index, dtype=float)
-            data = np.asarray(value.to_numpy(), dtype=float)
-        except (TypeError, ValueError) as exc:
-            raise SpecError(f"Time series for parameter {name!r} must have a numeric time index and "
-                            f"numeric values: {exc}.") from exc
-        if index.size == 0 or np.any(np.diff(index) <= 0) or not np.all(np.isfinite(index)):
-            raise SpecError(f"Time series for parameter {name!r} must have a finite, strictly increasing "
-                            f"time index with at least one entry; sort it and drop duplicate times.")
-        out = pd.Series(data, index=pd.Index(index, name="time"), name=name)
-        values = data
+        out = _time_series(name, value)
+        values = out.to_numpy()
     elif isinstance(value, xr.DataArray):
         dims = set(model._variables.loc[model._variables["name"] == name, "subscripts"].iloc[0])
         if not set(map(str, value.dims)) <= dims:

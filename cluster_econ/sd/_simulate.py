@@ -6,7 +6,7 @@ import logging
 import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -14,6 +14,7 @@ import xarray as xr
 
 from ..errors import SpecError, UnsupportedConstructError
 from ..provenance import Provenance
+from ..typing import Engine, Method
 from ._inputs import REGION, check_control, check_option, check_outputs, check_params, check_regions, jsonable
 from ._model import SDModel, load_model
 from ._run import Run
@@ -22,8 +23,6 @@ __all__ = ["Engine", "Method", "simulate"]
 
 logger = logging.getLogger(__name__)
 
-Engine = Literal["auto", "batch", "pysd"]
-Method = Literal["euler", "rk4"]
 
 _COMPILED: dict[str, Any] = {}
 
@@ -93,7 +92,7 @@ def _dataset_from_pysd(frame: pd.DataFrame, namespace: Mapping[str, str],
                                        attrs=attrs)
     data = xr.Dataset(data_vars)  # outer join: a variable on part of a range gets NaN elsewhere
     elements = {
-        name: {d: da[d].values.tolist() for d in da.dims if d != "time"}
+        name: {str(d): da[d].values.tolist() for d in da.dims if d != "time"}
         for name, da in data_vars.items()
         if any(da.sizes[d] != data.sizes[d] for d in da.dims)
     }
@@ -208,7 +207,8 @@ def simulate(model: SDModel | str | Path, *, params: Mapping[str, Any] | None = 
     compiled = _choose_engine(model, engine, method, values)
     if compiled is not None:
         try:
-            data, elements, used = _run_batch(model, compiled, values, control, wanted, method), {}, "batch"
+            elements: dict[str, dict[str, list[Any]]] = {}
+            data, used = _run_batch(model, compiled, values, control, wanted, method), "batch"
         except UnsupportedConstructError as exc:  # e.g. a time-series input the kernel cannot take
             if engine == "batch" or method != "euler":
                 raise

@@ -38,7 +38,8 @@ def test_frame_property_cannot_change_the_panel() -> None:
     panel = ce.RegionalPanel.from_frame(small_frame(), entity="region", time="year")
     frame = panel.frame
     frame["gdp"] = 0.0
-    panel.frame.iloc[0, 0] = -1.0
+    another = panel.frame
+    another.iloc[0, 0] = -1.0
     panel.frame.to_numpy()[1, 0] = -1.0
     assert panel.frame["gdp"].tolist() == [1.0, 2.0, 4.0, 10.0, 11.0]
 
@@ -99,12 +100,18 @@ def test_missing_entity_or_time_column_suggests_the_name(entity: str, time: str,
         ce.RegionalPanel.from_frame(small_frame(), entity=entity, time=time)
 
 
-def test_non_numeric_values_name_the_column_and_examples() -> None:
+def test_non_numeric_values_name_the_column_and_examples_where_used_as_numbers() -> None:
     df = small_frame().astype({"gdp": object})
     df.loc[1, "gdp"] = "2,0"
     df.loc[2, "gdp"] = "n/a"
-    with pytest.raises(DataValidationError, match=r"column 'gdp' has 2 non-numeric values, e\.g\. \['2,0', 'n/a'\]"):
-        ce.RegionalPanel.from_frame(df, entity="region", time="year", name="mine")
+    panel = ce.RegionalPanel.from_frame(df, entity="region", time="year", name="mine")
+    assert panel.labels == ["gdp"]
+    with pytest.raises(
+        DataValidationError,
+        match=r"mine: column 'gdp' is used as a number in 'gdp ~ jobs', but it holds labels: 2 non-numeric values, "
+        r"e\.g\. \['2,0', 'n/a'\]\. Use C\(gdp\)",
+    ):
+        ce.panel_ols("gdp ~ jobs", panel)
 
 
 def test_numeric_strings_and_categoricals_are_accepted() -> None:
@@ -179,6 +186,7 @@ def test_units_for_unknown_variables_are_refused() -> None:
 # ---------------------------------------------------------------------------- properties
 @settings(max_examples=40, deadline=None)
 @given(st.permutations(range(5)))
+@pytest.mark.slow
 def test_permuting_rows_gives_an_identical_panel(order: list[int]) -> None:
     reference = ce.RegionalPanel.from_frame(small_frame(), entity="region", time="year")
     shuffled = ce.RegionalPanel.from_frame(small_frame().iloc[order], entity="region", time="year")
@@ -188,6 +196,7 @@ def test_permuting_rows_gives_an_identical_panel(order: list[int]) -> None:
 
 @settings(max_examples=25, deadline=None)
 @given(st.randoms(use_true_random=False))
+@pytest.mark.slow
 def test_permuting_a_real_panel_gives_an_identical_panel(rng: random.Random) -> None:
     df = ce.load_dataset("uk_firms").frame.reset_index()
     order = list(range(len(df)))

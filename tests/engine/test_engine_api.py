@@ -49,6 +49,7 @@ def _run_in_worker(compiled: CompiledModel) -> np.ndarray:
     return compiled.run(frame, outputs=["infectious"])["infectious"].values
 
 
+@pytest.mark.slow
 def test_batch_shape_names_attrs_and_coordinates(sir_path):
     scen = pd.DataFrame({"contact_infectivity": [0.2, 0.3, 0.4], "duration": [4.0, 5.0, 6.0]},
                         index=pd.Index(["low", "mid", "high"], name="case"))
@@ -62,7 +63,8 @@ def test_batch_shape_names_attrs_and_coordinates(sir_path):
                                       "The population with the disease, manifesting symptoms, and able to "
                                       "transmit it to other people."}
     assert ds["infectious"].values[:, 0].tolist() == [5.0, 5.0, 5.0]
-    assert ds.attrs["engine"] == "batch" and ds.attrs["method"] == "euler"
+    assert ds.attrs["engine"] == "batch"
+    assert ds.attrs["method"] == "euler"
     assert ds.attrs["model_sha256"] == compile_model(sir_path).sha256
     record = json.loads(ds.attrs["provenance"])
     assert record["model_id"] == "SIR"
@@ -93,6 +95,7 @@ def test_a_constant_set_by_the_scenarios_and_asked_as_output_keeps_both(sir_path
     assert_array_equal(ds["duration"].values[:, -1], [4.0, 6.0])
 
 
+@pytest.mark.slow
 def test_chunks_give_identical_results(sir_path):
     rng = np.random.default_rng(3)
     scen = pd.DataFrame({"contact_infectivity": rng.uniform(0.1, 0.5, 7), "duration": rng.uniform(2, 8, 7)})
@@ -286,6 +289,7 @@ def test_control_variables_may_be_expressions_of_numeric_constants(tmp_path):
     assert_allclose(ds["stock"].values[0], ref["stock"].values, rtol=1e-12, atol=0)
 
 
+@pytest.mark.slow
 def test_registered_models_check_every_scenario_against_the_declared_bounds():
     model = ce.load_model("regional_cluster")
     message = (r"Parameter 'public_investment_share' = 5 Dmnl is outside its declared bounds \[0, 0\.05\] in "
@@ -309,6 +313,7 @@ def test_registered_models_check_every_scenario_against_the_declared_bounds():
         ce.simulate_batch(model, pd.DataFrame({"public_investment_share": [np.nan]}))
 
 
+@pytest.mark.slow
 def test_registered_ids_and_vensim_names_are_accepted_as_simulate_accepts_them(sir_path):
     shares = [0.02, 0.04]
     by_python = simulate_batch(ce.load_model("cluster_investment"),
@@ -317,7 +322,8 @@ def test_registered_ids_and_vensim_names_are_accepted_as_simulate_accepts_them(s
                                   outputs=["Output"])
     assert_array_equal(by_vensim["output"].values, by_python["output"].values)
     assert_array_equal(by_vensim["public_investment_share"].values, shares)
-    assert by_vensim.attrs["model_id"] == "cluster_investment" and by_vensim.attrs["model_version"]
+    assert by_vensim.attrs["model_id"] == "cluster_investment"
+    assert by_vensim.attrs["model_version"]
     once = ce.simulate("cluster_investment", params={"public investment share": 0.04}, outputs=["Output"])
     # numpy's power may round the last bit differently for one scenario than for a batch of two
     assert_allclose(by_vensim["output"].values[1], once.data["output"].values, rtol=1e-12, atol=0)

@@ -92,7 +92,8 @@ def test_the_cache_key_follows_model_time_series_engine_source_and_pysd_version(
         _compiled.source_key(sha, frozenset(), engine="0" * 64),
         _compiled.source_key(sha, frozenset(), pysd="0.0.0"),
     }
-    assert key not in others and len(others) == 4
+    assert key not in others
+    assert len(others) == 4
 
 
 def test_the_engine_fingerprint_covers_every_source_file_of_the_engine(tmp_path, monkeypatch):

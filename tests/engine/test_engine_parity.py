@@ -162,12 +162,9 @@ def _reference(model_id: str, rows: list[dict], run_kwargs: dict, fresh: bool = 
     discarded with it; in this process a ``fresh`` model is loaded.
     """
     model = ce.load_model(model_id).pysd() if fresh else _pysd_model(model_id)
-    out = []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        for params in rows:
-            out.append(model.run(params=params or None, **run_kwargs))
-    return out
+        return [model.run(params=params or None, **run_kwargs) for params in rows]
 
 
 def _references(model_id: str, scen: pd.DataFrame, run_kwargs: dict) -> list[pd.DataFrame]:

@@ -41,8 +41,10 @@ def test_lag_respects_gaps_and_entities() -> None:
     design = build_design("gdp ~ lag(gdp, 1) + diff(gdp)", gap_panel(), dropna=False)
     lag = design.exog["lag(gdp, 1)"]
     # A 2003 follows a gap (2002 missing) so its lag is missing; B 2000 is the start of B
-    assert np.isnan(lag.loc[("A", 2003)]) and np.isnan(lag.loc[("B", 2000)])
-    assert lag.loc[("A", 2004)] == 4.0 and lag.loc[("B", 2002)] == 20.0
+    assert np.isnan(lag.loc[("A", 2003)])
+    assert np.isnan(lag.loc[("B", 2000)])
+    assert lag.loc[("A", 2004)] == 4.0
+    assert lag.loc[("B", 2002)] == 20.0
     assert design.exog["diff(gdp)"].loc[("A", 2004)] == 4.0
 
 

@@ -31,7 +31,8 @@ def test_instrument_count_and_tests_like_xtabond(firms: ce.RegionalPanel) -> Non
     assert res.tests["Sargan"].distribution == "chi2(25)"
     assert res.tests["AR(1)"].pvalue < 0.01 < 0.5 < res.tests["AR(2)"].pvalue
     two = ce.arellano_bond(AB, firms, time_effects=True, two_step=True)
-    assert set(two.tests) == {"Hansen J", "AR(1)", "AR(2)"} and two.cov_type == "windmeijer"
+    assert set(two.tests) == {"Hansen J", "AR(1)", "AR(2)"}
+    assert two.cov_type == "windmeijer"
 
 
 def test_max_lag_limits_the_instruments(firms: ce.RegionalPanel) -> None:
@@ -82,12 +83,14 @@ def test_too_few_periods_for_the_instruments() -> None:
     with pytest.raises(DataValidationError, match="no entity has enough consecutive periods"):
         ce.arellano_bond("y ~ lag(y, 1) + lag(y, 2) + x", panel)
     res = ce.arellano_bond("y ~ lag(y, 1) + x", panel)  # one equation (t = 3) with one instrument y_1
-    assert res.statistics["Instruments"] == 2 and res.nobs == 30
+    assert res.statistics["Instruments"] == 2
+    assert res.nobs == 30
     assert np.isnan(res.tests["AR(1)"].statistic)  # a single differenced period has no serial correlation
 
 
 @settings(max_examples=5, deadline=None)
 @given(st.randoms(use_true_random=False))
+@pytest.mark.slow
 def test_relabelling_and_reordering_firms_leaves_estimates_unchanged(rng) -> None:
     firms = ce.load_dataset("uk_firms")
     frame = firms.frame.reset_index()

@@ -187,6 +187,7 @@ def test_estimators_do_not_mutate_the_panel(grunfeld: ce.RegionalPanel) -> None:
 
 @settings(max_examples=8, deadline=None)
 @given(st.randoms(use_true_random=False))
+@pytest.mark.slow
 def test_permuting_rows_leaves_estimates_unchanged(rng) -> None:
     panel = ce.load_dataset("grunfeld")
     frame = panel.frame.reset_index()
@@ -224,7 +225,8 @@ def test_non_psd_two_way_clustered_covariance_is_repaired_with_a_warning(states:
     with pytest.warns(ClusterEconWarning, match="not positive semi-definite; its negative eigenvalues were set") as rec:
         res = ce.first_difference(PRODUCTION, states, effects=("time",), cluster=("entity", "time"))
     assert rec[0].filename == __file__
-    assert np.all(np.isfinite(res.std_errors)) and np.all(np.linalg.eigvalsh(res.cov.to_numpy()) > -1e-12)
+    assert np.all(np.isfinite(res.std_errors))
+    assert np.all(np.linalg.eigvalsh(res.cov.to_numpy()) > -1e-12)
 
 
 # -- C(year) with lags: the dummies come from the rows that remain -------------------------------
@@ -253,7 +255,8 @@ def _year_dummies(years: pd.Series) -> pd.DataFrame:
 def test_year_dummies_start_from_the_first_year_that_remains(firms: ce.RegionalPanel) -> None:
     # 1976 is the first year of the panel but has no lag: 1977 is the base, 1976 gets no column
     rows = _lagged_rows(firms, "n")
-    assert rows["year"].min() == 1977 and firms.frame.index.get_level_values("year").min() == 1976
+    assert rows["year"].min() == 1977
+    assert firms.frame.index.get_level_values("year").min() == 1976
     res = ce.panel_ols(DYNAMIC, firms, effects=())
     assert list(res.params.index) == ["Intercept", "lag(n, 1)", *(f"C(year)[T.{y}]" for y in range(1978, 1985))]
 
@@ -271,6 +274,7 @@ def test_pooled_lag_and_year_dummies_match_statsmodels(firms: ce.RegionalPanel, 
     assert_allclose(res.std_errors.to_numpy(), ols.bse.to_numpy(), rtol=1e-8, atol=0)
 
 
+@pytest.mark.slow
 def test_within_lag_and_year_dummies_match_dummy_variable_ols(firms: ce.RegionalPanel) -> None:
     res = ce.panel_ols(DYNAMIC, firms, cov_type="unadjusted")
     rows = _lagged_rows(firms, "n")
@@ -351,7 +355,8 @@ def test_first_difference_engines_agree(states: ce.RegionalPanel, cov_type: str)
     assert list(via_sm.params.index) == list(fd.params.index) == ["log(pcap)", "log(pc)", "log(emp)", "unemp"]
     assert_allclose(via_sm.params.to_numpy(), fd.params.to_numpy(), rtol=1e-9, atol=1e-14)
     assert_allclose(via_sm.std_errors.to_numpy(), fd.std_errors.to_numpy(), rtol=1e-9, atol=0)
-    assert via_sm.nobs == fd.nobs == 768 and via_sm.df_inference == fd.df_inference
+    assert via_sm.nobs == fd.nobs == 768
+    assert via_sm.df_inference == fd.df_inference
 
 
 def test_messages_show_numpy_values_as_plain_python(grunfeld: ce.RegionalPanel) -> None:
@@ -365,6 +370,7 @@ def test_messages_show_numpy_values_as_plain_python(grunfeld: ce.RegionalPanel) 
         res.conf_int(np.float64(95))
     # numpy integers are whole numbers
     dk = ce.panel_ols("inv ~ value", grunfeld, cov_type="driscoll_kraay", bandwidth=np.int64(3))
-    assert dk.provenance.details["bandwidth"] == 3 and type(dk.provenance.details["bandwidth"]) is int
+    assert dk.provenance.details["bandwidth"] == 3
+    assert type(dk.provenance.details["bandwidth"]) is int
     expected = ce.panel_ols("inv ~ value", grunfeld, cov_type="driscoll_kraay", bandwidth=3).std_errors
     assert_allclose(dk.std_errors.to_numpy(), expected.to_numpy(), rtol=1e-12, atol=0)

@@ -84,6 +84,7 @@ def test_sme_benefit_of_investment_collapses_without_alignment():
 
 # ---------------------------------------------------------------- the modules alone
 
+@pytest.mark.slow
 def test_cluster_investment_late_engagement_same_capital_less_sme_fit():
     cols = ["public_capital", "sme_relevant_public_capital", "cumulative_public_spend"]
     # a programme of 1 % of output; fit elasticity 0: alignment then leaves output, so investment is identical
@@ -96,6 +97,7 @@ def test_cluster_investment_late_engagement_same_capital_less_sme_fit():
     assert lt < 0.95 * e, f"SME-relevant public capital 2000: early {e:.0f}, late {lt:.0f} USD million"
 
 
+@pytest.mark.slow
 def test_sme_support_raises_sme_employment():
     cols = ["sme_employment", "young_sme_deaths"]
     base = run_model(fresh("sme_growth"), columns=cols)
@@ -105,6 +107,7 @@ def test_sme_support_raises_sme_employment():
     assert_allclose(support.loc[:1974, "sme_employment"], base.loc[:1974, "sme_employment"], rtol=1e-12, atol=0)
 
 
+@pytest.mark.slow
 def test_knowledge_exchange_lifts_the_laggard_most():
     cols = ["knowledge_stock"]
     none = run_model(fresh("knowledge_spillover"), params={"between_cluster_exchange_intensity": 0}, columns=cols,

@@ -47,6 +47,7 @@ def test_toml_schema_and_sha256(model_id):
 
 
 @pytest.mark.parametrize("model_id", MODEL_IDS)
+@pytest.mark.slow
 def test_parameters_match_mdl_and_lie_in_bounds(model_id):
     model = fresh(model_id)
     doc = model.doc.set_index("Py Name")
@@ -66,7 +67,9 @@ def test_parameters_match_mdl_and_lie_in_bounds(model_id):
             assert par["source"].startswith("assumed:"), name
 
 
-@pytest.mark.parametrize("model_id", MODEL_IDS)
+@pytest.mark.parametrize(
+    "model_id", [pytest.param(m, marks=pytest.mark.slow) if m == "regional_cluster" else m for m in MODEL_IDS]
+)
 def test_every_variable_has_unit_and_description(model_id):
     doc = fresh(model_id).doc
     doc = doc[~doc["Py Name"].isin(["time"])]

@@ -115,6 +115,7 @@ def test_no_smes_means_no_sme_births_in_any_state():
     assert_allclose(out.to_numpy(), 0, rtol=0, atol=0)
 
 
+@pytest.mark.slow
 def test_no_alignment_cuts_sme_knowledge_to_obsolescence():
     model = fresh("knowledge_spillover")
     out = run_model(model, params={"alignment": 0}, columns=["sme_knowledge", "within_cluster_spillover"],
@@ -142,6 +143,7 @@ UNIT_INTERVAL = ("alignment", "trust", "network_density", "absorptive_capacity",
 
 
 @pytest.mark.parametrize("model_id", slow_if_regional(MODEL_IDS))
+@pytest.mark.slow
 def test_default_run_is_finite_nonnegative_and_shares_stay_in_the_unit_interval(model_id):
     if model_id == "regional_cluster":
         out = regional_run()  # shared with the behaviour tests
@@ -208,12 +210,14 @@ def test_public_capital_and_its_alignment_coflow_are_conserved():
         integral = sum((by_element(out, inflow, t) - by_element(out, outflow, t)) * DT for t in out.index[:-1])
         assert_allclose(change.to_numpy(), integral.to_numpy(), rtol=1e-9, atol=1e-6)
     fit = out.filter(like="average_alignment_fit").to_numpy()
-    assert (fit > 0).all() and (fit <= 1).all()
+    assert (fit > 0).all()
+    assert (fit <= 1).all()
 
 
 # ---------------------------------------------------------------- steady state
 
 @pytest.mark.parametrize("model_id", slow_if_regional(MODEL_IDS))
+@pytest.mark.slow
 def test_equilibrium_start_stays_put(model_id):
     model = fresh(model_id)
     stocks = stock_names(model)
@@ -228,6 +232,7 @@ def test_equilibrium_start_stays_put(model_id):
 # ---------------------------------------------------------------- integration error
 
 @pytest.mark.parametrize("model_id", slow_if_regional(MODEL_IDS))
+@pytest.mark.slow
 def test_halving_the_time_step_moves_outcomes_little(model_id):
     names, final = OUTCOMES[model_id]
     policy = STEP_POLICY.get(model_id, {})

@@ -40,6 +40,7 @@ def non_finite_share(model_id: str) -> tuple[float, list[str]]:
 
 
 @pytest.mark.parametrize("model_id", [m for m in MODEL_IDS if m != "regional_cluster"])
+@pytest.mark.slow
 def test_module_stays_finite_across_its_declared_ranges(model_id: str) -> None:
     share, culprits = non_finite_share(model_id)
     assert share == 0.0, f"{share:.1%} of {DRAWS} draws within bounds overflow; first variables: {culprits[:5]}"

@@ -22,7 +22,9 @@ def test_list_models_lists_the_five_models():
     assert table["description"].str.len().min() > 20
 
 
-@pytest.mark.parametrize("model_id", MODEL_IDS)
+@pytest.mark.parametrize(
+    "model_id", [pytest.param(m, marks=pytest.mark.slow) if m == "regional_cluster" else m for m in MODEL_IDS]
+)
 def test_registered_model_loads_with_its_recorded_hash(model_id):
     model = ce.load_model(model_id)
     assert model.registered
@@ -40,6 +42,7 @@ def regional():
     return ce.load_model("regional_cluster")
 
 
+@pytest.mark.slow
 def test_regional_cluster_to_2000_for_chosen_states(regional):
     outputs = ["sme_employment", "employment", "unemployment_rate"]
     run = ce.simulate(regional, final_time=2000, outputs=outputs, regions=["CALIFORNIA", "TEXAS"])

@@ -227,7 +227,8 @@ def test_external_data_and_partial_ranges_match_pysd():
     frame = ce.simulate(model, engine="pysd").to_frame()
     reference = model.pysd().run()
     assert list(frame.columns) == list(reference.columns)
-    assert "var2[a,female]" in frame.columns and "var2[a,male]" not in frame.columns
+    assert "var2[a,female]" in frame.columns
+    assert "var2[a,male]" not in frame.columns
     assert_allclose(frame.to_numpy(), reference.to_numpy(dtype=float), rtol=0, atol=0, equal_nan=True)
 
 

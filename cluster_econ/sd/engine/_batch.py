@@ -129,8 +129,10 @@ def simulate_batch(model: Any, scenarios: pd.DataFrame, *, outputs: Sequence[str
     --------
     >>> import pandas as pd
     >>> import cluster_econ as ce
-    >>> scen = pd.DataFrame({"contact_infectivity": [0.2, 0.3, 0.4]})  # doctest: +SKIP
-    >>> ce.simulate_batch("SIR.mdl", scen, outputs=["infectious"])      # doctest: +SKIP
+    >>> scenarios = pd.DataFrame({"sme_support": [0.0, 0.25, 0.5]})  # one row per scenario
+    >>> batch = ce.simulate_batch(ce.load_model("sme_growth"), scenarios, outputs=["sme_employment"])
+    >>> batch.sizes["scenario"], "sme_employment" in batch
+    (3, True)
     """
     if method not in get_args(Method):
         raise SpecError(f"method={method!r} is not valid; use one of {list(get_args(Method))}.")

@@ -11,19 +11,19 @@ import tempfile
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Literal, get_args
+from typing import Any, get_args
 
 import numpy as np
 import pandas as pd
 import xarray as xr
 
 from cluster_econ.errors import SpecError, UnsupportedConstructError, unknown_name
+from cluster_econ.typing import Method
 
 from . import _runtime
 
 logger = logging.getLogger(__name__)
 
-Method = Literal["euler", "rk4"]
 _RPREC = 1e-5
 _RK4_KINDS = {"integ", "smooth", "delay", "initial"}
 

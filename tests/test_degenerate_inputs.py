@@ -1,0 +1,146 @@
+"""Degenerate and mistaken input gets a named error from cluster_econ.errors, never a builtin one.
+
+One row per case: what is tried, the call, the exception expected, and a word its message must hold.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+from numpy.testing import assert_allclose
+
+import cluster_econ as ce
+from cluster_econ.errors import ClusterEconError, ClusterEconWarning, DataValidationError, SpecError, UnknownNameError
+
+F = "log(gsp) ~ log(pcap) + log(pc) + log(emp) + unemp"
+
+
+@functools.cache
+def states() -> ce.RegionalPanel:
+    return ce.load_dataset("us_states")
+
+
+@functools.cache
+def grunfeld() -> ce.RegionalPanel:
+    return ce.load_dataset("grunfeld")
+
+
+def subset(panel: ce.RegionalPanel, entities: list[Any], periods: list[int] | None = None) -> ce.RegionalPanel:
+    df = panel.frame.reset_index()
+    df = df[df[panel.entity].isin(entities)]
+    if periods is not None:
+        df = df[df[panel.time].isin(periods)]
+    return ce.RegionalPanel.from_frame(df, entity=panel.entity, time=panel.time, name=panel.name)
+
+
+def alabama() -> ce.RegionalPanel:
+    return subset(states(), ["ALABAMA"])
+
+
+def two_by_two() -> ce.RegionalPanel:
+    return subset(grunfeld(), [1, 2], [1935, 1936])
+
+
+def with_repeated_column() -> ce.RegionalPanel:
+    df = states().frame.reset_index()
+    return ce.RegionalPanel.from_frame(pd.concat([df, df[["gsp"]]], axis=1), entity="state", time="year")
+
+
+def labelled() -> ce.RegionalPanel:
+    df = states().frame.reset_index().assign(region=lambda d: np.where(d["state"] < "M", "east", "west"))
+    return ce.RegionalPanel.from_frame(df, entity="state", time="year")
+
+
+CASES: list[tuple[str, Callable[[], Any], type[Exception], str]] = [
+    ("formula is None", lambda: ce.panel_ols(None, states()), SpecError, "string"),
+    ("panel and formula swapped", lambda: ce.panel_ols(states(), F), SpecError, "RegionalPanel"),
+    ("a DataFrame for the panel", lambda: ce.panel_ols(F, states().frame), SpecError, "from_frame"),
+    ("nothing to estimate", lambda: ce.panel_ols("gsp ~ 0", states()), SpecError, "nothing to estimate"),
+    ("one entity, pooled, clustered", lambda: ce.panel_ols(F, alabama(), effects=()), SpecError, "two entities"),
+    ("one entity, within, clustered", lambda: ce.panel_ols("log(gsp) ~ unemp", alabama()), SpecError,
+     "two entities"),
+    ("one period, Driscoll-Kraay", lambda: ce.panel_ols(F, subset(states(), list(states().entities), [1970]),
+                                                       effects=(), cov_type="driscoll_kraay"), SpecError,
+     "two periods"),
+    ("random effects on one entity", lambda: ce.random_effects(F, alabama()), SpecError, "entities"),
+    ("ML random effects on one entity", lambda: ce.random_effects(F, alabama(), method="ml"), SpecError,
+     "one entity"),
+    ("random effects on 2 entities", lambda: ce.random_effects("inv ~ value", two_by_two()), SpecError,
+     "at least 3 entities"),
+    ("lag longer than any integer", lambda: ce.panel_ols("log(gsp) ~ lag(pcap, 99999999999999999999)", states()),
+     SpecError, "longer than"),
+    ("lag longer than the panel", lambda: states().lag("pcap", 17), SpecError, "every value would be missing"),
+    ("dataset name is a path", lambda: ce.load_dataset("../models/regional_cluster/model"), UnknownNameError,
+     "plain identifiers"),
+    ("dataset name is not a string", lambda: ce.load_dataset(None), SpecError, "string"),
+    ("two-way effects on 2 x 2", lambda: ce.panel_ols("inv ~ value", two_by_two(), effects=("entity", "time"),
+                                                      cov_type="unadjusted"), SpecError, "zero residual degrees"),
+    ("two-way effects on 2 x 2, clustered", lambda: ce.panel_ols("inv ~ value", two_by_two(),
+                                                                 effects=("entity", "time")),
+     SpecError, "zero residual degrees"),
+    ("more coefficients than observations", lambda: ce.panel_ols("inv ~ value + capital + lag(value, 1)",
+                                                                 two_by_two(), effects=(), cov_type="unadjusted"),
+     SpecError, "zero residual degrees"),
+    ("between with 2 entity means", lambda: ce.between_ols("inv ~ value + capital", two_by_two()), SpecError,
+     "degrees of freedom"),
+    ("first differences with time effects on 2 x 2", lambda: ce.first_difference(
+        "inv ~ value", two_by_two(), effects=("time",), cov_type="unadjusted"), SpecError, "zero residual degrees"),
+    ("fixed-effects Poisson on one entity", lambda: ce.poisson_fe("patents ~ log_rd", subset(
+        ce.load_dataset("firm_patents"), [1])), SpecError, "two entities"),
+    ("Hausman with pooled OLS for the within fit", lambda: ce.hausman(
+        ce.panel_ols(F, states(), effects=(), cov_type="unadjusted"), ce.random_effects(F, states())),
+     SpecError, "within"),
+    ("Hausman of different variables", lambda: ce.hausman(
+        ce.panel_ols(F, states(), cov_type="unadjusted"),
+        ce.random_effects("log(emp) ~ log(pcap) + log(pc) + unemp", states())), SpecError, "different variables"),
+    ("Hausman of fits on different data", lambda: ce.hausman(
+        ce.panel_ols(F, states(), cov_type="unadjusted"),
+        ce.random_effects(F, subset(states(), list(states().entities)[:30]))), SpecError, "different samples"),
+    ("Hausman of a non-result", lambda: ce.hausman(ce.panel_ols(F, states(), cov_type="unadjusted"), None),
+     SpecError, "EstimationResult"),
+    ("a label used as a number", lambda: ce.panel_ols("log(gsp) ~ region", labelled()), DataValidationError,
+     "C(region)"),
+    ("a repeated column name", with_repeated_column, DataValidationError, "more than once"),
+]
+
+
+@pytest.mark.parametrize(("case", "call", "expected", "word"), CASES, ids=[c[0] for c in CASES])
+def test_degenerate_input_raises_a_named_error(case: str, call: Callable[[], Any], expected: type[Exception],
+                                               word: str) -> None:
+    assert issubclass(expected, ClusterEconError), case
+    with pytest.raises(expected) as info:
+        call()
+    assert type(info.value).__module__ == "cluster_econ.errors", f"{case}: {type(info.value)!r}"
+    assert word in str(info.value), f"{case}: {info.value}"
+
+
+def test_hausman_given_the_fits_the_other_way_round_swaps_them_with_a_warning() -> None:
+    fe = ce.panel_ols(F, states(), cov_type="unadjusted")
+    re = ce.random_effects(F, states())
+    right = ce.hausman(fe, re)
+    with pytest.warns(ClusterEconWarning, match=r"swapped") as record:
+        swapped = ce.hausman(re, fe)
+    assert record[0].filename == __file__
+    assert swapped.statistic == right.statistic > 0
+    assert_allclose(right.statistic, 9.5254, rtol=0, atol=5e-5)
+
+
+def test_a_negative_hausman_statistic_is_reported_as_such_without_a_p_value() -> None:
+    firms = ce.load_dataset("uk_firms")
+    fe = ce.panel_ols("n ~ w + k + ys", firms, cov_type="unadjusted")
+    re = ce.random_effects("n ~ w + k + ys", firms, cov_type="clustered")
+    with pytest.warns(ClusterEconWarning) as record:
+        test = ce.hausman(fe, re)
+    messages = " ".join(str(w.message) for w in record)
+    assert "cov_type='clustered'" in messages
+    assert "not positive definite" in messages
+    assert test.statistic < 0
+    assert math.isnan(test.pvalue)
+    assert "not positive definite" in test.note
+    assert "no p-value" in str(test)

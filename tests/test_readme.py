@@ -1,0 +1,26 @@
+"""Every ```python block of the README runs, in order, in one namespace (as a reader would paste them)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+BLOCKS = re.findall(r"^```python\n(.*?)^```", README.read_text(encoding="utf-8"), flags=re.S | re.M)
+
+
+def test_the_readme_has_python_blocks() -> None:
+    assert len(BLOCKS) >= 3
+    assert all(block.strip() for block in BLOCKS)
+
+
+@pytest.mark.slow
+def test_every_readme_block_runs() -> None:
+    namespace: dict[str, object] = {"__name__": "__readme__"}
+    for number, block in enumerate(BLOCKS, start=1):
+        code = compile(block, f"README.md, python block {number}", "exec")
+        exec(code, namespace)  # the README's own code, run as a reader would paste it
+    batch = namespace["batch"]
+    assert dict(batch.sizes)["scenario"] == 3  # type: ignore[attr-defined]
