@@ -18,6 +18,7 @@ from cluster_econ.errors import (
     IdentificationWarning,
     SpecError,
     check_option,
+    find_stack_level,
     plain,
 )
 
@@ -303,7 +304,7 @@ def calibrate(model: Any, panel: Any, *, targets: Mapping[str, Any], parameters:
     if not final.converged:
         warnings.warn(f"The optimiser did not converge within max_nfev={max_nfev or 100 * problem.n_params} "
                       f"evaluations ({final.message}); the result has converged=False. Raise max_nfev or narrow "
-                      "the bounds.", ConvergenceWarning, stacklevel=2)
+                      "the bounds.", ConvergenceWarning, stacklevel=find_stack_level())
     r_hat, jac_u, row_hat = central_jacobian(f, evaluator.simulate_scaled, final.u)
     width = problem.upper - problem.lower
     jac = jac_u / width
@@ -352,7 +353,7 @@ def _identification(problem: Problem, jac_u: np.ndarray, cov: np.ndarray, judged
     if flat:
         warnings.warn(f"The Jacobian of the residuals is rank-deficient: the data cannot tell apart {flat}; fix "
                       "some of them (fixed=...) or add targets. Their standard errors are NaN.",
-                      IdentificationWarning, stacklevel=3)
+                      IdentificationWarning, stacklevel=find_stack_level())
         index = [names.index(n) for n in flat]
         cov[index, :] = np.nan
         cov[:, index] = np.nan
@@ -364,5 +365,5 @@ def _identification(problem: Problem, jac_u: np.ndarray, cov: np.ndarray, judged
         text = ", ".join(f"{a} and {b} ({rho:+.3f})" for a, b, rho in pairs)
         warnings.warn(f"Estimates correlated above {cv.CORRELATION_LIMIT} in absolute value: {text}; the data "
                       "hardly tell them apart. Fix one of each pair or add targets.", IdentificationWarning,
-                      stacklevel=3)
+                      stacklevel=find_stack_level())
     return cov

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from cluster_econ.errors import ClusterEconError, SpecError
+from cluster_econ.errors import ClusterEconError, SpecError, find_stack_level
 
 from ._evaluate import Evaluator, loss_residuals
 from ._fitstats import FIT_COLUMNS, fit_table
@@ -97,7 +97,7 @@ class _Moments:
         frame = pd.DataFrame(values, index=self.frame.index, columns=self.frame.columns).reset_index()
         p = self.panel
         return RegionalPanel._build(frame, entity=p.entity, time=p.time, units=dict(p.units), dropna=False,
-                                    name=f"{p.name or 'panel'} (simulated)", stacklevel=2, warn_missing=False)
+                                    name=f"{p.name or 'panel'} (simulated)", warn_missing=False)
 
     def mean_estimates(self, row: np.ndarray) -> np.ndarray:
         if not np.isfinite(row).all() or (row <= 0).any():
@@ -144,7 +144,7 @@ def calibrate_indirect(problem: Problem, evaluator: Evaluator, moments: Callable
         from cluster_econ.data import RegionalPanel
 
         real_panel = RegionalPanel._build(builder.frame.reset_index(), entity=panel.entity, time=panel.time,
-                                          units=dict(panel.units), dropna=False, name=panel.name, stacklevel=2,
+                                          units=dict(panel.units), dropna=False, name=panel.name,
                                           warn_missing=False, provenance=panel.provenance)
     real_result = moments(real_panel)
     observed, sigma = _moments_of(real_result, "real")
@@ -193,7 +193,7 @@ def calibrate_indirect(problem: Problem, evaluator: Evaluator, moments: Callable
         from cluster_econ.errors import ConvergenceWarning
 
         warnings.warn(f"Indirect inference did not converge ({final.message}); the result has converged=False.",
-                      ConvergenceWarning, stacklevel=3)
+                      ConvergenceWarning, stacklevel=find_stack_level())
     return CalibrationResult._create(
         problem=problem, estimates=estimates, cov=cov, df_inference=None, fit=fit_frame, holdout_fit=holdout_frame,
         residuals=residuals, converged=final.converged, n_evaluations=evaluator.n_evaluations,

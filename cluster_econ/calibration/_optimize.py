@@ -78,8 +78,10 @@ class Objective:
     def jac(self, u: np.ndarray, *args: object) -> np.ndarray:
         if self._cache is None or not np.array_equal(self._cache[0], u):
             self.fun(u)
-        assert self._cache is not None  # set by fun()
-        return self._cache[2]
+        cache = self._cache
+        if cache is None:  # pragma: no cover - fun() always sets it
+            raise RuntimeError("the Jacobian was asked for before any residuals were computed")
+        return cache[2]
 
 
 def central_jacobian(residuals: Residuals, evaluate: Callable[[np.ndarray], np.ndarray],

@@ -49,14 +49,16 @@ def test_clustered_standard_errors_are_sane(model, noisy_panel):
         fixed={"depreciation_rate": TRUTH["depreciation_rate"]}, cov_type="unadjusted")
     assert_allclose(res.params.to_numpy(), un.params.to_numpy(), rtol=1e-12)
     # positive, finite, and the truth within a few standard errors
-    assert (res.std_errors > 0).all() and np.isfinite(res.std_errors).all()
+    assert (res.std_errors > 0).all()
+    assert np.isfinite(res.std_errors).all()
     z = (res.params - pd.Series(TRUTH)[res.params.index]) / res.std_errors
     assert (z.abs() < 4).all()
     # AR(1) residuals within regions: clustering widens the iid intervals
     assert (res.std_errors > un.std_errors).all()
     assert res.df_inference == 7.0  # 8 regions - 1
     ci = res.conf_int()
-    assert (ci["lower"] < res.params).all() and (ci["upper"] > res.params).all()
+    assert (ci["lower"] < res.params).all()
+    assert (ci["upper"] > res.params).all()
     # the residuals of a trajectory are autocorrelated: Durbin-Watson far below 2
     assert (res.fit["durbin_watson"] < 1.5).all()
     # the sandwich by hand from the residual frame's ingredients is symmetric positive definite
@@ -66,7 +68,8 @@ def test_clustered_standard_errors_are_sane(model, noisy_panel):
 def test_multistart_all_in_lockstep_reach_the_same_optimum(model, noisy_panel):
     res = ce.calibrate(model, noisy_panel, targets=TARGETS, parameters=BOUNDS, n_starts=4, seed=5)
     starts = res.starts
-    assert len(starts) == 4 and list(starts["origin"]) == ["model values"] + ["latin hypercube"] * 3
+    assert len(starts) == 4
+    assert list(starts["origin"]) == ["model values"] + ["latin hypercube"] * 3
     assert starts["best"].sum() == 1
     assert starts["same_optimum"].sum() >= 3
     assert res.converged
@@ -130,7 +133,9 @@ def test_result_rebuilds_from_frames_and_provenance(exact):
 def test_summary_and_html_show_no_wall_clock(exact):
     text = str(exact.summary())
     assert exact.provenance.created not in text
-    assert "saving_rate" in text and "durbin_watson" in text and "clustered" in text
+    assert "saving_rate" in text
+    assert "durbin_watson" in text
+    assert "clustered" in text
     assert "<table" in exact._repr_html_()
     assert "calibration" in ce.cite(exact)
 
@@ -142,9 +147,12 @@ def test_to_model_toml_rows(exact):
     assert [r["name"] for r in rows] == list(exact.params.index)
     assert all(r["kind"] == "calibrated" for r in rows)
     row = rows[0]
-    assert row["value"] == exact.params.iloc[0] and row["unit"] == "Dmnl"
+    assert row["value"] == exact.params.iloc[0]
+    assert row["unit"] == "Dmnl"
     assert (row["lower"], row["upper"]) == BOUNDS[row["name"]]
-    assert "synthetic_growth" in row["source"] and "MAPE" in row["source"] and "log loss" in row["source"]
+    assert "synthetic_growth" in row["source"]
+    assert "MAPE" in row["source"]
+    assert "log loss" in row["source"]
 
 
 def test_plot_small_multiples(exact):
@@ -182,7 +190,8 @@ def test_sparse_panel_saves_only_the_observed_years(model):
     sparse = ce.RegionalPanel.from_frame(frame[frame["year"] % 4 == 2], entity="state", time="year", units=UNITS,
                                          name="every_four_years")
     problem = build_problem(model, sparse, targets=TARGETS, parameters=BOUNDS, fixed=None, loss="log", holdout=None)
-    assert problem.saveper == 4.0 and list(problem.times) == [1970.0, 1974.0, 1978.0, 1982.0, 1986.0]
+    assert problem.saveper == 4.0
+    assert list(problem.times) == [1970.0, 1974.0, 1978.0, 1982.0, 1986.0]
     res = ce.calibrate(model, sparse, targets=TARGETS, parameters=BOUNDS)
     assert_allclose(res.params[list(TRUTH)].to_numpy(), list(TRUTH.values()), rtol=1e-6, atol=0)
 

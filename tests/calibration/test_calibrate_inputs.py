@@ -37,7 +37,7 @@ def test_unknown_panel_column(model, panel):
         ce.calibrate(model, panel, targets={"output": "gps"}, parameters=BOUNDS)
 
 
-@pytest.mark.parametrize("name, hint", [("saving_rat", "saving_rate"), ("output", None)])
+@pytest.mark.parametrize(("name", "hint"), [("saving_rat", "saving_rate"), ("output", None)])
 def test_parameter_not_a_constant(model, panel, name, hint):
     with pytest.raises(UnknownNameError, match=f"'{name}' is not a constant") as info:
         ce.calibrate(model, panel, targets=TARGETS, parameters={name: (0.0, 1.0)})
@@ -69,8 +69,10 @@ def test_entities_matching_no_region_list_both_sides(model, panel):
     with pytest.raises(UnknownNameError) as info:
         ce.calibrate(model, bad, targets=TARGETS, parameters=BOUNDS)
     text = str(info.value)
-    assert "'OHIIO' (closest: 'OHIO')" in text and "'Atlantis'" in text
-    assert "Model regions: 'ALABAMA'" in text and "'state' values" in text
+    assert "'OHIIO' (closest: 'OHIO')" in text
+    assert "'Atlantis'" in text
+    assert "Model regions: 'ALABAMA'" in text
+    assert "'state' values" in text
 
 
 def test_names_match_ignoring_case_spaces_and_punctuation(model):
@@ -139,7 +141,8 @@ def test_not_converged_warns_and_returns(model, panel):
     with pytest.warns(ConvergenceWarning, match=r"max_nfev=2"):
         res = ce.calibrate(model, panel, targets=TARGETS, parameters=BOUNDS, max_nfev=2)
     assert res.converged is False
-    assert "Converged:" in str(res.summary()) and "False" in str(res.summary())
+    assert "Converged:" in str(res.summary())
+    assert "False" in str(res.summary())
 
 
 def test_non_finite_start_names_the_parameters(model, panel):
@@ -160,7 +163,8 @@ def test_non_finite_trial_point_is_rejected_not_a_crash():
     objective = Objective(lambda rows: rows - 0.04, request, 1, penalty=1e6)
     assert np.all(objective.fun(np.array([0.7])) == 1e6)           # rejected, finite
     r = objective.fun(np.array([0.5]))                              # forward neighbour fails: backward difference
-    assert np.isfinite(r).all() and np.isfinite(objective.jac(np.array([0.5]))).all()
+    assert np.isfinite(r).all()
+    assert np.isfinite(objective.jac(np.array([0.5]))).all()
     assert objective.jac(np.array([0.5]))[0, 0] == pytest.approx(1.0, rel=1e-5)
     assert len(calls) == 3
 
@@ -173,7 +177,7 @@ def test_optimiser_steps_into_an_unstable_region_and_recovers(model, panel):
     assert abs(res.params["employment_adjustment_time"] / 3.0 - 1) < 1e-6
 
 
-@pytest.mark.parametrize("kwargs, match", [
+@pytest.mark.parametrize(("kwargs", "match"), [
     ({"loss": "squared"}, "loss='squared' is not valid"),
     ({"cov_type": "robust"}, "cov_type='robust' is not valid"),
     ({"n_starts": 0}, "n_starts=0 is not valid"),

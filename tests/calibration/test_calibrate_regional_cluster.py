@@ -31,7 +31,9 @@ def test_regional_cluster_fit_to_us_states_improves_on_the_model_values():
     weighted_before = sum(before[t] for t in TARGETS)
     weighted_after = float(res.fit.loc[list(TARGETS), "mape"].sum())
     assert weighted_after <= weighted_before + 1e-9, (before, res.fit["mape"].to_dict())
-    assert np.isfinite(res.std_errors).all() and (res.std_errors > 0).all()
+    assert np.isfinite(res.std_errors).all()
+    assert (res.std_errors > 0).all()
     lower, upper = res.parameters["lower"], res.parameters["upper"]
     assert ((res.params >= lower) & (res.params <= upper)).all()
-    assert len(res.holdout_fit) == len(TARGETS) and (res.holdout_fit["n"] == 48 * 6).all()
+    assert len(res.holdout_fit) == len(TARGETS)
+    assert (res.holdout_fit["n"] == 48 * 6).all()

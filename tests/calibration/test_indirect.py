@@ -21,7 +21,8 @@ def test_indirect_inference_recovers_the_adjustment_time_within_two_standard_err
                        moments=_moments, parameters={"employment_adjustment_time": (0.5, 8.0)}, fixed=fixed, n_sim=2,
                        start={"employment_adjustment_time": 5.0})
     tau, se = res.params["employment_adjustment_time"], res.std_errors["employment_adjustment_time"]
-    assert res.converged and res.method == "indirect"
+    assert res.converged
+    assert res.method == "indirect"
     assert abs(tau - 2.0) < 2 * se, (tau, se)
     assert 0 < se < 0.5  # informative: a small part of the width 7.5 of the bounds
     moments = res.moments.set_index("term")
@@ -29,7 +30,8 @@ def test_indirect_inference_recovers_the_adjustment_time_within_two_standard_err
     assert (moments["difference"].abs() < moments["std_error"]).all()
     details = res.provenance.details
     assert details["call"]["arguments"]["moments"]["formula"] == "unemp ~ lag(unemp)"
-    assert details["n_sim"] == 2 and details["noise"]["target"] == ["unemployment_rate"]
+    assert details["n_sim"] == 2
+    assert details["noise"]["target"] == ["unemployment_rate"]
     assert 0.3 < details["noise"]["rho"][0] < 0.9  # the AR(1) noise of the data is found in the pilot residuals
 
 

@@ -151,7 +151,8 @@ def test_alignment_scales_only_programme_capital_and_never_creates_capital(align
     assert (out["effective_public_capital"] <= out["public_capital"] * (1 + 1e-12)).all()
     assert (out["effective_public_capital"] >= out["baseline_public_capital"] * (1 - 1e-12)).all()
     fit = out["average_alignment_fit"]
-    assert ((fit >= 0) & (fit <= 1)).all() and ((out["alignment"] >= 0) & (out["alignment"] <= 1)).all()
+    assert ((fit >= 0) & (fit <= 1)).all()
+    assert ((out["alignment"] >= 0) & (out["alignment"] <= 1)).all()
     # fit elasticity 1: the programme's capital enters production in proportion to its alignment fit
     wasted = out["public_capital"] - out["effective_public_capital"]
     assert_allclose(wasted, out["programme_public_capital"] * (1 - fit), rtol=1e-9, atol=1e-6)
@@ -220,8 +221,10 @@ def test_ageing_chain_matches_eurostat_one_and_five_year_survival_together():
     # the declared hazard ranges bracket both targets, so calibration and sweeps can reach them
     low = cohort_survival(new_sme_hazard=0.16, young_sme_hazard=0.18)
     high = cohort_survival(new_sme_hazard=0.24, young_sme_hazard=0.26)
-    assert low[1971] > 0.82 and high[1971] < 0.80, (low[1971], high[1971])
-    assert low[1975] > 0.46 and high[1975] < 0.42, (low[1975], high[1975])
+    assert low[1971] > 0.82, (low[1971], high[1971])
+    assert high[1971] < 0.80, (low[1971], high[1971])
+    assert low[1975] > 0.46, (low[1975], high[1975])
+    assert high[1975] < 0.42, (low[1975], high[1975])
 
 
 def test_sme_support_lowers_both_young_hazards_and_costs_per_supported_firm():
@@ -268,7 +271,8 @@ def test_trust_builds_slowly_and_erodes_fast():
     out = benefit_failure_run(trust_build_time=3.0, trust_erosion_time=0.75)
     gap = out["indicated_trust"] - out["trust"]
     rising, falling = out[gap > 1e-6], out[gap < -1e-6]
-    assert len(rising) > 10 and len(falling) > 2
+    assert len(rising) > 10
+    assert len(falling) > 2
     assert_allclose(rising["trust_change"], (rising["indicated_trust"] - rising["trust"]) / 3.0, rtol=1e-12, atol=0)
     assert_allclose(falling["trust_change"], (falling["indicated_trust"] - falling["trust"]) / 0.75, rtol=1e-12,
                     atol=0)
@@ -294,7 +298,8 @@ def test_engaged_share_stays_below_one_at_the_largest_recruitment():
                             "trust_gain_from_engagement": 3.0, "sme_attractiveness_gain": 1.0,
                             "benefit_elasticity_of_engagement": 2.0, "engagement_fatigue_rate": 0.05,
                             "births_per_sme": 0.08})
-    assert (out["engaged_sme_share"] < 1).all() and (out["engaged_sme_share"] >= 0).all()
+    assert (out["engaged_sme_share"] < 1).all()
+    assert (out["engaged_sme_share"] >= 0).all()
     assert out["engaged_sme_share"].max() > 0.8  # most of the pool joins, and the flow stays bounded
 
 
@@ -329,7 +334,8 @@ RD = np.array([2.0, 1.0, 0.4])  # relative R&D intensities of the model
 def test_between_cluster_spillover_exists_without_a_programme_and_leaders_absorb_nothing():
     run = knowledge_runs({}).isel(scenario=0)
     spill = run["between_cluster_spillover"].sel(time=1980)
-    assert float(spill.sel(Region="LAGGARD")) > 0 and float(spill.sel(Region="FOLLOWER")) > 0
+    assert float(spill.sel(Region="LAGGARD")) > 0
+    assert float(spill.sel(Region="FOLLOWER")) > 0
     assert float(spill.sel(Region="LEADER")) == 0
 
 
