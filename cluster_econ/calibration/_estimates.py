@@ -134,6 +134,70 @@ class ParameterEstimates:
         return self.summary().as_html()
 
 
+def _estimates_of(result: Any, mapping: Any) -> tuple[pd.Series, pd.DataFrame]:
+    """The params and cov of ``result``, once it and ``mapping`` are checked."""
+    params = getattr(result, "params", None)
+    cov = getattr(result, "cov", None)
+    if not isinstance(params, pd.Series) or not isinstance(cov, pd.DataFrame):
+        raise SpecError(f"parameters_from_estimates needs an EstimationResult (ce.panel_ols, ...); got "
+                        f"{type(result).__name__}.")
+    if not isinstance(mapping, Mapping) or not mapping:
+        raise SpecError("mapping must be a non-empty mapping parameter -> term or -> (term, transform).")
+    return params, cov
+
+
+def _transform_function(name: Any, transform: Any) -> Callable[[float], float]:
+    """The function of a transform given by name (in :data:`TRANSFORMS`) or as a callable."""
+    if isinstance(transform, str):
+        if transform not in TRANSFORMS:
+            raise SpecError(f"Unknown transform {transform!r} for {name!r}; use a callable or one of "
+                            f"{sorted(TRANSFORMS)}.")
+        return TRANSFORMS[transform]
+    if callable(transform):
+        return transform
+    raise SpecError(f"The transform of {name!r} must be callable or a name in {sorted(TRANSFORMS)}.")
+
+
+def _mapped_term(name: Any, spec: Any, params: pd.Series, where: str) -> tuple[str, Any, Callable[[float], float]]:
+    """The term, transform (as given) and transform function of ``mapping[name]``."""
+    term, transform = (spec, "identity") if isinstance(spec, str) else tuple(spec) if \
+        isinstance(spec, tuple | list) and len(spec) == 2 else (None, None)
+    if not isinstance(term, str):
+        raise SpecError(f"mapping[{name!r}] must be a term or (term, transform); got {spec!r}.")
+    if term not in params.index:
+        raise unknown_name(term, [str(t) for t in params.index], "term", where=where)
+    return term, transform, _transform_function(name, transform)
+
+
+def _transformed(name: Any, term: str, f: Callable[[float], float], x: float) -> tuple[float, float]:
+    """The value and derivative of the transform ``f`` at the estimate ``x`` of ``term``, both finite."""
+    def scalar(v: float) -> float:
+        return float(f(v))
+
+    with np.errstate(all="ignore"):
+        value, grad = scalar(x), _derivative(scalar, x)
+    if not (np.isfinite(value) and np.isfinite(grad)):
+        raise SpecError(f"The transform of {name!r} is not finite at {term} = {x:g} (value {value}).")
+    return value, grad
+
+
+def _estimates_provenance(result: Any, names: list[str], terms: list[str], labels: list[str],
+                          values: list[float]) -> Provenance:
+    """The provenance of the parameters: the estimates' dataset and estimator, and the call as plain data."""
+    prov = result.provenance
+    call = {"verb": "parameters_from_estimates", "arguments": {
+        "result": dict(prov.details.get("call") or {"estimator": prov.details.get("estimator"),
+                                                     "formula": getattr(result, "formula", None),
+                                                     "dataset": prov.dataset, "sha256": prov.dataset_sha256}),
+        "mapping": {n: [t, lab] for n, t, lab in zip(names, terms, labels, strict=True)}}}
+    return Provenance.capture(
+        dataset=prov.dataset, dataset_sha256=prov.dataset_sha256, changed_parameters=dict(zip(names, values,
+                                                                                              strict=True)),
+        details={"call": call, "estimator": prov.details.get("estimator"), "formula": getattr(result, "formula", None),
+                 "cov_type": getattr(result, "cov_type", None),
+                 "dataset_citation": prov.details.get("dataset_citation", "")})
+
+
 def parameters_from_estimates(result: Any, mapping: Mapping[str, Any]) -> ParameterEstimates:
     """Model parameter values, with standard errors, from the estimates of a panel model.
 
@@ -162,39 +226,12 @@ def parameters_from_estimates(result: Any, mapping: Mapping[str, Any]) -> Parame
     ----------
     Oehlert, G. W. (1992). A note on the delta method. The American Statistician 46(1), 27-29.
     """
-    params = getattr(result, "params", None)
-    cov = getattr(result, "cov", None)
-    if not isinstance(params, pd.Series) or not isinstance(cov, pd.DataFrame):
-        raise SpecError(f"parameters_from_estimates needs an EstimationResult (ce.panel_ols, ...); got "
-                        f"{type(result).__name__}.")
-    if not isinstance(mapping, Mapping) or not mapping:
-        raise SpecError("mapping must be a non-empty mapping parameter -> term or -> (term, transform).")
+    params, cov = _estimates_of(result, mapping)
     names, terms, labels, values, grads = [], [], [], [], []
     where = f"{result.provenance.details.get('estimator', 'the estimates')} of {getattr(result, 'formula', '')!r}"
     for name, spec in mapping.items():
-        term, transform = (spec, "identity") if isinstance(spec, str) else tuple(spec) if \
-            isinstance(spec, tuple | list) and len(spec) == 2 else (None, None)
-        if not isinstance(term, str):
-            raise SpecError(f"mapping[{name!r}] must be a term or (term, transform); got {spec!r}.")
-        if term not in params.index:
-            raise unknown_name(term, [str(t) for t in params.index], "term", where=where)
-        if isinstance(transform, str):
-            if transform not in TRANSFORMS:
-                raise SpecError(f"Unknown transform {transform!r} for {name!r}; use a callable or one of "
-                                f"{sorted(TRANSFORMS)}.")
-            f = TRANSFORMS[transform]
-        elif callable(transform):
-            f = transform
-        else:
-            raise SpecError(f"The transform of {name!r} must be callable or a name in {sorted(TRANSFORMS)}.")
-        x = float(params[term])
-        def scalar(v: float, f: Callable[[float], float] = f) -> float:
-            return float(f(v))
-
-        with np.errstate(all="ignore"):
-            value, grad = scalar(x), _derivative(scalar, x)
-        if not (np.isfinite(value) and np.isfinite(grad)):
-            raise SpecError(f"The transform of {name!r} is not finite at {term} = {x:g} (value {value}).")
+        term, transform, f = _mapped_term(name, spec, params, where)
+        value, grad = _transformed(name, term, f, float(params[term]))
         names.append(str(name))
         terms.append(term)
         labels.append(_label(transform))
@@ -207,18 +244,7 @@ def parameters_from_estimates(result: Any, mapping: Mapping[str, Any]) -> Parame
     source = pd.DataFrame({"term": terms, "transform": labels, "term_estimate": [float(params[t]) for t in terms],
                            "term_std_error": [float(np.sqrt(cov.loc[t, t])) for t in terms]},
                           index=pd.Index(names, name="parameter"))
-    prov = result.provenance
-    call = {"verb": "parameters_from_estimates", "arguments": {
-        "result": dict(prov.details.get("call") or {"estimator": prov.details.get("estimator"),
-                                                     "formula": getattr(result, "formula", None),
-                                                     "dataset": prov.dataset, "sha256": prov.dataset_sha256}),
-        "mapping": {n: [t, lab] for n, t, lab in zip(names, terms, labels, strict=True)}}}
-    provenance = Provenance.capture(
-        dataset=prov.dataset, dataset_sha256=prov.dataset_sha256, changed_parameters=dict(zip(names, values,
-                                                                                              strict=True)),
-        details={"call": call, "estimator": prov.details.get("estimator"), "formula": getattr(result, "formula", None),
-                 "cov_type": getattr(result, "cov_type", None),
-                 "dataset_citation": prov.details.get("dataset_citation", "")})
+    provenance = _estimates_provenance(result, names, terms, labels, values)
     index = pd.Index(names, name="parameter")
     return ParameterEstimates(params=pd.Series(values, index=index, name="params"),
                               std_errors=pd.Series(se, index=index, name="std_errors"),

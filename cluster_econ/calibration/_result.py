@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import Any
 
@@ -35,32 +35,53 @@ def _model_spec(model: Any) -> dict[str, Any]:
     return {"path": str(model.path), "sha256": model.sha256}
 
 
+def _panel_spec(panel: Any) -> dict[str, Any]:
+    return {"dataset": panel.name, "sha256": panel.provenance.dataset_sha256}
+
+
+def _targets_spec(targets: Mapping[Any, Any]) -> dict[str, Any]:
+    return {str(k): (list(plain(tuple(v))) if isinstance(v, tuple | list) else v) for k, v in targets.items()}
+
+
+def _parameters_spec(parameters: Any) -> dict[str, list[float]] | list[str]:
+    if isinstance(parameters, Mapping):
+        return {str(k): [float(b) for b in v] for k, v in parameters.items()}
+    return [str(v) for v in parameters]
+
+
+def _named_floats(value: Any) -> Any:
+    return {str(k): float(v) for k, v in value.items()} if isinstance(value, Mapping) else value
+
+
+def _holdout_spec(holdout: Any) -> list[Any] | None:
+    return list(plain(tuple(holdout))) if holdout is not None else None
+
+
+def _fixed_entries(fixed: Any) -> dict[str, Any]:
+    """``fixed`` as plain values, and ``fixed_source``: the call that produced them, when they record one."""
+    out: dict[str, Any] = {
+        "fixed": {k: float(v) for k, v in as_params(fixed, "fixed").items()} if fixed is not None else None}
+    source = getattr(getattr(fixed, "provenance", None), "details", {}).get("call")
+    if source is not None:
+        out["fixed_source"] = dict(source)
+    return out
+
+
+#: How each argument of a calibrate call becomes plain data (any other argument: ``plain``).
+_CALL_SPECS: dict[str, Callable[[Any], Any]] = {
+    "model": _model_spec, "panel": _panel_spec, "targets": _targets_spec, "parameters": _parameters_spec,
+    "weights": _named_floats, "start": _named_floats, "holdout": _holdout_spec, "moments": lambda value: value,
+}
+
+
 def jsonable_call(call: Mapping[str, Any]) -> dict[str, Any]:
     """The arguments of a calibrate call as plain data (model and panel by name and sha256)."""
     out: dict[str, Any] = {}
     for key, value in call.items():
-        if key == "model":
-            out[key] = _model_spec(value)
-        elif key == "panel":
-            out[key] = {"dataset": value.name, "sha256": value.provenance.dataset_sha256}
-        elif key == "targets":
-            out[key] = {str(k): (list(plain(tuple(v))) if isinstance(v, tuple | list) else v) for k, v in value.items()}
-        elif key == "parameters":
-            out[key] = ({str(k): [float(b) for b in v] for k, v in value.items()} if isinstance(value, Mapping)
-                        else [str(v) for v in value])
-        elif key == "fixed":
-            out[key] = {k: float(v) for k, v in as_params(value, "fixed").items()} if value is not None else None
-            source = getattr(getattr(value, "provenance", None), "details", {}).get("call")
-            if source is not None:
-                out["fixed_source"] = dict(source)
-        elif key in ("weights", "start"):
-            out[key] = {str(k): float(v) for k, v in value.items()} if isinstance(value, Mapping) else value
-        elif key == "holdout":
-            out[key] = list(plain(tuple(value))) if value is not None else None
-        elif key == "moments":
-            out[key] = value
+        if key == "fixed":
+            out.update(_fixed_entries(value))
         else:
-            out[key] = plain(value)
+            out[key] = _CALL_SPECS.get(key, plain)(value)
     return out
 
 

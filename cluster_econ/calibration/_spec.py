@@ -115,42 +115,63 @@ class Problem:
         return (np.asarray(x, dtype=float) - self.lower) / (self.upper - self.lower)
 
 
-def _parameter_bounds(model: Any, parameters: Any) -> tuple[list[str], list[float], list[float]]:
-    table = model.parameters.set_index("name")
+def _parameter_items(parameters: Any) -> list[tuple[Any, Any]]:
+    """``parameters`` as (name as given, bounds or None) pairs."""
     if isinstance(parameters, str) or not isinstance(parameters, Mapping | Sequence):
         raise SpecError(f"parameters must be a list of names or a mapping name -> (lower, upper); got "
                         f"{parameters!r}.")
     items = list(parameters.items()) if isinstance(parameters, Mapping) else [(p, None) for p in parameters]
     if not items:
         raise SpecError("parameters is empty: name at least one parameter to fit.")
-    kinds = {"constant"}
-    scalar = dict(zip(model.variables["name"], model.variables["subscripts"], strict=True))
+    return items
+
+
+def _fittable_name(model: Any, given: Any, subscripts: Mapping[str, Any]) -> str:
+    """The resolved name of a scalar constant that is not a simulation control variable."""
+    name: str = model.resolve(given, what="constant", kinds={"constant"})
+    if name in ("initial_time", "final_time", "time_step", "saveper"):
+        raise SpecError(f"{given!r} is a simulation control variable; it cannot be calibrated.")
+    if subscripts.get(name):
+        raise SpecError(f"Parameter {name!r} of {model.label} is subscripted by {list(subscripts[name])}; "
+                        "calibrate scalar constants (one value for every region).")
+    return name
+
+
+def _given_bounds(model: Any, name: str, bounds: Any, declared: tuple[float, float]) -> tuple[float, float]:
+    """``bounds`` (the declared ones when None) as two finite numbers lower < upper."""
+    if bounds is None:
+        if not (math.isfinite(declared[0]) and math.isfinite(declared[1])):
+            raise SpecError(f"Parameter {name!r} has no declared bounds in {model.label}; give parameters as a "
+                            f"mapping name -> (lower, upper), e.g. {{{name!r}: (0.0, 1.0)}}.")
+        bounds = declared
+    try:
+        lo, hi = (float(b) for b in bounds)
+    except (TypeError, ValueError) as err:
+        raise SpecError(f"Bounds of parameter {name!r} must be two numbers (lower, upper); got "
+                        f"{plain(bounds)!r}.") from err
+    if not (math.isfinite(lo) and math.isfinite(hi)) or lo >= hi:
+        raise SpecError(f"Bounds of parameter {name!r} are ({lo:g}, {hi:g}); give finite bounds with "
+                        "lower < upper.")
+    return lo, hi
+
+
+def _check_within_declared(model: Any, name: str, lo: float, hi: float, declared: tuple[float, float]) -> None:
+    if (math.isfinite(declared[0]) and lo < declared[0]) or (math.isfinite(declared[1]) and hi > declared[1]):
+        raise SpecError(f"Bounds ({lo:g}, {hi:g}) of parameter {name!r} reach outside its declared bounds "
+                        f"[{declared[0]:g}, {declared[1]:g}] in {model.label}; choose bounds within them.")
+
+
+def _parameter_bounds(model: Any, parameters: Any) -> tuple[list[str], list[float], list[float]]:
+    table = model.parameters.set_index("name")
+    items = _parameter_items(parameters)
+    subscripts = dict(zip(model.variables["name"], model.variables["subscripts"], strict=True))
     names, lower, upper = [], [], []
     for given, bounds in items:
-        name = model.resolve(given, what="constant", kinds=kinds)
-        if name in ("initial_time", "final_time", "time_step", "saveper"):
-            raise SpecError(f"{given!r} is a simulation control variable; it cannot be calibrated.")
-        if scalar.get(name):
-            raise SpecError(f"Parameter {name!r} of {model.label} is subscripted by {list(scalar[name])}; "
-                            "calibrate scalar constants (one value for every region).")
+        name = _fittable_name(model, given, subscripts)
         declared = (float(table.loc[name, "lower"]), float(table.loc[name, "upper"])) if name in table.index \
             else (math.nan, math.nan)
-        if bounds is None:
-            if not (math.isfinite(declared[0]) and math.isfinite(declared[1])):
-                raise SpecError(f"Parameter {name!r} has no declared bounds in {model.label}; give parameters as a "
-                                f"mapping name -> (lower, upper), e.g. {{{name!r}: (0.0, 1.0)}}.")
-            bounds = declared
-        try:
-            lo, hi = (float(b) for b in bounds)
-        except (TypeError, ValueError) as err:
-            raise SpecError(f"Bounds of parameter {name!r} must be two numbers (lower, upper); got "
-                            f"{plain(bounds)!r}.") from err
-        if not (math.isfinite(lo) and math.isfinite(hi)) or lo >= hi:
-            raise SpecError(f"Bounds of parameter {name!r} are ({lo:g}, {hi:g}); give finite bounds with "
-                            "lower < upper.")
-        if (math.isfinite(declared[0]) and lo < declared[0]) or (math.isfinite(declared[1]) and hi > declared[1]):
-            raise SpecError(f"Bounds ({lo:g}, {hi:g}) of parameter {name!r} reach outside its declared bounds "
-                            f"[{declared[0]:g}, {declared[1]:g}] in {model.label}; choose bounds within them.")
+        lo, hi = _given_bounds(model, name, bounds, declared)
+        _check_within_declared(model, name, lo, hi, declared)
         if name in names:
             raise SpecError(f"Parameter {name!r} is named twice in parameters.")
         names.append(name)
