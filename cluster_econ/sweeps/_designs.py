@@ -114,9 +114,9 @@ def draw(levers: Sequence[Lever], uncertainties: Sequence[Uncertainty], *, n: in
     Softw. 22(10).
     """
     rng = np.random.default_rng(seed)
-    names = [f.name for f in (*levers, *uncertainties)]
+    names = [f.name for f in levers] + [u.name for u in uncertainties]
     if design == "full_factorial":
-        grid = np.array(list(itertools.product(*[lever.values for lever in levers])), dtype=float)
+        grid = np.array(list(itertools.product(*[lever.values or () for lever in levers])), dtype=float)
         if uncertainties:
             unit = _copula(qmc.LatinHypercube(d=len(uncertainties), seed=rng).random(n), uncertainties, 0)
             draws = np.column_stack([u.ppf(unit[:, i]) for i, u in enumerate(uncertainties)])

@@ -214,8 +214,9 @@ class SweepResult:
         values = self._values(outcome)
         names = self._factors()
         second = bool(self._args.get("second_order"))
+        seed = int(self.provenance.seed or 0) if seed is None else seed
         res = sobol_indices(values.values.reshape(values.shape[0], -1), len(names), second_order=second,
-                            resamples=resamples, level=level, seed=self.provenance.seed if seed is None else seed)
+                            resamples=resamples, level=level, seed=seed)
         return self._shape(res, values, names)
 
     def morris(self, outcome: str, *, resamples: int = 1000, level: float = 0.95,
@@ -230,7 +231,7 @@ class SweepResult:
         unit = _unit("morris", int(args["n"]), len(names), np.random.default_rng(int(args["seed"])), False, 2)
         values = self._values(outcome)
         res = morris_indices(values.values.reshape(values.shape[0], -1), unit, len(names), resamples=resamples,
-                             level=level, seed=self.provenance.seed if seed is None else seed)
+                             level=level, seed=int(self.provenance.seed or 0) if seed is None else seed)
         return self._shape(res, values, names)
 
     @staticmethod
@@ -245,7 +246,7 @@ class SweepResult:
                     frame[f"S2_{name}"] = res["S2"][:, i, 0]
             return frame
         shape = tuple(values.sizes[d] for d in cells)
-        coords = {d: values[d].values for d in cells if d in values.coords}
+        coords: dict[str, Any] = {str(d): values[d].values for d in cells if d in values.coords}
         coords["parameter"] = names
         out = {}
         for k, v in res.items():

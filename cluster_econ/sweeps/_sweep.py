@@ -89,7 +89,8 @@ def _factors(model: Any, levers: Sequence[Any], uncertainties: Sequence[Any]) ->
                 out_l.append(Lever(name, spec.lower, spec.upper, values=spec.values))
             else:
                 params = {k: dict(v) if isinstance(v, Mapping) else v for k, v in spec.params.items()}
-                out_u.append(Uncertainty(name, spec.lower, spec.upper, distribution=spec.distribution, **params))
+                out_u.append(Uncertainty(name, spec.lower, spec.upper, distribution=spec.distribution,  # type: ignore[arg-type]
+                                         **params))
     return out_l, out_u
 
 
@@ -119,7 +120,7 @@ def _indicator_spec(model: Any, indicators: Mapping[str, Any] | None,
     given = dict(indicators or {})
     for key in given:
         if key not in _indicators.ROLES and key not in _OPTIONS:
-            raise unknown_name(str(key), [*_indicators.ROLES, *_OPTIONS], "indicator role or option",
+            raise unknown_name(str(key), [*_indicators.ROLES, *_OPTIONS], "known indicator role or option",
                                where="sweep(indicators=...)")
     declared = dict(getattr(model, "indicators", {}) or {})
     names = set(model.variables["name"])
