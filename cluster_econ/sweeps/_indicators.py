@@ -31,6 +31,7 @@ INDICATORS: dict[str, tuple[str, ...]] = {
     "present_value_added": ("value_added",),
     "benefit_cost_ratio": ("value_added", "spend"),
     "output_multiplier": ("value_added", "spend"),
+    "net_sme_jobs": ("sme_jobs",),
     "sme_share_of_net_jobs": ("jobs", "sme_jobs"),
     "sme_share_of_employment": ("jobs", "sme_jobs"),
     "time_to_first_net_job": ("jobs",),
@@ -192,6 +193,8 @@ def compute(spec: IndicatorSpec, policy: Mapping[str, np.ndarray], reference: Ma
             net_sme = p["sme_jobs"][:, -1] - q["sme_jobs"][:, -1]
             put("sme_share_of_net_jobs", _ratio(net_sme, net_jobs, has_jobs), np.where(has_jobs, 0, 1))
             put("sme_share_of_employment", _ratio(p["sme_jobs"][:, -1], p["jobs"][:, -1], np.ones(m, bool)))
+    if "sme_jobs" in spec.roles:
+        put("net_sme_jobs", p["sme_jobs"][:, -1] - q["sme_jobs"][:, -1])
     if "value_added" in spec.roles:
         net_va = p["value_added"] - q["value_added"]
         pv = _trapezoid(net_va * disc, t)
