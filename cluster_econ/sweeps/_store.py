@@ -60,8 +60,8 @@ class SweepStore:
         if self.path.exists():
             if not (self.path / "zarr.json").is_file():
                 raise SpecError(f"{self.path} exists and is not a sweep store; give another path or overwrite=True.")
-            group = zarr.open_group(str(self.path), mode="r+")
-            attrs = dict(group.attrs)
+            group: Any = zarr.open_group(str(self.path), mode="r+")
+            attrs: dict[str, Any] = dict(group.attrs)
             if attrs.get("format") != FORMAT:
                 raise SpecError(f"{self.path} is not a cluster_econ sweep store; give another path or overwrite=True.")
             diff = _differences(attrs["spec"], self.spec)
@@ -71,12 +71,12 @@ class SweepStore:
                 raise SpecError(f"The store {self.path} holds a different sweep (" + "; ".join(diff) +
                                 "). Run the same call to resume it, give overwrite=True to start over, or use "
                                 "another store path.")
-            self.group = group
+            self.group: Any = group
         else:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             tmp = Path(tempfile.mkdtemp(dir=self.path.parent, prefix=f".{self.path.name}.", suffix=".tmp"))
-            group = zarr.open_group(str(tmp), mode="w", zarr_format=3)
-            group.attrs.update({"format": FORMAT, "spec": self.spec, "chunks": [list(c) for c in self.chunks]})
+            new: Any = zarr.open_group(str(tmp), mode="w", zarr_format=3)
+            new.attrs.update({"format": FORMAT, "spec": self.spec, "chunks": [list(c) for c in self.chunks]})
             (tmp / "done").mkdir()
             os.replace(tmp, self.path)
             self.group = zarr.open_group(str(self.path), mode="r+")
@@ -153,8 +153,8 @@ def open_sweep(store: str | os.PathLike, *, partial: bool = True) -> Any:
     path = Path(store)
     if not (path / "zarr.json").is_file():
         raise SpecError(f"{path} is not a sweep store (no zarr.json); give the path given as store= to ce.sweep.")
-    group = zarr.open_group(str(path), mode="r")
-    attrs = dict(group.attrs)
+    group: Any = zarr.open_group(str(path), mode="r")
+    attrs: dict[str, Any] = dict(group.attrs)
     if attrs.get("format") != FORMAT or "meta" not in attrs:
         raise SpecError(f"{path} is not a cluster_econ sweep store, or no chunk of it was ever written.")
     meta = attrs["meta"]
@@ -173,8 +173,7 @@ def open_sweep(store: str | os.PathLike, *, partial: bool = True) -> Any:
         if len(dims) == 0:
             outcomes[label] = group[f"out/{label}"][:][rows]
             continue
-        assert lazy is not None
-        var = lazy[label].isel(scenario=rows)
+        var = lazy[label].isel(scenario=rows)  # type: ignore[index]
         data_vars[label] = xr.Variable(("scenario", *dims), var.data, attrs=info["attrs"])
         for d in dims:
             coords.setdefault(d, meta["times"] if d == "time" else meta["coords"][d])

@@ -18,7 +18,7 @@ from cluster_econ.sd._executors import check_executor, run_tasks
 
 from . import _indicators
 from ._designs import Design, draw
-from ._evaluate import Plan, ResolvedOutcome, concat_chunks, evaluate_chunk
+from ._evaluate import Plan, ResolvedOutcome, concat_chunks, default_chunk_size, evaluate_chunk
 from ._result import SweepResult
 from ._specs import Lever, Outcome, Uncertainty
 from ._store import SweepStore, open_sweep
@@ -221,12 +221,12 @@ def _run(plan: Plan, experiments: pd.DataFrame, size: int, progress: bool, execu
     if progress:
         from tqdm.auto import tqdm
 
-        bar = tqdm(total=len(chunks), initial=len(done), desc=f"sweep of {plan.kernel.name}: chunks of {size}")
+        bar = tqdm(total=len(chunks), initial=len(done), desc=f"sweep of {plan.label}: chunks of {size}")
     parts: dict[int, dict[str, Any]] = {}
     try:
         for j, part in run_tasks(evaluate_chunk, plan, tasks, executor=executor, labels=labels):
             i = todo[j]
-            if store is not None:
+            if store is not None and provenance is not None:
                 store.begin(experiments, provenance, _template(plan, part), _coords(plan))
                 store.write(i, part)
             else:
@@ -241,18 +241,12 @@ def _run(plan: Plan, experiments: pd.DataFrame, size: int, progress: bool, execu
 
 
 def _template(plan: Plan, part: dict[str, Any]) -> dict[str, Any]:
-    units = {o.label: plan.kernel.variables[o.variable]["units"] for o in plan.outcomes}
-    dims = {o.label: (o.out_dims, {"units": units[o.label], "variable": o.variable}) for o in plan.outcomes}
+    dims = {o.label: (o.out_dims, {"units": plan.units[o.variable], "variable": o.variable}) for o in plan.outcomes}
     return {**part, "dims": dims}
 
 
 def _coords(plan: Plan) -> dict[str, list]:
-    coords: dict[str, list] = {}
-    for o in plan.outcomes:
-        if not o.reduce:
-            for d, c in zip(plan.kernel.dims_of(o.variable), plan.kernel.coords[o.variable], strict=True):
-                coords.setdefault(d, list(c))
-    return coords
+    return {d: list(plan.coords[d]) for o in plan.outcomes if not o.reduce for d in o.dims}
 
 
 def sweep(model: Any, *, levers: Sequence[Lever] = (), uncertainties: Sequence[Uncertainty] = (),
@@ -312,7 +306,6 @@ def sweep(model: Any, *, levers: Sequence[Lever] = (), uncertainties: Sequence[U
     """
     sd_model = _load(model)
     from cluster_econ.sd.engine import compile_model
-    from cluster_econ.sd.engine._batch import default_chunk_size
 
     lev, unc = _factors(sd_model, levers, uncertainties)
     _check_design(design, n, lev, unc)
@@ -329,26 +322,28 @@ def sweep(model: Any, *, levers: Sequence[Lever] = (), uncertainties: Sequence[U
     experiments = draw(lev, unc, n=int(n), design=design, seed=int(seed), second_order=second_order)
     kernel = compile_model(sd_model)
     outputs = tuple(dict.fromkeys([o.variable for o in outs] + (list(ind.roles.values()) if ind else [])))
+    units = sd_model.variables.set_index("name")["unit"]
     plan = Plan(kernel=kernel, levers=tuple(lv.name for lv in lev), reference=ref, paired=paired, outputs=outputs,
-                outcomes=tuple(outs), indicators=ind if paired else None)
-    size = int(chunk_size) if chunk_size is not None else max(1, default_chunk_size(kernel) // (2 if paired else 1))
+                outcomes=tuple(outs), indicators=ind if paired else None, label=sd_model.label,
+                coords={d: list(v) for d, v in sd_model.subscripts.items()},
+                units={o.variable: str(units[o.variable]) for o in outs})
+    size = int(chunk_size) if chunk_size is not None else default_chunk_size(kernel, paired)
     check_executor(executor)
     logger.info("sweep of %s: %d scenarios (%s) in chunks of %d", sd_model.label, len(experiments), design, size)
-    call = {"verb": "sweep", "arguments": {
+    arguments: dict[str, Any] = {
         "model": _model_call(sd_model), "levers": [lv.to_dict() for lv in lev],
         "uncertainties": [u.to_dict() for u in unc], "outcomes": [_outcome_dict(o) for o in outcomes],
         "n": int(n), "design": design, "seed": int(seed), "reference": ref if lev else None,
-        "indicators": ind.to_dict() if ind else None, "chunk_size": chunk_size, "second_order": bool(second_order)}}
+        "indicators": ind.to_dict() if ind else None, "chunk_size": chunk_size, "second_order": bool(second_order)}
+    call = {"verb": "sweep", "arguments": arguments}
     provenance = Provenance.capture(
         model_id=sd_model.id, model_version=sd_model.version, model_sha256=sd_model.sha256, seed=int(seed),
         changed_parameters={name: "varied by scenario" for name in experiments.columns},
         details={"call": call, "engine": "batch", "scenarios": len(experiments), "paired": paired})
     if store is None:
-        raw = _run(plan, experiments, size, progress, executor)
-        assert raw is not None
-        return SweepResult.from_raw(raw, experiments=experiments, outcomes=outs, kernel=kernel, plan=plan,
-                                    provenance=provenance)
-    spec = {k: v for k, v in call["arguments"].items() if k != "chunk_size"}
+        raw = _run(plan, experiments, size, progress, executor) or {}
+        return SweepResult.from_raw(raw, experiments=experiments, outcomes=outs, plan=plan, provenance=provenance)
+    spec = {k: v for k, v in arguments.items() if k != "chunk_size"}
     writer = SweepStore(store, {**spec, "scenarios": len(experiments), "chunk_size": size},
                         _chunks(len(experiments), size), overwrite=overwrite)
     resumed = len(writer.done)

@@ -120,6 +120,8 @@ def test_provenance_records_the_call_and_the_result_rebuilds(toy) -> None:
     import json
 
     json.dumps(res.provenance.to_dict())  # plain data
+    cited = ce.cite(res)
+    assert "model policy_toy" in cited and "seed 3" in cited and "@software{cluster_econ" in cited
     rebuilt = ce.SweepResult(res.experiments, res.outcomes, res.data, res.indicators, res.indicator_reasons,
                              res.provenance)
     pd.testing.assert_frame_equal(rebuilt.bands(), res.bands())
