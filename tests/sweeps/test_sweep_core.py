@@ -133,6 +133,12 @@ def test_provenance_records_the_call_and_the_result_rebuilds(toy) -> None:
     assert again.indicators.to_numpy().tobytes() == res.indicators.to_numpy().tobytes()
 
 
+def test_progress_bar_over_chunks(toy, capsys) -> None:
+    res = _toy_sweep(toy, chunk_size=10, progress=True)
+    assert len(res) == 40
+    assert "chunks of 10" in capsys.readouterr().err
+
+
 def test_payloads_are_copies(toy) -> None:
     res = _toy_sweep(toy)
     exp, ind = res.experiments, res.indicators

@@ -139,6 +139,14 @@ def test_processes_and_a_local_dask_cluster_give_the_same_bytes(toy) -> None:
             distributed.Client(cluster) as client:
         assert len(client.scheduler_info()["workers"]) == 2
         _same(memory, ce.sweep(toy, executor=client, **_spec(chunk_size=5)))
+    _same(memory, ce.sweep(toy, executor="dask", **_spec(chunk_size=13)))
+
+
+@pytest.mark.slow
+def test_a_chunk_failing_in_a_worker_process_is_named() -> None:
+    labels = [f"chunk {i} (first scenario {10 * i})" for i in range(4)]
+    with pytest.raises(SimulationError, match=r"chunk 2 \(first scenario 20\) failed twice"):
+        list(run_tasks(_broken, None, [0, 1, 2, 3], executor="processes", labels=labels))
 
 
 SCRIPT = textwrap.dedent("""
