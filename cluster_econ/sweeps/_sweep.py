@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from cluster_econ.errors import SpecError, check_option, plain, unknown_name
+from cluster_econ.errors import SpecError, UnknownNameError, check_option, plain, unknown_name
 from cluster_econ.provenance import Provenance
 from cluster_econ.sd._executors import check_executor, run_tasks
 
@@ -159,8 +159,10 @@ def _reference(model: Any, levers: list[Lever], reference: Mapping[str, Any] | N
     if not isinstance(source, Mapping):
         raise SpecError(f"reference must map lever names to no-policy values; got {type(source).__name__}.")
     for key, value in source.items():
-        name = str(model.resolve(key, what="constant")) if isinstance(key, str) and key in set(
-            model.variables["vensim_name"]) else key
+        try:  # Python or Vensim name of a constant
+            name = str(model.resolve(key, what="constant", kinds=("constant",)))
+        except UnknownNameError:
+            name = str(key)
         if name not in names:
             if reference is None:
                 continue  # the model's no-policy values of levers this sweep does not vary
