@@ -341,7 +341,8 @@ def sweep(model: Any, *, levers: Sequence[Lever] = (), uncertainties: Sequence[U
     provenance = Provenance.capture(
         model_id=sd_model.id, model_version=sd_model.version, model_sha256=sd_model.sha256, seed=int(seed),
         changed_parameters={name: "varied by scenario" for name in experiments.columns},
-        details={"call": call, "engine": "batch", "scenarios": len(experiments), "paired": paired})
+        details={"call": call, "engine": "batch", "scenarios": len(experiments), "paired": paired,
+                 "indicator_units": _indicators.indicator_units(ind) if paired and ind else {}})
     if store is None:
         raw = _run(plan, experiments, size, progress, executor) or {}
         return SweepResult.from_raw(raw, experiments=experiments, outcomes=outs, plan=plan, provenance=provenance)
