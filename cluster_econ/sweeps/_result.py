@@ -22,6 +22,24 @@ from ._sensitivity import morris_indices, sobol_indices
 __all__ = ["SweepResult"]
 
 
+#: output cells read at once when an outcome is read lazily from a store
+CELL_BLOCK = 256
+
+
+def _by_cells(values: xr.DataArray, estimate: Any) -> dict[str, np.ndarray]:
+    """``estimate`` on (runs, cells); a lazily read outcome is loaded a block of cells at a time.
+
+    The bootstrap weights depend only on the seed and the number of runs, so estimates by blocks equal
+    one estimate over all cells (to the rounding of the matrix products).
+    """
+    flat = values.data.reshape(values.shape[0], -1)
+    if not hasattr(flat, "compute"):
+        return dict(estimate(np.asarray(flat, dtype=float)))
+    parts = [estimate(np.asarray(flat[:, a:a + CELL_BLOCK].compute(), dtype=float))
+             for a in range(0, flat.shape[1], CELL_BLOCK)]
+    return {k: np.concatenate([p[k] for p in parts], axis=-1) for k in parts[0]}
+
+
 def _readonly(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.copy(deep=True)
 
@@ -219,8 +237,8 @@ class SweepResult:
         names = self._factors()
         second = bool(self._args.get("second_order"))
         seed = int(self.provenance.seed or 0) if seed is None else seed
-        res = sobol_indices(values.values.reshape(values.shape[0], -1), len(names), second_order=second,
-                            resamples=resamples, level=level, seed=seed)
+        res = _by_cells(values, lambda y: sobol_indices(y, len(names), second_order=second, resamples=resamples,
+                                                         level=level, seed=seed))
         return self._shape(res, values, names)
 
     def morris(self, outcome: str, *, resamples: int = 1000, level: float = 0.95,
@@ -234,8 +252,9 @@ class SweepResult:
         args = self._args
         unit = _unit("morris", int(args["n"]), len(names), np.random.default_rng(int(args["seed"])), False, 2)
         values = self._values(outcome)
-        res = morris_indices(values.values.reshape(values.shape[0], -1), unit, len(names), resamples=resamples,
-                             level=level, seed=int(self.provenance.seed or 0) if seed is None else seed)
+        seed = int(self.provenance.seed or 0) if seed is None else seed
+        res = _by_cells(values, lambda y: morris_indices(y, unit, len(names), resamples=resamples, level=level,
+                                                          seed=seed))
         return self._shape(res, values, names)
 
     @staticmethod

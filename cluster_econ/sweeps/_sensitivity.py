@@ -48,7 +48,8 @@ def sobol_indices(y: np.ndarray, k: int, *, second_order: bool, resamples: int =
     -------
     dict
         ``S1``, ``ST`` (k, cells) with ``*_lower``, ``*_upper`` and ``*_conf`` (half the interval's
-        width); ``S2`` (k, k, cells) and its bounds when ``second_order``.
+        width); ``S2`` (k, k, cells) and its bounds when ``second_order``. NaN in cells whose output
+        does not vary beyond rounding.
 
     References
     ----------
@@ -95,6 +96,11 @@ def sobol_indices(y: np.ndarray, k: int, *, second_order: bool, resamples: int =
                 boot = _safe(w @ joint, vb) - s1b[j] - s1b[i]
                 lo2[j, i], hi2[j, i] = _interval(boot, level)
         out["S2"], out["S2_lower"], out["S2_upper"], out["S2_conf"] = s2, lo2, hi2, (hi2 - lo2) / 2
+    # cells whose output does not vary beyond rounding (variance below 1e-12 of its second moment) have no
+    # indices: NaN, not the noise of a ratio of rounding errors
+    flat = v <= 1e-12 * (np.mean(a * a, axis=0) + np.mean(b * b, axis=0)) / 2
+    for key in out:
+        out[key][..., flat] = np.nan
     return out
 
 
