@@ -28,6 +28,7 @@ def test_notebooks_leave_the_figure_backend_to_jupyter(path: Path) -> None:
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
 def test_notebook_runs(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MPLBACKEND", "Agg")  # the kernel inherits it: headless figures, here only
+    monkeypatch.setenv("CLUSTER_ECON_NOTEBOOK_SCENARIOS", "300")  # 05_policy_sweep: 300 scenarios, not 2,000
     notebook = nbformat.read(path, as_version=4)
     assert all(not cell.get("outputs") for cell in notebook.cells if cell.cell_type == "code"), (
         f"{path.name} is committed with outputs; clear them before committing"
