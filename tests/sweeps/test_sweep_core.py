@@ -56,8 +56,10 @@ def test_indicators_equal_paired_simulate_batch_runs(toy) -> None:
     first = np.array([tt[np.argmax(row >= 1.0)] if (row >= 1.0).any() else np.nan for row in net])
     assert_allclose(ind["time_to_first_net_job"], first, rtol=0, atol=0)
     units = res.indicator_units
-    assert units["cost_per_net_job"] == "USD thousand / (jobs)" and units["net_jobs"] == "jobs"
-    assert units["net_jobs_per_million"] == "jobs per million USD" and list(units) == list(ind.columns)
+    assert units["cost_per_net_job"] == "USD thousand / (jobs)"
+    assert units["net_jobs"] == "jobs"
+    assert units["net_jobs_per_million"] == "jobs per million USD"
+    assert list(units) == list(ind.columns)
     # the programme starts at t = 3: no net job before it
     assert (ind["time_to_first_net_job"].dropna() > 3).all()
     # scalar outcomes are the policy runs' values
@@ -98,8 +100,10 @@ def test_same_seed_same_bytes_whatever_the_chunking(toy) -> None:
 def test_designs_stay_in_range(toy, design) -> None:
     res = _toy_sweep(toy, design=design, n=64)
     exp = res.experiments
-    assert len(exp) == 64 and exp.index.name == "scenario"
-    assert exp["subsidy"].between(0, 1).all() and exp["growth"].between(0, 0.04).all()
+    assert len(exp) == 64
+    assert exp.index.name == "scenario"
+    assert exp["subsidy"].between(0, 1).all()
+    assert exp["growth"].between(0, 0.04).all()
     assert exp["productivity"].between(30, 70).all()
     if design == "lhs":  # one draw in every 1/64 stratum
         strata = np.floor(exp["growth"].to_numpy() / 0.04 * 64).astype(int)
@@ -116,7 +120,9 @@ def test_provenance_records_the_call_and_the_result_rebuilds(toy) -> None:
     call = res.provenance.details["call"]
     assert call["verb"] == "sweep"
     args = call["arguments"]
-    assert args["model"]["sha256"] == toy.sha256 and args["seed"] == 3 and args["design"] == "lhs"
+    assert args["model"]["sha256"] == toy.sha256
+    assert args["seed"] == 3
+    assert args["design"] == "lhs"
     assert args["levers"] == [{"name": "subsidy", "lower": 0.0, "upper": 1.0, "values": None}]
     assert args["uncertainties"][1] == {"name": "productivity", "lower": 30.0, "upper": 70.0,
                                         "distribution": "triangular", "mode": 50.0}
@@ -124,7 +130,9 @@ def test_provenance_records_the_call_and_the_result_rebuilds(toy) -> None:
 
     json.dumps(res.provenance.to_dict())  # plain data
     cited = ce.cite(res)
-    assert "model policy_toy" in cited and "seed 3" in cited and "@software{cluster_econ" in cited
+    assert "model policy_toy" in cited
+    assert "seed 3" in cited
+    assert "@software{cluster_econ" in cited
     rebuilt = ce.SweepResult(res.experiments, res.outcomes, res.data, res.indicators, res.indicator_reasons,
                              res.provenance)
     pd.testing.assert_frame_equal(rebuilt.bands(), res.bands())
@@ -147,7 +155,8 @@ def test_payloads_are_copies(toy) -> None:
     exp, ind = res.experiments, res.indicators
     exp.iloc[0, 0] = -1.0
     ind.iloc[0, 0] = -1.0
-    assert res.experiments.iloc[0, 0] != -1.0 and res.indicators.iloc[0, 0] != -1.0
+    assert res.experiments.iloc[0, 0] != -1.0
+    assert res.indicators.iloc[0, 0] != -1.0
     with pytest.raises(AttributeError):
         res.provenance = None  # type: ignore[misc]
 
@@ -159,9 +168,12 @@ def test_bands_and_summary(toy) -> None:
     assert_allclose(row["q0.5"], res.indicators["net_jobs"].median(), rtol=1e-12, atol=0)
     assert row["q0.05"] <= row["q0.5"] <= row["q0.95"]
     by = res.bands(by="subsidy")
-    assert "subsidy" in by.columns and by["subsidy"].nunique() == 4
+    assert "subsidy" in by.columns
+    assert by["subsidy"].nunique() == 4
     text = str(res.summary())
-    assert "policy_toy" in text and "Seed:" in text and "net_jobs" in text
+    assert "policy_toy" in text
+    assert "Seed:" in text
+    assert "net_jobs" in text
     assert res._repr_html_().startswith("<")
     tidy = res.to_frame()
     assert {"scenario", "name", "value", "subsidy"} <= set(tidy.columns)

@@ -27,7 +27,8 @@ def test_prim_finds_a_known_box(boxed) -> None:
     assert list(box.index[box["restricted"]]) == ["a", "b"]
     assert_allclose(box.loc["a", ["lower", "upper"]].to_numpy(float), [0.2, 0.6], rtol=0, atol=0.03)
     assert_allclose(box.loc["b", "lower"], 0.5, rtol=0, atol=0.03)
-    assert res.density > 0.95 and res.coverage > 0.9
+    assert res.density > 0.95
+    assert res.coverage > 0.9
     assert_allclose(res.mass, inside.mean(), rtol=0.1, atol=0)
     pd.testing.assert_frame_equal(frame, before)  # inputs untouched
     pd.testing.assert_series_equal(inside, cond_before)
@@ -38,7 +39,8 @@ def test_trajectory_and_selection(boxed) -> None:
     res = ce.prim(frame, inside)
     traj = res.trajectory
     assert list(traj.columns) == ["kind", "coverage", "density", "mass", "res_dim"]
-    assert traj["kind"].iloc[0] == "start" and traj["coverage"].iloc[0] == 1.0
+    assert traj["kind"].iloc[0] == "start"
+    assert traj["coverage"].iloc[0] == 1.0
     assert (traj["mass"] >= 0.05 - 1e-12).all()
     peel = traj[traj["kind"] == "peel"]
     assert (np.diff(peel["mass"]) < 0).all()
@@ -46,9 +48,11 @@ def test_trajectory_and_selection(boxed) -> None:
     near = traj[traj["density"] >= traj["density"].max() - 0.05]
     assert res.step == near["coverage"].idxmax()
     first = ce.prim(frame, inside, threshold=0.5)
-    assert first.density >= 0.5 and (traj["density"].iloc[: first.step] < 0.5).all()
+    assert first.density >= 0.5
+    assert (traj["density"].iloc[: first.step] < 0.5).all()
     other = res.select(3)
-    assert other.step == 3 and res.step != 3
+    assert other.step == 3
+    assert res.step != 3
     assert_allclose(other.coverage, traj["coverage"].iloc[3], rtol=0, atol=0)
     with pytest.raises(ce.errors.SpecError, match="No step reaches density"):
         ce.prim(frame, frame["a"] > 0.999, threshold=1.0, mass_min=0.2)
@@ -62,7 +66,8 @@ def test_prim_on_a_sweep(toy) -> None:
     cond = res.indicators["net_jobs"] > res.indicators["net_jobs"].quantile(0.7)
     found = ce.prim(res, cond)
     box = found.box
-    assert box.loc["subsidy", "restricted"] and box.loc["subsidy", "lower"] > 0.3
+    assert box.loc["subsidy", "restricted"]
+    assert box.loc["subsidy", "lower"] > 0.3
     assert found.density > 0.7
     import matplotlib
 

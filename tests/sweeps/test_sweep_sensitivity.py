@@ -29,7 +29,8 @@ def test_ishigami_sobol_indices_recovered(ishigami_sweep) -> None:
     # S2: only x1-x3 interact (S13 = ST1 - S1 = 0.2437)
     assert_allclose(table.loc["x1", "S2_x3"], 0.2437, rtol=0, atol=0.05)
     assert_allclose(table.loc["x1", "S2_x2"], 0.0, rtol=0, atol=0.05)
-    assert (table["S1_lower"] <= table["S1"]).all() and (table["S1"] <= table["S1_upper"]).all()
+    assert (table["S1_lower"] <= table["S1"]).all()
+    assert (table["S1"] <= table["S1_upper"]).all()
     # seeded bootstrap: same intervals twice
     assert table.equals(ishigami_sweep.sobol("y", resamples=200))
     assert len(ishigami_sweep) == 4096 * 8

@@ -33,12 +33,14 @@ def _calibration() -> _Calibrated:
 def test_uncertainties_from_draw_jointly(toy) -> None:
     unc = ce.uncertainties_from(_calibration())
     assert [u.name for u in unc] == ["growth", "productivity"]
-    assert unc[0].distribution == "normal" and unc[0].params["mean"] == 0.02
+    assert unc[0].distribution == "normal"
+    assert unc[0].params["mean"] == 0.02
     assert_allclose(unc[0].params["sd"], 0.004, rtol=1e-12, atol=0)
     assert_allclose(unc[0].correlation["productivity"], -0.7, rtol=1e-12, atol=0)
     res = ce.sweep(toy, uncertainties=unc, outcomes=[ce.Outcome("employment")], n=3000, seed=1)
     exp = res.experiments
-    assert exp["growth"].between(0, 0.04).all() and exp["productivity"].between(30, 70).all()
+    assert exp["growth"].between(0, 0.04).all()
+    assert exp["productivity"].between(30, 70).all()
     assert_allclose(exp.corr().iloc[0, 1], -0.7, rtol=0, atol=0.04)
     assert_allclose(exp.mean().to_numpy(), [0.02, 50.0], rtol=0.02, atol=0)
     assert_allclose(exp.std().to_numpy(), [0.004, 5.0], rtol=0.06, atol=0)
@@ -56,7 +58,9 @@ def test_uncertainties_from_needs_params_cov_and_bounds() -> None:
     with pytest.raises(ce.errors.SpecError, match="no bounds"):
         ce.uncertainties_from(bare)
     unc = ce.uncertainties_from(bare, bounds={"growth": (0, 0.05), "productivity": (0, 100)}, names=["growth"])
-    assert len(unc) == 1 and unc[0].upper == 0.05 and not unc[0].correlation
+    assert len(unc) == 1
+    assert unc[0].upper == 0.05
+    assert not unc[0].correlation
 
 
 def test_distributions_map_the_unit_interval() -> None:
@@ -64,7 +68,8 @@ def test_distributions_map_the_unit_interval() -> None:
     tri = ce.Uncertainty("x", 0, 10, distribution="triangular", mode=2).ppf(u)
     assert_allclose(np.median(tri), 10 - np.sqrt(0.5 * 10 * 8), rtol=1e-3, atol=0)  # triangular median
     norm = ce.Uncertainty("x", 0, 1, distribution="normal", mean=0.9, sd=0.5).ppf(u)
-    assert norm.min() >= 0 and norm.max() <= 1
+    assert norm.min() >= 0
+    assert norm.max() <= 1
     lev = ce.Lever("x", 0, 1, values=[0.5, 0, 1])
     assert lev.values == (0.0, 0.5, 1.0)
     assert set(lev.ppf(u)) == {0.0, 0.5, 1.0}
@@ -75,7 +80,8 @@ def test_full_factorial_crosses_levers_with_draws(toy) -> None:
                    uncertainties=[ce.Uncertainty("growth", 0, 0.04)], outcomes=[ce.Outcome("employment")],
                    n=4, design="full_factorial", reference={"subsidy": 0})
     exp = res.experiments
-    assert len(exp) == 12 and sorted(exp["subsidy"].unique()) == [0, 0.5, 1]
+    assert len(exp) == 12
+    assert sorted(exp["subsidy"].unique()) == [0, 0.5, 1]
     assert exp.groupby("subsidy")["growth"].apply(tuple).nunique() == 1
     grid = ce.sweep(toy, levers=[ce.Lever("subsidy", 0, 1, values=(0, 1))], outcomes=[ce.Outcome("employment")],
                     n=1, design="full_factorial")
