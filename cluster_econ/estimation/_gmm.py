@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .._calls import capture
 from ..errors import DataValidationError, SpecError
 from ._common import check_panel, whole_number
 from ._formula import build_design, parse_formula
@@ -223,6 +224,7 @@ def arellano_bond(
     Windmeijer, F. (2005). A finite sample correction for the variance of linear efficient two-step
     GMM estimators. *Journal of Econometrics*, 126(1), 25-51.
     """
+    call = capture("arellano_bond", locals())
     check_panel(panel)
     max_lag = whole_number(max_lag, "max_lag", minimum=2, meaning="instruments start at lag 2")
     s = _stack(formula, panel, time_effects=bool(time_effects), max_lag=max_lag)
@@ -290,7 +292,7 @@ def arellano_bond(
 
     parsed = parse_formula(formula)
     std = pd.Series(np.sqrt(np.diag(vcov)), index=names, name="std_errors")
-    return EstimationResult(
+    return call.attach(EstimationResult(
         params=params_s.rename("params"),
         std_errors=std,
         cov=cov,
@@ -311,4 +313,4 @@ def arellano_bond(
             panel, estimator=estimator, formula=formula, cov_type=cov_type,
             time_effects=bool(time_effects), two_step=bool(two_step), max_lag=max_lag,
         ),
-    )
+    ))

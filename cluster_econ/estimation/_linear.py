@@ -54,6 +54,7 @@ import statsmodels.api as sm
 from linearmodels.panel import BetweenOLS, PanelOLS, RandomEffects
 from statsmodels.tools.sm_exceptions import ConvergenceWarning as SMConvergenceWarning
 
+from .._calls import capture
 from ..errors import ClusterEconWarning, ConvergenceWarning, SpecError
 from ._common import CovType, check_effects, check_option, check_panel, check_regressors, whole_number
 from ._formula import Design, build_design
@@ -266,6 +267,7 @@ def panel_ols(
     >>> panel = ce.load_dataset("us_states")  # doctest: +SKIP
     >>> fe = ce.panel_ols("log(gsp) ~ log(pcap) + log(pc) + log(emp) + unemp", panel)  # doctest: +SKIP
     """
+    call = capture("panel_ols", locals())
     check_panel(panel)
     effects = check_effects(effects)
     cov_type, clusters, bandwidth = _check_cov(cov_type, cluster, bandwidth)
@@ -288,7 +290,7 @@ def panel_ols(
         )
         x = _with_intercept(exog, design.intercept)
         res = ols_fit(design.y, x, cov_type, clusters, ent, tim, bandwidth)
-        return _result(
+        return call.attach(_result(
             params=res.params,
             cov=res.cov_params(),
             design=design,
@@ -301,7 +303,7 @@ def panel_ols(
             effects=(),
             statistics={"R-squared (adj.)": float(res.rsquared_adj)},
             details=details,
-        )
+        ))
     exog = check_regressors(
         design.exog,
         entity_codes=ent if "entity" in effects else None,
@@ -331,7 +333,7 @@ def panel_ols(
     }
     if label != "within":
         r2["within"] = float(res.rsquared_within)
-    return _result(
+    return call.attach(_result(
         params=res.params,
         cov=cov,
         design=design,
@@ -344,7 +346,7 @@ def panel_ols(
         effects=effects,
         statistics={"sigma_e": float(np.sqrt(res.s2))} if cov_type == "unadjusted" else {},
         details=details,
-    )
+    ))
 
 
 def between_ols(
@@ -377,6 +379,7 @@ def between_ols(
     ----------
     Baltagi, B. H. (2013). *Econometric Analysis of Panel Data*, 5th ed., sec. 2.3. Wiley.
     """
+    call = capture("between_ols", locals())
     check_panel(panel)
     check_option(cov_type, Literal["unadjusted", "robust"], "cov_type")
     design = build_design(formula, panel)
@@ -385,7 +388,7 @@ def between_ols(
     check_regressors(means, intercept=design.intercept, context=f"{formula!r} (entity means): ")
     x = _with_intercept(design.exog, design.intercept)
     res = BetweenOLS(design.y, x).fit(cov_type=cov_type)
-    return _result(
+    return call.attach(_result(
         params=res.params,
         cov=res.cov,
         design=design,
@@ -397,7 +400,7 @@ def between_ols(
         r2={"between": float(res.rsquared), "within": float(res.rsquared_within),
             "overall": float(res.rsquared_overall)},
         effects=(),
-    )
+    ))
 
 
 def random_effects(
@@ -434,6 +437,7 @@ def random_effects(
     of coefficients in the error components regression models. *Econometrica*, 40(2), 261-275.
     Baltagi, B. H. (2013). *Econometric Analysis of Panel Data*, 5th ed., sec. 2.3. Wiley.
     """
+    call = capture("random_effects", locals())
     check_panel(panel)
     check_option(method, REMethod, "method")
     check_option(cov_type, Literal["unadjusted", "robust", "clustered"], "cov_type")
@@ -447,7 +451,7 @@ def random_effects(
             kwargs.update(cluster_entity=True, group_debias=True)
         res = RandomEffects(design.y, x).fit(**kwargs)
         s2u, s2e = float(res.variance_decomposition["Effects"]), float(res.variance_decomposition["Residual"])
-        return _result(
+        return call.attach(_result(
             params=res.params,
             cov=res.cov,
             design=design,
@@ -462,7 +466,7 @@ def random_effects(
             statistics={"sigma_u": np.sqrt(s2u), "sigma_e": np.sqrt(s2e), "rho": s2u / (s2u + s2e),
                         "theta (mean)": float(np.asarray(res.theta).mean())},
             details={"method": method, **cov_details(cov_type, ("entity",), None, 0)},
-        )
+        ))
     if cov_type != "unadjusted":
         raise SpecError(
             f"random_effects(method='ml') reports the likelihood covariance only; got cov_type={cov_type!r}."
@@ -489,7 +493,7 @@ def random_effects(
         )
     fitted = x.to_numpy() @ res.fe_params.to_numpy()
     r2_overall = float(np.corrcoef(fitted, design.y.to_numpy())[0, 1] ** 2)
-    return _result(
+    return call.attach(_result(
         params=pd.Series(np.asarray(res.fe_params), index=names),
         cov=pd.DataFrame(np.asarray(res.cov_params())[: len(names), : len(names)], index=names, columns=names),
         design=design,
@@ -503,4 +507,4 @@ def random_effects(
         statistics={"sigma_u": np.sqrt(s2u), "sigma_e": np.sqrt(s2e), "rho": s2u / (s2u + s2e),
                     "Log-likelihood": float(res.llf)},
         details={"method": method},
-    )
+    ))

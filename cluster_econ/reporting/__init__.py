@@ -1,3 +1,5 @@
 """Reporting: saved results and their manifests, reproduction, citation, the HTML report."""
 
-__all__: list[str] = []
+from ._save import load_result, reproduce, save
+
+__all__: list[str] = ["load_result", "reproduce", "save"]
