@@ -227,7 +227,7 @@ def build_manifest(*, kind: str, provenance: Provenance, files: list[dict[str, A
         "platform": _platform(),
         "file": files,
         "state": dict(state),
-        "provenance": {"json": json.dumps(prov, sort_keys=True)},
+        "provenance": {"json": json.dumps(prov)},
     }
     return manifest
 
