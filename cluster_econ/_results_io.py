@@ -164,6 +164,8 @@ def write_folder(path: str | Path, *, kind: str, provenance: Provenance,
         The payloads, written as ``<name>.zarr`` and ``<name>.csv``.
     state : mapping
         Scalars and small tables the result needs besides its payloads (TOML-writable).
+    overwrite : bool
+        Replace an existing result folder at ``path``.
     """
     target = Path(path).expanduser()
     if target.exists():
@@ -181,7 +183,8 @@ def write_folder(path: str | Path, *, kind: str, provenance: Provenance,
         for name, data in (datasets or {}).items():
             _write_dataset(data, tmp / f"{name}.zarr")
             files.append({"name": name, "path": f"{name}.zarr", "format": "zarr", "role": "dataset",
-                          "value_sha256": value_sha256(data)})
+                          "variables": [str(v) for v in data.data_vars],
+                          "coords": [str(c) for c in data.coords], "value_sha256": value_sha256(data)})
         for name, frame in (frames or {}).items():
             _write_frame(frame, tmp / f"{name}.csv")
             files.append({"name": name, "path": f"{name}.csv", "format": "csv", "role": "frame",
@@ -260,6 +263,11 @@ class SavedFolder:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 data = xr.open_zarr(self.path / row["path"], consolidated=False).load()
+            # a Zarr group lists its arrays in no fixed order: restore the saved order of variables
+            order = [v for v in row.get("variables", []) if v in data.data_vars]
+            data = data[order + [v for v in data.data_vars if v not in order]]
+            coords = [c for c in row.get("coords", []) if c in data.coords]
+            data = data.assign_coords({c: data.coords[c] for c in coords})
             for var in data.variables:
                 if data[var].dtype.kind == "U":
                     data[var] = data[var].astype(object)
