@@ -63,7 +63,7 @@ def _canonical_values(values: Any) -> bytes:
         return b"t" + np.asarray(array, dtype="datetime64[ns]").astype("<i8").tobytes()
     digest = hashlib.sha256()
     for item in array.ravel(order="C"):
-        if item is None or (isinstance(item, float) and np.isnan(item)):
+        if item is None or item is pd.NA or (isinstance(item, float) and np.isnan(item)):
             digest.update(b"\x00N")
         else:
             text = str(item).encode("utf-8")
@@ -133,7 +133,7 @@ def _write_dataset(data: xr.Dataset, path: Path) -> None:
 
 
 def _write_frame(frame: pd.DataFrame, path: Path) -> None:
-    frame.to_csv(path, index=True, lineterminator="\n")
+    frame.to_csv(path, index=True, lineterminator="\n", na_rep="NaN")
 
 
 def _platform() -> dict[str, str]:
@@ -209,11 +209,32 @@ def write_folder(path: str | Path, *, kind: str, provenance: Provenance,
     return target
 
 
+def _writable_call(call: Mapping[str, Any]) -> dict[str, Any]:
+    """The call as TOML-writable data; arguments that are not data (callables) make it non-reproducible."""
+    from ._calls import NotData, to_data
+
+    arguments: dict[str, Any] = {}
+    problems = []
+    for name, value in dict(call.get("arguments", {})).items():
+        try:
+            arguments[name] = to_data(value)
+            _toml.dumps({"x": arguments[name]}) if arguments[name] is not None else None
+        except (NotData, TypeError):
+            arguments[name] = f"<not data: {type(value).__name__}>"
+            problems.append(name)
+    out = {**dict(call), "arguments": arguments}
+    if problems:
+        out["reproducible"] = False
+        out["reason"] = (str(call.get("reason", "")) + "; " if call.get("reason") else "") + (
+            "arguments that are not data: " + ", ".join(problems))
+    return out
+
+
 def build_manifest(*, kind: str, provenance: Provenance, files: list[dict[str, Any]],
                    state: Mapping[str, Any]) -> dict[str, Any]:
     prov = _jsonable_provenance(provenance)
     details = prov.get("details", {})
-    call = details.get("call") or {}
+    call = _writable_call(details.get("call") or {})
     datasets = []
     if provenance.dataset:
         datasets.append({"name": provenance.dataset, "sha256": provenance.dataset_sha256})
@@ -278,8 +299,8 @@ class SavedFolder:
         if name not in self._cache:
             row = self._row(name, "csv")
             index = list(row.get("index", []))
-            frame = pd.read_csv(self.path / row["path"],
-                                index_col=list(range(len(index))) or None, keep_default_na=True)
+            frame = pd.read_csv(self.path / row["path"], index_col=list(range(len(index))) or None,
+                                keep_default_na=False, na_values=["NaN"])
             if index:
                 frame.index.names = [n or None for n in index]
             self._cache[name] = frame

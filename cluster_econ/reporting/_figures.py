@@ -120,6 +120,7 @@ def interval_rows(table: pd.DataFrame) -> str:
             ax.plot([lo, hi], [0, 0], color=BLUE, lw=6, alpha=0.35, solid_capstyle="butt")
             ax.plot([mid], [0], "o", color=BLUE)
             ax.set_yticks([])
+            ax.locator_params(axis="x", nbins=4)
             ax.spines["left"].set_visible(False)
             ax.set_title(str(name))
     return svg(draw, size=(7.0, 1.1 * int(np.ceil(len(table) / 2)) + 0.4))

@@ -61,9 +61,9 @@ class _Page:
         head = [html.escape(str(frame.index.name or ""))] if index else []
         head += [html.escape(str(c)) for c in frame.columns]
         rows = ["<tr>" + "".join(f"<th>{h}</th>" for h in head) + "</tr>"]
-        for label, row in frame.iterrows():
+        for label, row in zip(frame.index, frame.itertuples(index=False), strict=True):
             cells = [f"<th>{html.escape(str(label))}</th>"] if index else []
-            cells += [_cell(v) for v in row.tolist()]
+            cells += [_cell(v) for v in row]
             rows.append("<tr>" + "".join(cells) + "</tr>")
         cap = f"<caption>{html.escape(caption)}</caption>" if caption else ""
         self.add(f"<table>{cap}" + "".join(rows) + "</table>")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import inspect
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -102,6 +103,40 @@ def decode_arguments(arguments: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _sweep_arguments(arguments: dict[str, Any]) -> dict[str, Any]:
+    import cluster_econ as ce
+
+    def spec(cls: Any, row: Any, first: str) -> Any:
+        if not isinstance(row, Mapping):
+            return row
+        rest = {k: v for k, v in row.items() if k != first}
+        if cls is ce.Uncertainty:
+            return cls(row["name"], rest.pop("lower"), rest.pop("upper"), **rest)
+        return cls(row[first], **rest)
+
+    out = dict(arguments)
+    out["levers"] = [spec(ce.Lever, r, "name") for r in arguments.get("levers", [])]
+    out["uncertainties"] = [spec(ce.Uncertainty, r, "name") for r in arguments.get("uncertainties", [])]
+    out["outcomes"] = [spec(ce.Outcome, r, "variable") for r in arguments.get("outcomes", [])]
+    return out
+
+
+def _calibrate_arguments(arguments: dict[str, Any]) -> dict[str, Any]:
+    out = dict(arguments)
+    targets = arguments.get("targets")
+    if isinstance(targets, Mapping):
+        out["targets"] = {k: tuple(v) if isinstance(v, list) else v for k, v in targets.items()}
+    parameters = arguments.get("parameters")
+    if isinstance(parameters, Mapping):
+        out["parameters"] = {k: tuple(v) for k, v in parameters.items()}
+    if isinstance(arguments.get("holdout"), list):
+        out["holdout"] = tuple(arguments["holdout"])
+    return out
+
+
+ADAPT = {"sweep": _sweep_arguments, "calibrate": _calibrate_arguments}
+
+
 def run_call(call: Mapping[str, Any], *, where: str) -> Any:
     """Run a recorded call ``{"verb": ..., "arguments": {...}}``."""
     import cluster_econ
@@ -113,5 +148,10 @@ def run_call(call: Mapping[str, Any], *, where: str) -> Any:
     verb = str(call["verb"])
     if verb not in VERBS or not hasattr(cluster_econ, verb):
         raise unknown_name(verb, [v for v in VERBS if hasattr(cluster_econ, v)], "verb", where=where)
-    arguments = decode_arguments(call.get("arguments", {}))
-    return getattr(cluster_econ, verb)(**arguments)
+    func = getattr(cluster_econ, verb)
+    accepted = inspect.signature(func).parameters
+    given = {k: v for k, v in call.get("arguments", {}).items() if k in accepted}  # e.g. notes such as fixed_source
+    arguments = decode_arguments(given)
+    if verb in ADAPT:
+        arguments = ADAPT[verb](arguments)
+    return func(**arguments)
