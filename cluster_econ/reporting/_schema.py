@@ -31,7 +31,21 @@ class Field:
     doc: str = ""
 
 
+def _alternatives(kind: str) -> list[str]:
+    """``kind`` split at its top-level ``|`` (not inside brackets)."""
+    parts, depth, start = [], 0, 0
+    for i, char in enumerate(kind):
+        depth += {"[": 1, "]": -1}.get(char, 0)
+        if char == "|" and depth == 0:
+            parts.append(kind[start:i])
+            start = i + 1
+    return [*parts, kind[start:]]
+
+
 def _is(kind: str, value: Any) -> bool:
+    alternatives = _alternatives(kind)
+    if len(alternatives) > 1:
+        return any(_is(k, value) for k in alternatives)
     number = isinstance(value, numbers.Real) and not isinstance(value, bool)
     simple: dict[str, Callable[[Any], bool]] = {
         "str": lambda v: isinstance(v, str),
@@ -47,8 +61,6 @@ def _is(kind: str, value: Any) -> bool:
         return isinstance(value, list) and all(_is(kind[5:-1], v) for v in value)
     if kind.startswith("table[") and kind.endswith("]"):
         return isinstance(value, Mapping) and all(_is(kind[6:-1], v) for v in value.values())
-    if "|" in kind:
-        return any(_is(k, value) for k in kind.split("|"))
     raise AssertionError(f"unknown schema kind {kind}")  # pragma: no cover - a bug in SCHEMA itself
 
 

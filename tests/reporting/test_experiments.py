@@ -49,6 +49,28 @@ BAD = {
     "unknown estimator": (lambda s: s["estimation"][0].update(estimator="panel_OLS"),
                           r"estimation\[0\]\.estimator: 'panel_OLS' is not a estimator\. Did you mean 'panel_ols'\?"),
     "missing key": (lambda s: s["estimation"][0].pop("formula"), r"estimation\[0\]\.formula: is required\."),
+    "unknown lever": (lambda s: s["sweep"]["lever"][0].update(name="public_investment_shar"),
+                      r"sweep\.lever\[0\]\.name: 'public_investment_shar' is not a constant of regional_cluster "
+                      r"1\.1\.0\. Did you mean 'public_investment_share'\?"),
+    "unknown design": (lambda s: s["sweep"].update(design="lsh"),
+                       r"sweep\.design: 'lsh' is not a valid option\. Did you mean 'lhs'\?"),
+    "unknown outcome": (lambda s: s["sweep"]["outcome"][0].update(variable="sme_employmnt"),
+                        r"sweep\.outcome\[0\]\.variable: 'sme_employmnt' is not a variable .* "
+                        r"Did you mean 'sme_employment'\?"),
+    "unknown indicator": (lambda s: s["prim"].update(indicator="net_sme_job"),
+                          r"prim\.indicator: 'net_sme_job' is not a indicator or outcome of this sweep\. "
+                          r"Did you mean 'net_sme_jobs'\?"),
+    "unknown panel column": (lambda s: s.update(calibration={"panel": "us_states", "targets": {"output": "gps"},
+                                                             "parameters": ["private_capital_trend_growth"]}),
+                             r"calibration\.targets\.output: 'gps' is not a column of us_states\. "
+                             r"Did you mean 'gsp'\?"),
+    "unknown calibration parameter": (
+        lambda s: s.update(calibration={"panel": "us_states", "targets": {"output": "gsp"},
+                                        "parameters": ["private_capital_trend_growh"]}),
+        r"calibration\.parameters: 'private_capital_trend_growh' is not a constant .* "
+        r"Did you mean 'private_capital_trend_growth'\?"),
+    "prim without a condition": (lambda s: s["prim"].pop("above"),
+                                 r"prim: give exactly one of prim\.above or prim\.below"),
 }
 
 
@@ -89,6 +111,9 @@ def quick_study(tmp_path_factory) -> Path:
 def test_quick_example_writes_results_manifests_and_report(quick_study):
     assert sorted(p.name for p in quick_study.iterdir()) == ["experiment.toml", "report.html", "results", "study.toml"]
     meta = tomllib.loads((quick_study / "study.toml").read_text(encoding="utf-8"))
+    assert [row["step"] for row in meta["result"]] == ["estimation/0", "simulation", "sweep"]
+    text = (quick_study / "report.html").read_text(encoding="utf-8")
+    assert "PRIM box" in text and "Indicator bands" in text
     for row in meta["result"]:
         assert (quick_study / row["path"] / "manifest.toml").is_file()
     assert (quick_study / "experiment.toml").read_bytes() == QUICK.read_bytes()
@@ -97,7 +122,7 @@ def test_quick_example_writes_results_manifests_and_report(quick_study):
 def test_reproduce_exits_0_when_equal_and_1_when_different(quick_study, tmp_path, capsys):
     assert main(["reproduce", str(quick_study)]) == 0
     out = capsys.readouterr().out
-    assert out.count("EQUAL") == 2
+    assert out.count("EQUAL") == 3
     copy = tmp_path / "copy"
     import shutil
 
@@ -123,3 +148,28 @@ def test_report_rebuilds_the_same_bytes_and_cite_prints_every_result(quick_study
     out = capsys.readouterr().out
     assert "# production function, state and year effects" in out and "# simulation" in out
     assert "@incollection{munnell1990regional" in out and "@software{regional_cluster_1_1_0" in out
+
+
+@pytest.mark.slow
+def test_full_regional_cluster_study_runs_reproduces_and_reports(tmp_path, capsys, chromium):
+    out = tmp_path / "study"
+    assert main(["run", str(EXAMPLES / "regional_cluster_study.toml"), "--output", str(out), "--n", "48"]) == 0
+    printed = capsys.readouterr().out
+    for name in ("production function, pooled (Munnell 1990)", "calibration", "simulation", "policy sweep"):
+        assert f"  - {name}" in printed
+    meta = tomllib.loads((out / "study.toml").read_text(encoding="utf-8"))
+    assert [row["step"] for row in meta["result"]] == ["estimation/0", "estimation/1", "calibration", "simulation",
+                                                       "sweep"]
+    cal = tomllib.loads((out / "results" / "calibration" / "manifest.toml").read_text(encoding="utf-8"))
+    fixed = cal["call"]["arguments"]["fixed"]
+    assert set(fixed) == {"output_elasticity_of_public_capital", "output_elasticity_of_private_capital",
+                          "output_elasticity_of_labour"}
+    assert fixed["output_elasticity_of_public_capital"] == pytest.approx(0.155, abs=5e-4)  # Munnell's pooled 0.15
+    text = (out / "report.html").read_text(encoding="utf-8")
+    for heading in ("Calibration fit", "Indicator bands", "Fan charts", "PRIM box", "Citation"):
+        assert heading in text
+    loaded = chromium.load(out / "report.html")
+    assert loaded.figures and all(f["width"] > 300 and f["drawn"] > 20 for f in loaded.figures)
+    assert loaded.errors == [] and loaded.console == []
+    assert main(["reproduce", str(out)]) == 0
+    assert capsys.readouterr().out.count("EQUAL") == 5
