@@ -151,7 +151,7 @@ def _sentence(prov: Provenance) -> str:
         text += f" over {horizon}" if horizon else ""
         changed = dict(prov.changed_parameters)
         text += f", changing {_changes(changed)}" if changed else ", with every parameter at its default"
-    elif verb == "simulate_batch" or "scenarios" in details:
+    elif verb == "simulate_batch" or (verb is None and "scenarios" in details):
         columns = list(dict(prov.changed_parameters))
         text = f"We simulated {details.get('scenarios', 'a batch of')} scenarios of {model} with {how}"
         text += f", varying {', '.join(columns)}" if columns else ""

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import pandas as pd
 
@@ -24,72 +24,11 @@ def _print(text: object = "") -> None:
     sys.stdout.write(f"{text}\n")
 
 
-def _section(title: str) -> None:
-    _print()
-    _print(title)
-    _print("=" * len(title))
-
-
-def _demo_data() -> None:
-    from .data import load_dataset
-
-    _section("Data: US states, 1970-1986 (Munnell 1990)")
-    _print(load_dataset("us_states").describe())
-
-
-PRODUCTION_FUNCTION = "log(gsp) ~ log(pcap) + log(pc) + log(emp) + unemp"
-
-
-def _demo_estimation() -> None:
-    from .data import load_dataset
-    from .estimation import compare, panel_ols
-
-    _section("Estimation: production function with public capital (Munnell 1990; Holtz-Eakin 1994)")
-    panel = load_dataset("us_states")
-    specs = {"Pooled OLS": (), "State effects": ("entity",), "State and year effects": ("entity", "time")}
-    results = {label: panel_ols(PRODUCTION_FUNCTION, panel, effects=effects) for label, effects in specs.items()}
-    _print(compare(results))
-    pooled, within = (float(results[label].params["log(pcap)"]) for label in ("Pooled OLS", "State effects"))
-    _print(f"Public-capital elasticity: {pooled:.3f} pooled, {within:.3f} with state effects.")
-
-
-DEMO_OUTCOMES = {  # variable: (label, how to aggregate the 48 states)
-    "output": ("Output (USD bn 1982/yr)", "sum"),
-    "employment": ("Employment (million jobs)", "sum"),
-    "sme_employment": ("SME employment (million jobs)", "sum"),
-    "public_capital": ("Public capital (USD bn 1982)", "sum"),
-    "unemployment_rate": ("Unemployment rate (%, mean)", "mean"),
-    "alignment": ("Alignment (0-1, mean)", "mean"),
-    "sme_seat_share": ("SME seat share (mean)", "mean"),
-}
-
-
-def _demo_simulation() -> None:
-    from .sd import load_model, simulate
-
-    model = load_model("regional_cluster")
-    _section(f"Simulation: {model.id} {model.version}, 48 US states from their 1970 values to 2000")
-    run = simulate(model, final_time=2000, saveper=10, outputs=list(DEMO_OUTCOMES))
-    rows = {}
-    for name, (label, how) in DEMO_OUTCOMES.items():
-        values = run.data[name]
-        values = values.sum("Region") if how == "sum" else values.mean("Region")
-        scale = 1e-3 if how == "sum" else 1.0
-        rows[label] = (values * scale).to_series()
-    table = pd.DataFrame(rows).T
-    table.columns = [f"{t:.0f}" for t in table.columns]
-    _print(table.to_string(float_format=lambda x: f"{x:,.3f}"))
-    _print(f"engine: {run.provenance.details.get('engine')}, model sha256 {model.sha256[:12]}")
-
-
-DEMO_STEPS: list[Callable[[], None]] = [_demo_data, _demo_estimation, _demo_simulation]
-
-
-def cmd_demo(_args: argparse.Namespace) -> None:
+def cmd_demo(args: argparse.Namespace) -> None:
     """Show the whole pipeline on the bundled data."""
-    _print(f"cluster_econ {__version__}: the pipeline on the bundled data")
-    for step in DEMO_STEPS:
-        step()
+    from ._demo import run_demo
+
+    run_demo(_print, output=args.output)
 
 
 def cmd_datasets(_args: argparse.Namespace) -> None:
@@ -174,7 +113,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"cluster-econ {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    commands.add_parser("demo", help="run the whole pipeline on the bundled data").set_defaults(func=cmd_demo)
+    demo = commands.add_parser("demo", help="run the whole pipeline on the bundled data")
+    demo.add_argument("--output", "-o", default=None,
+                      help="folder for the saved results and report (default: a new temporary folder)")
+    demo.set_defaults(func=cmd_demo)
     commands.add_parser("datasets", help="list the bundled datasets").set_defaults(func=cmd_datasets)
     describe = commands.add_parser("describe", help="describe a bundled dataset")
     describe.add_argument("name", help="dataset name (see `cluster-econ datasets`)")
