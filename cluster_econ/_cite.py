@@ -159,12 +159,14 @@ def _sentence(prov: Provenance) -> str:
         targets = args.get("targets") or details.get("targets") or {}
         fitted = args.get("parameters") or details.get("parameters") or []
         names = list(fitted) if isinstance(fitted, Mapping | list) else [str(fitted)]
-        text = (f"We calibrated {', '.join(map(str, names))} of {model} to the panel targets "
-                f"{', '.join(f'{k} ~ {v}' for k, v in dict(targets).items())}"
-                f" (loss {args.get('loss', details.get('loss', 'log'))}, covariance "
-                f"{args.get('cov_type', details.get('cov_type', 'clustered'))}")
+        how = details.get("estimator") or (f"loss {args.get('loss', 'log')}, covariance "
+                                            f"{args.get('cov_type', 'clustered')}")
         holdout = args.get("holdout")
-        text += f", holdout {holdout[0]}-{holdout[-1]})" if holdout else ")"
+        text = (f"We calibrated {', '.join(map(str, names))} of {model} to the panel targets "
+                f"{', '.join(f'{k} ~ {v}' for k, v in dict(targets).items())} ({how}"
+                + (f"; holdout {holdout[0]}-{holdout[-1]})" if holdout else ")"))
+        fixed = args.get("fixed")
+        text += f", with {_changes(fixed)} held fixed" if isinstance(fixed, Mapping) and fixed else ""
     elif verb == "sweep":
         levers = [lv.get("name") for lv in args.get("levers", []) if isinstance(lv, Mapping)]
         uncertain = [u.get("name") for u in args.get("uncertainties", []) if isinstance(u, Mapping)]
@@ -237,7 +239,7 @@ def cite_object(obj: Any) -> str:
                        if obj.description else ""))
         body = cite_provenance(prov)
         return sentence + body[body.index(". Computed with"):]
-    prov = getattr(obj, "provenance", None)
-    if not isinstance(prov, Provenance):
+    record = getattr(obj, "provenance", None)
+    if not isinstance(record, Provenance):
         raise SpecError(f"cite() needs an object with a provenance record; got {type(obj).__name__}.")
-    return cite_provenance(prov)
+    return cite_provenance(record)

@@ -7,6 +7,7 @@ built next to its destination and renamed into place at the end.
 
 from __future__ import annotations
 
+import inspect
 import logging
 import os
 import shutil
@@ -118,6 +119,12 @@ def _check(where: str, spec: Mapping[str, Any], model: Any) -> None:
     if sweep:
         from ..sweeps import _designs, _indicators
 
+        accepted = inspect.signature(ce.sweep).parameters
+        for key in ("executor", "store"):
+            if key in sweep and key not in accepted:
+                raise ExperimentError(f"{where}: sweep.{key}: this version of cluster_econ's sweep() takes no "
+                                      f"{key}=; remove the key.")
+
         for table, what in (("lever", "constant"), ("uncertainty", "constant")):
             for i, row in enumerate(sweep.get(table, [])):
                 check_name(where, f"sweep.{table}[{i}].name", row["name"], constants, f"{what} of {model.label}")
@@ -209,12 +216,14 @@ def _steps(spec: Mapping[str, Any], model: Any, where: str, n: int | None) -> li
     import cluster_econ as ce
 
     steps: list[tuple[str, Callable[[dict], Any]]] = []
+    def estimation(est: Mapping[str, Any], label: str) -> Callable[[dict], Any]:
+        return lambda done: (label, _estimate(est))
+
     for i, est in enumerate(spec.get("estimation", [])):
-        label = est.get("label", f"estimate {i + 1}: {est['estimator']}")
-        steps.append((f"estimation/{i}", lambda done, est=est, label=label: (label, _estimate(est))))
+        steps.append((f"estimation/{i}", estimation(est, est.get("label", f"estimate {i + 1}: {est['estimator']}"))))
     if "calibration" in spec:
         def calibrate(done: dict) -> tuple[str, Any]:
-            estimates = [done[k][1] for k in sorted(done) if k.startswith("estimation/")]
+            estimates = [done[k][1] for k in done if k.startswith("estimation/")]  # in the file's order
             return "calibration", _calibrate(model, spec["calibration"], estimates, where)
         steps.append(("calibration", calibrate))
     if "simulation" in spec:

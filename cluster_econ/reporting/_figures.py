@@ -27,7 +27,7 @@ BLUE, GREY, ORANGE = "#1f5f99", "#8a8a8a", "#d9822b"
 
 def svg(draw: Callable[[Figure], None], *, size: tuple[float, float] = (7.0, 3.2)) -> str:
     """Draw on a new figure and return it as an ``<svg>`` element (no XML prolog)."""
-    with matplotlib.rc_context(RC):
+    with matplotlib.rc_context(RC):  # type: ignore[arg-type]
         fig = Figure(figsize=size)
         draw(fig)
         fig.tight_layout()
