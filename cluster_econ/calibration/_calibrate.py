@@ -275,7 +275,7 @@ def calibrate(model: Any, panel: Any, *, targets: Mapping[str, Any], parameters:
     call = {"model": sd_model, "panel": panel, "targets": targets, "parameters": parameters, "fixed": fixed,
             "loss": loss, "weights": weights, "cov_type": cov_type, "holdout": holdout, "n_starts": n_starts,
             "seed": seed, "method": method, "n_boot": n_boot, "n_sim": n_sim, "start": start, "max_nfev": max_nfev}
-    if method == "indirect":
+    if method == "indirect" and moments is not None:
         from ._indirect import calibrate_indirect
 
         return calibrate_indirect(problem, evaluator, moments, call, n_sim=_check_int(n_sim, "n_sim", 1),
@@ -323,7 +323,7 @@ def calibrate(model: Any, panel: Any, *, targets: Mapping[str, Any], parameters:
     e_hat = loss_residuals(row_hat[mask], problem.observed[mask], loss)
     scale = 1.0 if loss != "level" else float(np.max(np.abs(problem.observed[mask])))
     exact_fit = float(np.max(np.abs(e_hat))) <= 1e-9 * scale  # residuals are round-off: judge the bread instead
-    _identification(problem, jac_u, np.linalg.pinv(jac.T @ jac) if exact_fit else cov)
+    cov = _identification(problem, jac_u, cov, np.linalg.pinv(jac.T @ jac) if exact_fit else cov)
     obs = observations_frame(problem)
     resid_all = loss_residuals(row_hat, problem.observed, loss)
     residuals = obs.assign(observed=problem.observed, simulated=row_hat, residual=resid_all,
@@ -341,15 +341,28 @@ def calibrate(model: Any, panel: Any, *, targets: Mapping[str, Any], parameters:
         bootstrap=boot, n_boot_failed=n_failed, provenance=provenance, cost=final.cost, moments=None)
 
 
-def _identification(problem: Problem, jac_u: np.ndarray, cov: np.ndarray) -> None:
+def _identification(problem: Problem, jac_u: np.ndarray, cov: np.ndarray, judged: np.ndarray) -> np.ndarray:
+    """Warn about parameters the data cannot tell apart; ``cov`` with NaN for those not identified.
+
+    ``judged`` is the covariance whose correlations are checked (the bread for an exact fit).
+    """
     names = list(problem.names)
     flat = cv.rank_deficient(jac_u, names)
+    cov = np.array(cov, dtype=float)
     if flat:
         warnings.warn(f"The Jacobian of the residuals is rank-deficient: the data cannot tell apart {flat}; fix "
-                      "some of them (fixed=...) or add targets.", IdentificationWarning, stacklevel=3)
-    pairs = cv.correlated_pairs(cov, names)
+                      "some of them (fixed=...) or add targets. Their standard errors are NaN.",
+                      IdentificationWarning, stacklevel=3)
+        index = [names.index(n) for n in flat]
+        cov[index, :] = np.nan
+        cov[:, index] = np.nan
+        judged = np.array(judged, dtype=float)
+        judged[index, :] = np.nan
+        judged[:, index] = np.nan
+    pairs = cv.correlated_pairs(judged, names)
     if pairs:
         text = ", ".join(f"{a} and {b} ({rho:+.3f})" for a, b, rho in pairs)
         warnings.warn(f"Estimates correlated above {cv.CORRELATION_LIMIT} in absolute value: {text}; the data "
                       "hardly tell them apart. Fix one of each pair or add targets.", IdentificationWarning,
                       stacklevel=3)
+    return cov

@@ -50,8 +50,9 @@ def unadjusted_cov(jac: np.ndarray, resid: np.ndarray) -> np.ndarray:
 
 def rank_deficient(jac: np.ndarray, names: Sequence[str]) -> list[str]:
     """Parameters the Jacobian cannot tell apart (those loading on its near-null directions)."""
+    names = list(names)
     norms = np.linalg.norm(jac, axis=0)
-    dead = [names[j] for j in np.flatnonzero(norms == 0)]
+    dead = [names[int(j)] for j in np.flatnonzero(norms == 0)]
     if dead:
         return dead
     _, s, vt = np.linalg.svd(jac / norms, full_matrices=False)
@@ -59,8 +60,8 @@ def rank_deficient(jac: np.ndarray, names: Sequence[str]) -> list[str]:
     found: list[str] = []
     for row in vt[small]:
         for j in np.flatnonzero(np.abs(row) > 0.3):
-            if names[j] not in found:
-                found.append(names[j])
+            if names[int(j)] not in found:
+                found.append(names[int(j)])
     return found
 
 

@@ -188,8 +188,11 @@ def parameters_from_estimates(result: Any, mapping: Mapping[str, Any]) -> Parame
         else:
             raise SpecError(f"The transform of {name!r} must be callable or a name in {sorted(TRANSFORMS)}.")
         x = float(params[term])
+        def scalar(v: float, f: Callable[[float], float] = f) -> float:
+            return float(f(v))
+
         with np.errstate(all="ignore"):
-            value, grad = float(f(x)), _derivative(lambda v, f=f: float(f(v)), x)
+            value, grad = scalar(x), _derivative(scalar, x)
         if not (np.isfinite(value) and np.isfinite(grad)):
             raise SpecError(f"The transform of {name!r} is not finite at {term} = {x:g} (value {value}).")
         names.append(str(name))

@@ -167,7 +167,7 @@ def calibrate_indirect(problem: Problem, evaluator: Evaluator, moments: Callable
     cov = (1 + 1 / n_sim) * np.linalg.pinv(jac.T @ jac)
     from ._calibrate import _identification
 
-    _identification(problem, jac_u, cov)
+    cov = _identification(problem, jac_u, cov, cov)
     estimates = problem.to_natural(final.u)
     simulated = builder.mean_estimates(row_hat)
     moment_frame = pd.DataFrame({"term": observed.index.astype(str), "observed": observed.to_numpy(),

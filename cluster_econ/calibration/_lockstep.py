@@ -29,11 +29,20 @@ def run_lockstep(tasks: Sequence[Callable[[Request], T]], evaluate: Callable[[np
     thread. An exception in a task is raised here after every task has ended.
     """
     if len(tasks) == 1:
-        return [tasks[0](evaluate)]
+        if not progress:
+            return [tasks[0](evaluate)]
+        from tqdm.auto import tqdm
+
+        with tqdm(desc=desc or "calibration batches", unit="batch") as single:
+            def counted(points: np.ndarray) -> np.ndarray:
+                single.update(1)
+                return evaluate(points)
+            return [tasks[0](counted)]
     cond = threading.Condition()
     pending: dict[int, np.ndarray] = {}
     answers: dict[int, Any] = {}
     alive = set(range(len(tasks)))
+    stopped: list[BaseException] = []  # set when the calling thread stops early (an error, Ctrl-C)
     results: list[Any] = [None] * len(tasks)
     errors: list[BaseException | None] = [None] * len(tasks)
 
@@ -42,8 +51,10 @@ def run_lockstep(tasks: Sequence[Callable[[Request], T]], evaluate: Callable[[np
             with cond:
                 pending[i] = np.atleast_2d(np.asarray(points, dtype=float))
                 cond.notify_all()
-                while i not in answers:
+                while i not in answers and not stopped:
                     cond.wait()
+                if i not in answers:
+                    raise stopped[0]
                 answer = answers.pop(i)
             if isinstance(answer, BaseException):
                 raise answer
@@ -80,20 +91,25 @@ def run_lockstep(tasks: Sequence[Callable[[Request], T]], evaluate: Callable[[np
             sizes = [len(b) for b in batch]
             try:
                 rows: Any = evaluate(np.concatenate(batch, axis=0))
-                split = np.split(rows, np.cumsum(sizes)[:-1], axis=0)
-            except BaseException as err:  # handed to every waiting task, which then ends
-                split = [err] * len(order)
+                split: list[Any] = list(np.split(rows, np.cumsum(sizes)[:-1], axis=0))
+            except BaseException as failure:  # handed to every waiting task, which then ends
+                split = [failure] * len(order)
             with cond:
                 answers.update(zip(order, split, strict=True))
                 cond.notify_all()
             if bar is not None:
                 bar.update(1)
+    except BaseException as err:  # release every waiting task before waiting for them
+        with cond:
+            stopped.append(RuntimeError(f"stopped by {type(err).__name__}"))
+            cond.notify_all()
+        raise
     finally:
         if bar is not None:
             bar.close()
         for thread in threads:
             thread.join()
-    for err in errors:
-        if err is not None:
-            raise err
+    for error in errors:
+        if error is not None:
+            raise error
     return results

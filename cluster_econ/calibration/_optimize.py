@@ -54,7 +54,7 @@ class Objective:
 
     def _penalised(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         r = self.residuals(rows)
-        finite = np.isfinite(r).all(axis=1)
+        finite = np.asarray(np.isfinite(r).all(axis=1))
         r = np.where(finite[:, None], r, self.penalty)
         return r, finite
 

@@ -202,7 +202,7 @@ def _targets(model: Any, panel: Any, targets: Any) -> list[Target]:
         raise SpecError("targets must be a non-empty mapping of model variable -> panel column, e.g. "
                         "{'output': 'gsp'} (or -> (column, scale) when units differ).")
     units = dict(zip(model.variables["name"], model.variables["unit"], strict=True))
-    out = []
+    out: list[Target] = []
     for variable, spec in targets.items():
         name = model.resolve(variable, what="variable")
         column, scale = (spec[0], spec[1] if len(spec) > 1 else None) if isinstance(spec, tuple | list) \
@@ -250,6 +250,12 @@ def _match_regions(model: Any, panel: Any, regions: list[str]) -> list[int]:
     for entity in entities:
         index = by_key.get(normalise_name(entity))
         (unmatched.append(entity) if index is None else matched.append(index))
+    seen: dict[int, str] = {}
+    for entity, index in zip([e for e in entities if normalise_name(e) in by_key], matched, strict=True):
+        if index in seen:
+            raise SpecError(f"Panel entities {seen[index]!r} and {entity!r} both match region {regions[index]!r} of "
+                            f"{model.label} (names are matched ignoring case, spaces and punctuation); keep one.")
+        seen[index] = entity
     if unmatched or len(matched) < 2:
         hints = []
         for entity in unmatched[:5]:

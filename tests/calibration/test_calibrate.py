@@ -88,6 +88,14 @@ def test_collinear_parameters_are_named(model, noisy_panel):
         ce.calibrate(model, noisy_panel, targets=targets, parameters=BOUNDS)
 
 
+def test_parameter_without_effect_is_named_and_has_no_standard_error(model, noisy_panel):
+    with pytest.warns(IdentificationWarning, match=r"rank-deficient.*\['saving_rate'\]"):
+        res = ce.calibrate(model, noisy_panel, targets={"employment": "emp"}, parameters={
+            "saving_rate": (0.05, 0.5), "employment_adjustment_time": (0.5, 8.0)})
+    assert np.isnan(res.std_errors["saving_rate"])
+    assert np.isfinite(res.std_errors["employment_adjustment_time"])
+
+
 def test_fitted_values_feed_simulate(model, exact):
     run = ce.simulate(model, params=exact, final_time=1986, outputs=["output"])
     res = exact.residuals
@@ -125,3 +133,41 @@ def test_summary_and_html_show_no_wall_clock(exact):
     assert "saving_rate" in text and "durbin_watson" in text and "clustered" in text
     assert "<table" in exact._repr_html_()
     assert "calibration" in ce.cite(exact)
+
+
+def test_to_model_toml_rows(exact):
+    import tomllib
+
+    rows = tomllib.loads(exact.to_model_toml())["parameter"]
+    assert [r["name"] for r in rows] == list(exact.params.index)
+    assert all(r["kind"] == "calibrated" for r in rows)
+    row = rows[0]
+    assert row["value"] == exact.params.iloc[0] and row["unit"] == "Dmnl"
+    assert (row["lower"], row["upper"]) == BOUNDS[row["name"]]
+    assert "synthetic_growth" in row["source"] and "MAPE" in row["source"] and "log loss" in row["source"]
+
+
+def test_plot_small_multiples(exact):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    fig = exact.plot("output", regions=["OHIO", "TEXAS", "NEW_YORK"])
+    visible = [ax for ax in fig.axes if ax.get_visible()]
+    assert [ax.get_title() for ax in visible] == ["OHIO", "TEXAS", "NEW_YORK"]
+    assert len(visible[0].lines) == 2
+    assert exact.plot("gsp").axes[0].get_title() == "ALABAMA"  # a target may be named by its column
+    with pytest.raises(ce.errors.UnknownNameError, match=r"'OHIOO' is not a region.*'OHIO'"):
+        exact.plot("output", regions=["OHIOO"])
+    with pytest.raises(ce.errors.UnknownNameError, match="'outptu' is not a target"):
+        exact.plot("outptu")
+
+
+def test_conf_int_levels(exact, model, noisy_panel):
+    res = ce.calibrate(model, noisy_panel, targets=TARGETS, parameters={"saving_rate": (0.05, 0.5)},
+                       fixed={k: v for k, v in TRUTH.items() if k != "saving_rate"})
+    wide, narrow = res.conf_int(0.99), res.conf_int(0.5)
+    assert (wide["upper"] - wide["lower"] > narrow["upper"] - narrow["lower"]).all()
+    with pytest.raises(ce.errors.SpecError, match="level must be strictly between 0 and 1"):
+        res.conf_int(1.5)
+    frame = res.to_frame()
+    assert list(frame.columns[:7]) == ["term", "estimate", "std_error", "statistic", "p_value", "ci_lower", "ci_upper"]

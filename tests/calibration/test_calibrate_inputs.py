@@ -82,6 +82,12 @@ def test_names_match_ignoring_case_spaces_and_punctuation(model):
     assert abs(res.params["saving_rate"] / TRUTH["saving_rate"] - 1) < 1e-6
 
 
+def test_two_entities_matching_one_region(model, panel):
+    both = _frame_panel(panel, lambda f: pd.concat([f, f[f["state"] == "OHIO"].assign(state="Ohio")]))
+    with pytest.raises(SpecError, match="'OHIO' and 'Ohio' both match region 'OHIO'"):
+        ce.calibrate(model, both, targets=TARGETS, parameters=BOUNDS)
+
+
 def test_fewer_than_two_regions(model, panel):
     one = _frame_panel(panel, lambda f: f[f["state"] == "OHIO"])
     with pytest.raises(UnknownNameError, match=r"Only 1 panel entity matches"):
