@@ -10,7 +10,8 @@ from ._designs import SamplingWarning
 from ._prim import PrimResult, prim
 from ._result import SweepResult
 from ._specs import Lever, Outcome, Uncertainty, uncertainties_from
+from ._store import open_sweep
 from ._sweep import sweep
 
-__all__ = ["Lever", "Outcome", "PrimResult", "SamplingWarning", "SweepResult", "Uncertainty", "prim", "sweep",
-           "uncertainties_from"]
+__all__ = ["Lever", "Outcome", "PrimResult", "SamplingWarning", "SweepResult", "Uncertainty", "open_sweep", "prim",
+           "sweep", "uncertainties_from"]

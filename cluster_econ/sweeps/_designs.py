@@ -20,7 +20,7 @@ from cluster_econ.errors import ClusterEconWarning, SpecError
 
 from ._specs import Lever, Uncertainty
 
-__all__ = ["Design", "SamplingWarning", "design_rows", "draw"]
+__all__ = ["Design", "SamplingWarning", "draw"]
 
 Design = Literal["lhs", "mc", "sobol", "morris", "full_factorial"]
 MORRIS_LEVELS = 4
@@ -28,18 +28,6 @@ MORRIS_LEVELS = 4
 
 class SamplingWarning(ClusterEconWarning):
     """A design whose sample size weakens its properties (a Sobol' base sample not a power of 2)."""
-
-
-def design_rows(design: str, n: int, k: int, *, second_order: bool = False, n_uncertainties: int = 0,
-                grid: int = 1) -> int:
-    """Number of scenarios a design gives for base size ``n`` and ``k`` factors."""
-    if design == "sobol":
-        return n * (2 * k + 2 if second_order else k + 2)
-    if design == "morris":
-        return n * (k + 1)
-    if design == "full_factorial":
-        return grid * (n if n_uncertainties else 1)
-    return n
 
 
 def _unit(design: str, n: int, k: int, rng: np.random.Generator, second_order: bool,

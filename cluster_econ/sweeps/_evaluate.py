@@ -16,7 +16,7 @@ import pandas as pd
 
 from . import _indicators
 
-__all__ = ["Plan", "ResolvedOutcome", "concat_chunks", "evaluate_chunk"]
+__all__ = ["Plan", "ResolvedOutcome", "concat_chunks", "default_chunk_size", "evaluate_chunk"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -49,6 +49,9 @@ class Plan:
     outputs: tuple[str, ...]
     outcomes: tuple[ResolvedOutcome, ...]
     indicators: _indicators.IndicatorSpec | None
+    label: str = ""
+    coords: Mapping[str, list] = dataclasses.field(default_factory=dict)
+    units: Mapping[str, str] = dataclasses.field(default_factory=dict)
 
 
 def _integrate(kernel: Any, scenarios: pd.DataFrame, outputs: Sequence[str]) -> tuple[dict[str, np.ndarray],
@@ -56,6 +59,17 @@ def _integrate(kernel: Any, scenarios: pd.DataFrame, outputs: Sequence[str]) -> 
     """The one call into the batch engine: saved values (scenarios, time[, cells]) of ``outputs``."""
     ds = kernel.run(scenarios, outputs=list(outputs))
     return {k: np.asarray(ds[k].values) for k in outputs}, np.asarray(ds["time"].values, dtype=float)
+
+
+#: working memory aimed at by the default chunk of a sweep (bytes)
+CHUNK_BYTES = 256 * 2**20
+
+
+def default_chunk_size(kernel: Any, paired: bool) -> int:
+    """Scenarios per chunk so a chunk's working arrays (its reference runs included) stay near CHUNK_BYTES."""
+    cells = sum(max(1, int(np.prod(kernel.shape_of(k), dtype=int))) for k in kernel.variables)
+    cells += 4 * len(getattr(kernel, "statefuls", ()))
+    return max(1, int(CHUNK_BYTES // (8 * 4 * max(cells, 1) * (2 if paired else 1))))
 
 
 def _at(values: np.ndarray, times: np.ndarray, when: float | str) -> np.ndarray:

@@ -61,8 +61,8 @@ class SweepResult:
 
     # ------------------------------------------------------------------ construction
     @classmethod
-    def from_raw(cls, raw: dict[str, Any], *, experiments: pd.DataFrame, outcomes: Sequence[Any], kernel: Any,
-                 plan: Any, provenance: Provenance) -> SweepResult:
+    def from_raw(cls, raw: dict[str, Any], *, experiments: pd.DataFrame, outcomes: Sequence[Any], plan: Any,
+                 provenance: Provenance) -> SweepResult:
         index = experiments.index
         scalars = {o.label: raw["outcomes"][o.label] for o in outcomes if o.scalar}
         data_vars = {}
@@ -73,11 +73,10 @@ class SweepResult:
             if o.time == "all":
                 coords["time"] = raw["times"]
             if not o.reduce:
-                for d, c in zip(kernel.dims_of(o.variable), kernel.coords[o.variable], strict=True):
-                    coords.setdefault(d, list(c))
-            meta = kernel.variables[o.variable]
+                for d in o.dims:
+                    coords.setdefault(d, list(plan.coords[d]))
             data_vars[o.label] = xr.Variable(("scenario", *o.out_dims), raw["outcomes"][o.label],
-                                             attrs={"units": meta["units"], "variable": o.variable})
+                                             attrs={"units": plan.units[o.variable], "variable": o.variable})
         data = xr.Dataset(data_vars, coords=coords)
         codes = raw["reasons"]
         reasons = pd.DataFrame({k: pd.Categorical.from_codes(v, categories=[REASONS[i] for i in sorted(REASONS)])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 from collections.abc import Mapping, Sequence
@@ -13,12 +14,14 @@ import pandas as pd
 
 from cluster_econ.errors import SpecError, check_option, plain, unknown_name
 from cluster_econ.provenance import Provenance
+from cluster_econ.sd._executors import check_executor, run_tasks
 
 from . import _indicators
-from ._designs import Design, design_rows, draw
-from ._evaluate import Plan, ResolvedOutcome, concat_chunks, evaluate_chunk
+from ._designs import Design, draw
+from ._evaluate import Plan, ResolvedOutcome, concat_chunks, default_chunk_size, evaluate_chunk
 from ._result import SweepResult
 from ._specs import Lever, Outcome, Uncertainty
+from ._store import SweepStore, open_sweep
 
 __all__ = ["sweep"]
 
@@ -205,25 +208,52 @@ def _chunks(n: int, size: int) -> list[tuple[int, int]]:
     return [(start, min(start + size, n)) for start in range(0, n, size)]
 
 
-def _run(plan: Plan, experiments: pd.DataFrame, size: int, progress: bool) -> dict[str, Any]:
-    """Evaluate the experiments chunk by chunk, in scenario order."""
-    chunks: Any = _chunks(len(experiments), size)
+def _run(plan: Plan, experiments: pd.DataFrame, size: int, progress: bool, executor: Any = None,
+         store: SweepStore | None = None, provenance: Provenance | None = None) -> dict[str, Any] | None:
+    """Evaluate the experiments chunk by chunk on the executor; into the store, or joined in scenario order."""
+    chunks = _chunks(len(experiments), size)
+    done = store.done if store is not None else set()
+    todo = [i for i in range(len(chunks)) if i not in done]
+    tasks = [experiments.iloc[slice(*chunks[i])] for i in todo]
+    labels = [f"chunk {i} (scenarios {chunks[i][0]}-{chunks[i][1] - 1}, first scenario "
+              f"{experiments.index[chunks[i][0]]!r})" for i in todo]
+    bar: Any = None
     if progress:
         from tqdm.auto import tqdm
 
-        chunks = tqdm(chunks, desc=f"sweep of {plan.kernel.name}: chunks of {size} scenarios")
-    parts = []
-    for start, stop in chunks:
-        parts.append(evaluate_chunk(plan, experiments.iloc[start:stop]))
-        logger.debug("scenarios %d-%d done", start, stop - 1)
-    return concat_chunks(parts)
+        bar = tqdm(total=len(chunks), initial=len(done), desc=f"sweep of {plan.label}: chunks of {size}")
+    parts: dict[int, dict[str, Any]] = {}
+    try:
+        for j, part in run_tasks(evaluate_chunk, plan, tasks, executor=executor, labels=labels):
+            i = todo[j]
+            if store is not None and provenance is not None:
+                store.begin(experiments, provenance, _template(plan, part), _coords(plan))
+                store.write(i, part)
+            else:
+                parts[i] = part
+            logger.debug("chunk %d (scenarios %d-%d) done", i, *chunks[i])
+            if bar is not None:
+                bar.update()
+    finally:
+        if bar is not None:
+            bar.close()
+    return concat_chunks([parts[i] for i in range(len(chunks))]) if store is None else None
+
+
+def _template(plan: Plan, part: dict[str, Any]) -> dict[str, Any]:
+    dims = {o.label: (o.out_dims, {"units": plan.units[o.variable], "variable": o.variable}) for o in plan.outcomes}
+    return {**part, "dims": dims}
+
+
+def _coords(plan: Plan) -> dict[str, list]:
+    return {d: list(plan.coords[d]) for o in plan.outcomes if not o.reduce for d in o.dims}
 
 
 def sweep(model: Any, *, levers: Sequence[Lever] = (), uncertainties: Sequence[Uncertainty] = (),
           outcomes: Sequence[Outcome], n: int, design: Design = "lhs", seed: int = 0,
           reference: Mapping[str, float] | None = None, indicators: Mapping[str, Any] | None = None,
-          chunk_size: int | None = None, progress: bool = False,
-          second_order: bool = False) -> SweepResult:
+          chunk_size: int | None = None, progress: bool = False, second_order: bool = False,
+          executor: Any = None, store: str | Path | None = None, overwrite: bool = False) -> SweepResult:
     """Run a policy sweep: levers and uncertainties over ``n`` scenarios, each with its no-policy run.
 
     Parameters
@@ -255,6 +285,15 @@ def sweep(model: Any, *, levers: Sequence[Lever] = (), uncertainties: Sequence[U
         A progress bar over chunks.
     second_order : bool, default False
         With ``design="sobol"``, also sample for second-order indices.
+    executor : None, "processes", "dask" or dask.distributed.Client
+        Where the chunks run (see :mod:`cluster_econ.sd._executors`); the result is the same, bit
+        for bit, whichever is used.
+    store : path, optional
+        A Zarr store written chunk by chunk as chunks finish; the same call on an existing store
+        resumes it (finished chunks are read, not recomputed). The result then reads its time
+        series lazily from the store.
+    overwrite : bool, default False
+        Start over in a store that holds a different sweep (otherwise refused with SpecError).
 
     Returns
     -------
@@ -267,7 +306,6 @@ def sweep(model: Any, *, levers: Sequence[Lever] = (), uncertainties: Sequence[U
     """
     sd_model = _load(model)
     from cluster_econ.sd.engine import compile_model
-    from cluster_econ.sd.engine._batch import default_chunk_size
 
     lev, unc = _factors(sd_model, levers, uncertainties)
     _check_design(design, n, lev, unc)
@@ -284,23 +322,35 @@ def sweep(model: Any, *, levers: Sequence[Lever] = (), uncertainties: Sequence[U
     experiments = draw(lev, unc, n=int(n), design=design, seed=int(seed), second_order=second_order)
     kernel = compile_model(sd_model)
     outputs = tuple(dict.fromkeys([o.variable for o in outs] + (list(ind.roles.values()) if ind else [])))
+    units = sd_model.variables.set_index("name")["unit"]
     plan = Plan(kernel=kernel, levers=tuple(lv.name for lv in lev), reference=ref, paired=paired, outputs=outputs,
-                outcomes=tuple(outs), indicators=ind if paired else None)
-    size = int(chunk_size) if chunk_size is not None else max(1, default_chunk_size(kernel) // (2 if paired else 1))
+                outcomes=tuple(outs), indicators=ind if paired else None, label=sd_model.label,
+                coords={d: list(v) for d, v in sd_model.subscripts.items()},
+                units={o.variable: str(units[o.variable]) for o in outs})
+    size = int(chunk_size) if chunk_size is not None else default_chunk_size(kernel, paired)
+    check_executor(executor)
     logger.info("sweep of %s: %d scenarios (%s) in chunks of %d", sd_model.label, len(experiments), design, size)
-    raw = _run(plan, experiments, size, progress)
-    call = {"verb": "sweep", "arguments": {
+    arguments: dict[str, Any] = {
         "model": _model_call(sd_model), "levers": [lv.to_dict() for lv in lev],
         "uncertainties": [u.to_dict() for u in unc], "outcomes": [_outcome_dict(o) for o in outcomes],
         "n": int(n), "design": design, "seed": int(seed), "reference": ref if lev else None,
-        "indicators": ind.to_dict() if ind else None, "chunk_size": chunk_size, "second_order": bool(second_order)}}
+        "indicators": ind.to_dict() if ind else None, "chunk_size": chunk_size, "second_order": bool(second_order)}
+    call = {"verb": "sweep", "arguments": arguments}
     provenance = Provenance.capture(
         model_id=sd_model.id, model_version=sd_model.version, model_sha256=sd_model.sha256, seed=int(seed),
         changed_parameters={name: "varied by scenario" for name in experiments.columns},
-        details={"call": call, "engine": "batch", "scenarios": len(experiments), "paired": paired,
-                 "design_rows": design_rows(design, int(n), len(lev) + len(unc), second_order=second_order)})
-    return SweepResult.from_raw(raw, experiments=experiments, outcomes=outs, kernel=kernel, plan=plan,
-                                provenance=provenance)
+        details={"call": call, "engine": "batch", "scenarios": len(experiments), "paired": paired})
+    if store is None:
+        raw = _run(plan, experiments, size, progress, executor) or {}
+        return SweepResult.from_raw(raw, experiments=experiments, outcomes=outs, plan=plan, provenance=provenance)
+    spec = {k: v for k, v in arguments.items() if k != "chunk_size"}
+    writer = SweepStore(store, {**spec, "scenarios": len(experiments), "chunk_size": size},
+                        _chunks(len(experiments), size), overwrite=overwrite)
+    resumed = len(writer.done)
+    _run(plan, experiments, size, progress, executor, writer, provenance)
+    result = open_sweep(store, partial=False)
+    details = {**result.provenance.details, "chunks_resumed": resumed}
+    return dataclasses.replace(result, provenance=result.provenance.replace(details=details))
 
 
 def _outcome_dict(spec: Any) -> dict[str, Any]:

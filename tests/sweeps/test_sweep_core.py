@@ -120,6 +120,8 @@ def test_provenance_records_the_call_and_the_result_rebuilds(toy) -> None:
     import json
 
     json.dumps(res.provenance.to_dict())  # plain data
+    cited = ce.cite(res)
+    assert "model policy_toy" in cited and "seed 3" in cited and "@software{cluster_econ" in cited
     rebuilt = ce.SweepResult(res.experiments, res.outcomes, res.data, res.indicators, res.indicator_reasons,
                              res.provenance)
     pd.testing.assert_frame_equal(rebuilt.bands(), res.bands())
@@ -129,6 +131,12 @@ def test_provenance_records_the_call_and_the_result_rebuilds(toy) -> None:
                      outcomes=[ce.Outcome(**o) for o in args["outcomes"]], n=args["n"], design=args["design"],
                      seed=args["seed"], reference=args["reference"])
     assert again.indicators.to_numpy().tobytes() == res.indicators.to_numpy().tobytes()
+
+
+def test_progress_bar_over_chunks(toy, capsys) -> None:
+    res = _toy_sweep(toy, chunk_size=10, progress=True)
+    assert len(res) == 40
+    assert "chunks of 10" in capsys.readouterr().err
 
 
 def test_payloads_are_copies(toy) -> None:
