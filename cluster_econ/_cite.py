@@ -126,7 +126,7 @@ def _model_phrase(prov: Provenance) -> str:
     if not prov.model_id:
         return ""
     version = f" {prov.model_version}" if prov.model_version else ""
-    return f"{prov.model_id}{version} (sha256 {str(prov.model_sha256)[:12]})"
+    return f"model {prov.model_id}{version} (sha256 {str(prov.model_sha256)[:12]})"
 
 
 def _horizon(details: Mapping[str, Any]) -> str:
@@ -234,7 +234,7 @@ def cite_object(obj: Any) -> str:
         return cite_provenance(prov)
     if hasattr(obj, "sha256") and hasattr(obj, "path") and hasattr(obj, "parameters"):  # an SDModel
         prov = Provenance.capture(model_id=obj.id, model_version=obj.version, model_sha256=obj.sha256)
-        sentence = (f"We used the stock-and-flow model {_model_phrase(prov)}"
+        sentence = (f"We used the stock-and-flow {_model_phrase(prov)}"
                     + (f", {obj.description.split('. ')[0][0].lower()}{obj.description.split('. ')[0][1:]}"
                        if obj.description else ""))
         body = cite_provenance(prov)

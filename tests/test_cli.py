@@ -28,7 +28,7 @@ def test_demo_prints_the_us_states_description(capsys: pytest.CaptureFixture[str
     assert f"Report: {tmp_path / 'demo' / 'report.html'}" in out
     assert (tmp_path / "demo" / "report.html").is_file()
     assert sorted(p.name for p in (tmp_path / "demo").iterdir()) == ["calibration", "report.html", "run", "sweep"]
-    assert "We ran a policy sweep of regional_cluster" in out
+    assert "We ran a policy sweep of model regional_cluster" in out
     assert main(["reproduce", str(tmp_path / "demo" / "sweep")]) == 0
 
 

@@ -134,6 +134,11 @@ def _check(where: str, spec: Mapping[str, Any], model: Any) -> None:
             raise ExperimentError(f"{where}: sweep.outcome: give at least one [[sweep.outcome]].")
         if "design" in sweep:
             _option(where, "sweep.design", sweep["design"], _designs.Design)
+        if "executor" in sweep and "executor" in accepted:
+            from ..sd import _executors
+
+            check_name(where, "sweep.executor", sweep["executor"],
+                       [e for e in _executors.EXECUTORS if isinstance(e, str)], "executor")
         levers = [row["name"] for row in sweep.get("lever", [])]
         for name in sweep.get("reference", {}):
             check_name(where, f"sweep.reference.{name}", name, levers, "lever of this sweep")
@@ -180,7 +185,7 @@ def _calibrate(model: Any, spec: Mapping[str, Any], estimates: list[Any], where:
                         fixed=fixed or None, **options)
 
 
-def _sweep(model: Any, spec: Mapping[str, Any], calibration: Any, n: int | None) -> Any:
+def _sweep(model: Any, spec: Mapping[str, Any], calibration: Any, n: int | None, base: Path) -> Any:
     import cluster_econ as ce
 
     levers = [ce.Lever(row["name"], row.get("lower", min(row.get("values", [0]))),
@@ -193,8 +198,11 @@ def _sweep(model: Any, spec: Mapping[str, Any], calibration: Any, n: int | None)
         uncertainties += list(ce.uncertainties_from(calibration))
     outcomes = [ce.Outcome(row["variable"], **{k: v for k, v in row.items() if k != "variable"})
                 for row in spec["outcome"]]
-    options = {k: spec[k] for k in ("design", "seed", "reference", "indicators", "chunk_size", "executor", "store")
+    options = {k: spec[k] for k in ("design", "seed", "reference", "indicators", "chunk_size", "executor")
                if k in spec}
+    if "store" in spec:  # relative to the experiment file, like model.path
+        store = Path(spec["store"])
+        options["store"] = store if store.is_absolute() else base / store
     return ce.sweep(model, levers=levers, uncertainties=uncertainties, outcomes=outcomes,
                     n=int(n if n is not None else spec["n"]), **options)
 
@@ -212,7 +220,8 @@ def prim_of(sweep_result: Any, spec: Mapping[str, Any]) -> Any:
 
 
 # -- the whole study -------------------------------------------------------------------------------
-def _steps(spec: Mapping[str, Any], model: Any, where: str, n: int | None) -> list[tuple[str, Callable[[dict], Any]]]:
+def _steps(spec: Mapping[str, Any], model: Any, where: str, n: int | None,
+           base: Path) -> list[tuple[str, Callable[[dict], Any]]]:
     import cluster_econ as ce
 
     steps: list[tuple[str, Callable[[dict], Any]]] = []
@@ -236,7 +245,7 @@ def _steps(spec: Mapping[str, Any], model: Any, where: str, n: int | None) -> li
         steps.append(("simulation", simulate))
     if "sweep" in spec:
         steps.append(("sweep", lambda done: ("policy sweep", _sweep(model, spec["sweep"], done.get(
-            "calibration", (None, None))[1], n))))
+            "calibration", (None, None))[1], n, base))))
     return steps
 
 
@@ -284,7 +293,7 @@ def run_experiment(path: str | Path, output: str | Path, *, n: int | None = None
         shutil.copyfile(file, tmp / "experiment.toml")
         done: dict[str, tuple[str, Any]] = {}
         rows = []
-        for key, step in _steps(spec, model, where, n):
+        for key, step in _steps(spec, model, where, n, file.parent):
             logger.info("experiment %s: %s", file.name, key)
             done[key] = step(done)
             label, result = done[key]

@@ -166,7 +166,8 @@ def check_name(where: str, path: str, name: str, known: Any, what: str) -> None:
     close = did_you_mean(name, known)
     hint = f" Did you mean {close[0]!r}?" if close else f" Valid: {', '.join(known[:12])}" + (
         ", ..." if len(known) > 12 else "") + "."
-    raise _fail(where, path, f"{name!r} is not a {what}.{hint}")
+    article = "an" if what[:1].lower() in "aeiou" else "a"
+    raise _fail(where, path, f"{name!r} is not {article} {what}.{hint}")
 
 
 def rethrow(where: str, path: str, exc: Exception) -> ExperimentError:

@@ -57,7 +57,7 @@ def test_cite_a_run_names_model_engine_horizon_and_changes():
     model = run.model
     text = ce.cite(run)
     sentence = text.split("\n\n")[0]
-    assert f"We simulated regional_cluster {model.version} (sha256 {model.sha256[:12]})" in sentence
+    assert f"We simulated model regional_cluster {model.version} (sha256 {model.sha256[:12]})" in sentence
     assert "the batch engine (euler) over 1970-1990, time step 0.25" in sentence
     assert "changing public_investment_share = 0.02" in sentence
     entries = _entries(text)
@@ -70,7 +70,7 @@ def test_cite_a_batch_and_an_old_model_version():
     old = ce.load_model("regional_cluster", version="1.0.0")
     batch = ce.simulate_batch(old, pd.DataFrame({"public_investment_share": [0.0, 0.02]}), outputs=["employment"])
     text = ce.cite(batch)
-    assert text.startswith("We simulated 2 scenarios of regional_cluster 1.0.0 (sha256 df8afcd9fa3b) with the "
+    assert text.startswith("We simulated 2 scenarios of model regional_cluster 1.0.0 (sha256 df8afcd9fa3b) with the "
                            "batch engine (euler), varying public_investment_share.")
     assert "@software{regional_cluster_1_0_0" in text
     model_text = ce.cite(old)

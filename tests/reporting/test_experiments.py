@@ -47,7 +47,7 @@ BAD = {
     "unknown dataset": (lambda s: s["estimation"][0].update(dataset="us_state"),
                         r"estimation\[0\]\.dataset: 'us_state' is not a bundled dataset\. Did you mean 'us_states'\?"),
     "unknown estimator": (lambda s: s["estimation"][0].update(estimator="panel_OLS"),
-                          r"estimation\[0\]\.estimator: 'panel_OLS' is not a estimator\. Did you mean 'panel_ols'\?"),
+                          r"estimation\[0\]\.estimator: 'panel_OLS' is not an estimator\. Did you mean 'panel_ols'\?"),
     "missing key": (lambda s: s["estimation"][0].pop("formula"), r"estimation\[0\]\.formula: is required\."),
     "unknown lever": (lambda s: s["sweep"]["lever"][0].update(name="public_investment_shar"),
                       r"sweep\.lever\[0\]\.name: 'public_investment_shar' is not a constant of regional_cluster "
@@ -58,7 +58,7 @@ BAD = {
                         r"sweep\.outcome\[0\]\.variable: 'sme_employmnt' is not a variable .* "
                         r"Did you mean 'sme_employment'\?"),
     "unknown indicator": (lambda s: s["prim"].update(indicator="net_sme_job"),
-                          r"prim\.indicator: 'net_sme_job' is not a indicator or outcome of this sweep\. "
+                          r"prim\.indicator: 'net_sme_job' is not an indicator or outcome of this sweep\. "
                           r"Did you mean 'net_sme_jobs'\?"),
     "unknown panel column": (lambda s: s.update(calibration={"panel": "us_states", "targets": {"output": "gps"},
                                                              "parameters": ["private_capital_trend_growth"]}),
@@ -69,6 +69,8 @@ BAD = {
                                         "parameters": ["private_capital_trend_growh"]}),
         r"calibration\.parameters: 'private_capital_trend_growh' is not a constant .* "
         r"Did you mean 'private_capital_trend_growth'\?"),
+    "unknown executor": (lambda s: s["sweep"].update(executor="dsak"),
+                         r"sweep\.executor: 'dsak' is not an executor\. Did you mean 'dask'\?"),
     "prim without a condition": (lambda s: s["prim"].pop("above"),
                                  r"prim: give exactly one of prim\.above or prim\.below"),
 }

@@ -91,12 +91,13 @@ def test_the_full_report_renders_every_figure(calibration, sweep, tmp_path, chro
 def test_cite_a_calibration_and_a_sweep(calibration, sweep, model):
     text = ce.cite(calibration)
     assert text.startswith(f"We calibrated private_capital_trend_growth, public_capital_depreciation_rate of "
-                           f"regional_cluster 1.1.0 (sha256 {model.sha256[:12]}) to the panel targets output ~ gsp, "
-                           "employment ~ emp (calibration by trajectory (log loss, clustered covariance); holdout "
-                           "1981-1986), on dataset "
+                           f"model regional_cluster 1.1.0 (sha256 {model.sha256[:12]}) to the panel targets "
+                           "output ~ gsp, employment ~ emp (calibration by trajectory (log loss, clustered "
+                           "covariance); holdout 1981-1986), on dataset "
                            "us_states (sha256 5e71babeca1d; Munnell 1990), seed 0.")
     assert "@incollection{munnell1990regional" in text and "@software{regional_cluster_1_1_0" in text
     text = ce.cite(sweep)
-    assert text.startswith(f"We ran a policy sweep of regional_cluster 1.1.0 (sha256 {model.sha256[:12]}): 32 "
-                           "scenarios, design sobol, over the levers public_investment_share, engagement_start_delay "
-                           "and the uncertainties fit_elasticity_of_public_capital, each paired with a reference run")
+    assert text.startswith(f"We ran a policy sweep of model regional_cluster 1.1.0 (sha256 {model.sha256[:12]}): "
+                           "32 scenarios, design sobol, over the levers public_investment_share, "
+                           "engagement_start_delay and the uncertainties fit_elasticity_of_public_capital, each "
+                           "paired with a reference run")
