@@ -113,7 +113,8 @@ def _provenance_table(page: _Page, prov: Provenance) -> None:
             rows.append((key.replace("_", " ").capitalize(), str(details[key])))
     changed = dict(prov.changed_parameters)
     if changed:
-        shown = ", ".join(f"{k} = {v}" for k, v in list(changed.items())[:12])
+        shown = ", ".join(f"{k} = {v:.6g}" if isinstance(v, float) else f"{k} = {v}"
+                          for k, v in list(changed.items())[:12])
         rows.append(("Changed parameters", shown + (f", and {len(changed) - 12} more" if len(changed) > 12 else "")))
     rows.append(("Package versions", ", ".join(f"{k} {v}" for k, v in prov.versions.items())))
     page.table(pd.DataFrame(rows, columns=["", "value"]).set_index(""), caption="Provenance")
