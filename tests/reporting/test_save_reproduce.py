@@ -194,3 +194,30 @@ def test_not_a_result(tmp_path):
         ce.save(3, tmp_path / "x")
     with pytest.raises(SpecError, match="carries no cluster_econ provenance"):
         ce.save(xr.Dataset(), tmp_path / "x")
+
+
+def test_a_model_file_by_path_reproduces_and_a_changed_file_is_named(tmp_path):
+    source = Path(__file__).resolve().parents[1] / "fixtures" / "sdmodels" / "SIR.mdl"
+    copy = tmp_path / "SIR.mdl"
+    copy.write_bytes(source.read_bytes())
+    run = ce.simulate(ce.load_model(copy), params={"contact_infectivity": 0.4})
+    folder = ce.save(run, tmp_path / "sir")
+    manifest = tomllib.loads((folder / "manifest.toml").read_text(encoding="utf-8"))
+    assert manifest["call"]["arguments"]["model"] == {"path": str(copy.resolve()), "sha256": run.model.sha256}
+    ce.reproduce(folder)
+    copy.write_text(copy.read_text(encoding="utf-8").replace("0.3", "0.35", 1), encoding="utf-8")
+    with pytest.raises(ReproducibilityError, match=r"The model differs: .* sha256 " + run.model.sha256):
+        ce.reproduce(folder)
+
+
+def test_a_call_that_is_not_data_saves_but_does_not_pretend_to_reproduce(run, tmp_path):
+    from cluster_econ._calls import attach_call, call_data
+
+    odd = attach_call(run, call_data("simulate", {"model": run.model, "params": lambda: 0.02}))
+    assert odd.provenance.details["call"]["reproducible"] is False
+    folder = ce.save(odd, tmp_path / "odd")
+    manifest = tomllib.loads((folder / "manifest.toml").read_text(encoding="utf-8"))
+    assert manifest["call"]["reproducible"] is False and "params (function)" in manifest["call"]["reason"]
+    with pytest.raises(SpecError, match=r"records a call that cannot be re-run: arguments that are not data: params"):
+        ce.reproduce(folder)
+    assert isinstance(ce.load_result(folder), ce.Run)  # the data are still there
