@@ -239,6 +239,33 @@ class CalibrationResult:
         """Fixed and calibrated values, for ``simulate(model, params=result)`` and ``simulate_batch``."""
         return {**{k: float(v) for k, v in self.fixed.items()}, **{k: float(v) for k, v in self.params.items()}}
 
+    def draws(self, n: int, *, seed: int = 0, include_fixed: bool = True) -> pd.DataFrame:
+        """``n`` parameter sets drawn from N(params, cov), kept within the bounds (a scenario frame).
+
+        Draws outside the bounds are redrawn (up to 100 rounds, then clipped to the bounds), so
+        every row can be passed to ``simulate_batch``; with ``include_fixed`` the fixed values are
+        columns too. Parameters without a finite standard error stay at their estimate.
+        """
+        if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 1:
+            raise SpecError(f"n={plain(n)!r} is not valid; give a positive integer.")
+        table = self.parameters
+        mean = table["estimate"].to_numpy()
+        cov = np.nan_to_num(self.cov.to_numpy(), nan=0.0)
+        lower, upper = table["lower"].to_numpy(), table["upper"].to_numpy()
+        rng = np.random.default_rng(seed)
+        out = rng.multivariate_normal(mean, cov, size=int(n), method="eigh")
+        for _ in range(100):
+            bad = ((out < lower) | (out > upper)).any(axis=1)
+            if not bad.any():
+                break
+            out[bad] = rng.multivariate_normal(mean, cov, size=int(bad.sum()), method="eigh")
+        frame = pd.DataFrame(np.clip(out, lower, upper), columns=list(table.index))
+        if include_fixed:
+            for name, value in self.fixed.items():
+                frame[name] = float(value)
+        frame.index.name = "scenario"
+        return frame
+
     def conf_int(self, level: float = 0.95) -> pd.DataFrame:
         """Confidence intervals (``lower``, ``upper``): t with ``df_inference`` degrees of freedom, or normal."""
         if not isinstance(level, float | int) or not 0 < level < 1:

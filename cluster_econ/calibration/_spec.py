@@ -293,7 +293,9 @@ def _times(model: Any, periods: np.ndarray, holdout: Any) -> tuple[np.ndarray, f
         if first > last or not ((periods >= first) & (periods <= last)).any():
             raise SpecError(f"holdout={plain(tuple(holdout))!r} selects no panel period (periods "
                             f"{number(periods.min())}-{number(periods.max())}); give (first, last) within them.")
-    return periods, float(t0), float(periods.max()), float(sp)
+    # save only as often as the panel is observed: every gcd of the panel's steps on the saved grid
+    every = math.gcd(*[int(v) for v in np.rint(steps)]) or 1
+    return periods, float(t0), float(periods.max()), float(sp * every)
 
 
 def build_problem(model: Any, panel: Any, *, targets: Any, parameters: Any, fixed: Any, loss: str,

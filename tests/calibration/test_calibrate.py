@@ -171,3 +171,31 @@ def test_conf_int_levels(exact, model, noisy_panel):
         res.conf_int(1.5)
     frame = res.to_frame()
     assert list(frame.columns[:7]) == ["term", "estimate", "std_error", "statistic", "p_value", "ci_lower", "ci_upper"]
+
+
+def test_sparse_panel_saves_only_the_observed_years(model):
+    from cal_helpers import UNITS
+
+    from cluster_econ.calibration._spec import build_problem
+
+    frame = synthetic_panel().frame.reset_index()
+    sparse = ce.RegionalPanel.from_frame(frame[frame["year"] % 4 == 2], entity="state", time="year", units=UNITS,
+                                         name="every_four_years")
+    problem = build_problem(model, sparse, targets=TARGETS, parameters=BOUNDS, fixed=None, loss="log", holdout=None)
+    assert problem.saveper == 4.0 and list(problem.times) == [1970.0, 1974.0, 1978.0, 1982.0, 1986.0]
+    res = ce.calibrate(model, sparse, targets=TARGETS, parameters=BOUNDS)
+    assert_allclose(res.params[list(TRUTH)].to_numpy(), list(TRUTH.values()), rtol=1e-6, atol=0)
+
+
+def test_draws_centre_on_the_estimate_with_its_covariance(model, noisy_panel):
+    res = ce.calibrate(model, noisy_panel, targets=TARGETS, parameters={"saving_rate": (0.05, 0.5),
+                       "employment_adjustment_time": (0.5, 8.0)}, fixed={"depreciation_rate": 0.05})
+    draws = res.draws(4000, seed=1)
+    assert list(draws.columns) == ["saving_rate", "employment_adjustment_time", "depreciation_rate"]
+    assert (draws["depreciation_rate"] == 0.05).all()
+    fitted = draws[list(res.params.index)]
+    assert_allclose(fitted.mean().to_numpy(), res.params.to_numpy(), rtol=0.01)
+    assert_allclose(fitted.cov().to_numpy(), res.cov.to_numpy(), rtol=0.1, atol=1e-12)
+    assert draws.equals(res.draws(4000, seed=1))
+    batch = ce.simulate_batch(model, draws.head(3), outputs=["output"])
+    assert batch.sizes["scenario"] == 3
