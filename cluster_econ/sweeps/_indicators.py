@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["INDICATORS", "REASONS", "ROLES", "IndicatorSpec", "compute"]
+__all__ = ["INDICATORS", "REASONS", "ROLES", "IndicatorSpec", "compute", "indicator_units"]
 
 #: role -> default model variable (used when the model declares no ``[indicators]`` table)
 ROLES = {"jobs": "employment", "spend": "cumulative_programme_cost", "value_added": "output",
@@ -83,6 +83,24 @@ class IndicatorSpec:
 
     def to_dict(self) -> dict[str, Any]:
         return {**dict(self.roles), "discount_rate": self.discount_rate, "horizon": self.horizon}
+
+
+def _total(unit: str) -> str:
+    """The unit of a rate integrated over time ("USD million/Year" -> "USD million")."""
+    return unit.rsplit("/", 1)[0].strip() if is_rate(unit) else unit
+
+
+def indicator_units(spec: IndicatorSpec) -> dict[str, str]:
+    """The unit of every indicator computed under ``spec`` (in the model's own units)."""
+    u = spec.units
+    jobs, spend, va = u.get("jobs", ""), _total(u.get("spend", "")), _total(u.get("value_added", ""))
+    currency = " ".join(w for w in spend.split() if w.lower() not in _SCALE) or spend
+    table = {"net_jobs": jobs, "net_job_years": f"{jobs} * Year", "cost_per_net_job": f"{spend} / ({jobs})",
+             "net_jobs_per_million": f"{jobs} per million {currency}", "present_value_added": f"{va} (discounted)",
+             "benefit_cost_ratio": "Dmnl", "output_multiplier": "Dmnl", "net_sme_jobs": u.get("sme_jobs", ""),
+             "sme_share_of_net_jobs": "Dmnl", "sme_share_of_employment": "Dmnl", "time_to_first_net_job": "Year",
+             "payback_year": "Year", "representation_gap": "Dmnl", "startup_rate": u.get("startup_rate", "")}
+    return {k: table[k] for k in spec.names}
 
 
 def _aggregate(role: str, array: np.ndarray) -> np.ndarray:

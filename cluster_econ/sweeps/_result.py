@@ -127,6 +127,11 @@ class SweepResult:
         return _readonly(self._reasons)
 
     @property
+    def indicator_units(self) -> dict[str, str]:
+        """The unit of each indicator, in the model's units (e.g. ``cost_per_net_job``: spend over jobs)."""
+        return dict(self.provenance.details.get("indicator_units", {}))
+
+    @property
     def call(self) -> dict[str, Any]:
         return dict(self.provenance.details["call"])
 

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from cluster_econ.errors import SpecError, check_option, plain, unknown_name
+from cluster_econ.errors import SpecError, UnknownNameError, check_option, plain, unknown_name
 from cluster_econ.provenance import Provenance
 from cluster_econ.sd._executors import check_executor, run_tasks
 
@@ -159,8 +159,10 @@ def _reference(model: Any, levers: list[Lever], reference: Mapping[str, Any] | N
     if not isinstance(source, Mapping):
         raise SpecError(f"reference must map lever names to no-policy values; got {type(source).__name__}.")
     for key, value in source.items():
-        name = str(model.resolve(key, what="constant")) if isinstance(key, str) and key in set(
-            model.variables["vensim_name"]) else key
+        try:  # Python or Vensim name of a constant
+            name = str(model.resolve(key, what="constant", kinds=("constant",)))
+        except UnknownNameError:
+            name = str(key)
         if name not in names:
             if reference is None:
                 continue  # the model's no-policy values of levers this sweep does not vary
@@ -339,7 +341,8 @@ def sweep(model: Any, *, levers: Sequence[Lever] = (), uncertainties: Sequence[U
     provenance = Provenance.capture(
         model_id=sd_model.id, model_version=sd_model.version, model_sha256=sd_model.sha256, seed=int(seed),
         changed_parameters={name: "varied by scenario" for name in experiments.columns},
-        details={"call": call, "engine": "batch", "scenarios": len(experiments), "paired": paired})
+        details={"call": call, "engine": "batch", "scenarios": len(experiments), "paired": paired,
+                 "indicator_units": _indicators.indicator_units(ind) if paired and ind else {}})
     if store is None:
         raw = _run(plan, experiments, size, progress, executor) or {}
         return SweepResult.from_raw(raw, experiments=experiments, outcomes=outs, plan=plan, provenance=provenance)

@@ -55,6 +55,9 @@ def test_indicators_equal_paired_simulate_batch_runs(toy) -> None:
     assert_allclose(ind["sme_share_of_employment"], share, rtol=1e-9, atol=0)
     first = np.array([tt[np.argmax(row >= 1.0)] if (row >= 1.0).any() else np.nan for row in net])
     assert_allclose(ind["time_to_first_net_job"], first, rtol=0, atol=0)
+    units = res.indicator_units
+    assert units["cost_per_net_job"] == "USD thousand / (jobs)" and units["net_jobs"] == "jobs"
+    assert units["net_jobs_per_million"] == "jobs per million USD" and list(units) == list(ind.columns)
     # the programme starts at t = 3: no net job before it
     assert (ind["time_to_first_net_job"].dropna() > 3).all()
     # scalar outcomes are the policy runs' values
