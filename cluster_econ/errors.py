@@ -27,6 +27,7 @@ __all__ = [
     "ModelVersionError",
     "NumericalWarning",
     "ReproducibilityError",
+    "ReproducibilityWarning",
     "SimulationError",
     "SpecError",
     "UnknownNameError",
@@ -100,6 +101,10 @@ class IdentificationWarning(ClusterEconWarning):
 
 class NumericalWarning(ClusterEconWarning):
     """A simulation produced non-finite values."""
+
+
+class ReproducibilityWarning(ClusterEconWarning):
+    """A re-run reproduced a saved result's values, but with other package versions or platform."""
 
 
 def did_you_mean(name: str, candidates: Iterable[str], *, n: int = 3) -> list[str]:

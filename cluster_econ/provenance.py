@@ -144,45 +144,28 @@ class Provenance:
 
 
 def cite(obj: Any) -> str:
-    """BibTeX entries and a one-sentence methods statement for a result.
+    """A methods sentence and BibTeX entries for a result or a model.
 
     Parameters
     ----------
-    obj : object with a ``provenance`` attribute, or a :class:`Provenance`
-        A panel, estimation result, simulation run, or sweep.
+    obj : result, SDModel, Provenance, or a ``simulate_batch`` Dataset
+        Anything with a ``provenance`` record: a panel, an estimate, a run, a batch, a calibration, a
+        sweep; or a model.
 
     Returns
     -------
     str
-        A methods sentence followed by BibTeX entries for cluster_econ and the dataset source.
-    """
-    prov = obj if isinstance(obj, Provenance) else getattr(obj, "provenance", None)
-    if not isinstance(prov, Provenance):
-        from .errors import SpecError
+        One sentence saying what was run (model id, version and short sha256, engine and method,
+        horizon, the parameters changed or the sweep spec, the dataset and its original study, the
+        estimator, the seed, the package versions), then BibTeX entries: ``@software`` for
+        cluster_econ (as ``CITATION.cff``) and for the model version (with its sha256), and the
+        original study of every dataset (``@article``, ``@incollection``, ``@book``, ...).
 
-        raise SpecError(f"cite() needs an object with a provenance record; got {type(obj).__name__}.")
-    version = prov.versions.get("cluster-econ", "unknown")
-    parts = [f"Computed with cluster_econ {version}"]
-    if prov.model_id:
-        parts.append(f"model {prov.model_id} {prov.model_version} (sha256 {str(prov.model_sha256)[:12]})")
-    if prov.dataset:
-        parts.append(f"dataset {prov.dataset} (sha256 {str(prov.dataset_sha256)[:12]})")
-    if prov.details.get("estimator"):
-        parts.append(f"estimator {prov.details['estimator']}")
-    if prov.seed is not None:
-        parts.append(f"seed {prov.seed}")
-    sentence = "; ".join(parts) + (
-        f"; numpy {prov.versions.get('numpy')}, pandas {prov.versions.get('pandas')}, "
-        f"statsmodels {prov.versions.get('statsmodels')}, pysd {prov.versions.get('pysd')}."
-    )
-    entries = [
-        "@software{cluster_econ,\n"
-        "  title = {cluster\\_econ: system dynamics and panel econometrics of regional clusters},\n"
-        "  author = {{The cluster\\_econ developers}},\n"
-        f"  version = {{{version}}},\n"
-        "  year = {2026}\n}"
-    ]
-    citation = prov.details.get("dataset_citation")
-    if citation:
-        entries.append(f"@misc{{{prov.dataset},\n  note = {{{citation}}}\n}}")
-    return sentence + "\n\n" + "\n\n".join(entries)
+    Examples
+    --------
+    >>> import cluster_econ as ce
+    >>> print(ce.cite(ce.load_model("regional_cluster")))  # doctest: +SKIP
+    """
+    from ._cite import cite_object
+
+    return cite_object(obj)

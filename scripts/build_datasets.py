@@ -20,12 +20,15 @@ import hashlib
 import importlib.metadata
 import os
 import tempfile
+import tomllib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from cluster_econ._toml import dumps as dumps_toml
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "data"
@@ -67,10 +70,11 @@ def us_states() -> dict[str, Any]:
         "frame": df,
         "title": "US state production, public and private capital, employment, 1970-1986",
         "citation": (
-            "Munnell, A. H. (1990). Why has productivity growth declined? Productivity and public "
-            "investment. New England Economic Review, January/February, 3-22. Also used in Baltagi, "
-            "B. H. and Pinnoi, N. (1995), Empirical Economics 20, 351-359, and Baltagi (2021), "
-            "Econometric Analysis of Panel Data, 6th ed."
+            "Munnell, A. H. (1990). How does public infrastructure affect regional economic performance? In "
+            "A. H. Munnell (ed.), Is There a Shortfall in Public Capital Investment?, Conference Series 34, "
+            "Federal Reserve Bank of Boston, 69-103. The state panel assembled by Munnell with Leah M. Cook; "
+            "also used in Baltagi, B. H. and Pinnoi, N. (1995), Empirical Economics 20, 351-359, and Baltagi "
+            "(2021), Econometric Analysis of Panel Data, 6th ed."
         ),
         "origin": origin + " (identical to Ecdat::Produc)",
         "licence": PLM_LICENCE,
@@ -218,7 +222,7 @@ def mi_training_grants() -> dict[str, Any]:
         "title": "Michigan manufacturing firms and state job-training grants, 1987-1989",
         "citation": (
             "Holzer, H., Block, R., Cheatham, M. and Knott, J. (1993). Are training subsidies "
-            "effective? The Michigan experience. Industrial and Labor Relations Review 46(4), 625-636. "
+            "for firms effective? The Michigan experience. Industrial and Labor Relations Review 46(4), 625-636. "
             "Used in Wooldridge, Introductory Econometrics, Example 14.1 (data set JTRAIN)."
         ),
         "origin": origin,
@@ -334,6 +338,11 @@ def render_toml(name: str, spec: dict[str, Any], csv_bytes: bytes) -> str:
         "sha256": hashlib.sha256(csv_bytes).hexdigest(),
     }
     lines = [f"{key} = {_toml_value(value)}" for key, value in head.items()]
+    existing = DATA / f"{name}.toml"
+    if existing.is_file():  # the structured references of the original studies are curated by hand: keep them
+        references = tomllib.loads(existing.read_text(encoding="utf-8")).get("reference", [])
+        if references:
+            lines += ["", dumps_toml({"reference": references}).rstrip("\n")]
     for column in frame.columns:
         description, unit = spec["variables"][column]
         lines += ["", f"[variables.{column}]", f"description = {_toml_value(description)}",

@@ -12,8 +12,8 @@ import pytest
 from cluster_econ.cli import main
 
 
-def test_demo_prints_the_us_states_description(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["demo"]) == 0
+def test_demo_prints_the_us_states_description(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    assert main(["demo", "--output", str(tmp_path / "demo")]) == 0
     out = capsys.readouterr().out
     assert "48 entities (state), 17 periods (year 1970-1986), 816 observations, balanced" in out
     assert re.search(r"Pooled OLS\s+State effects\s+State and year effects", out)  # the compare() table
@@ -22,6 +22,16 @@ def test_demo_prints_the_us_states_description(capsys: pytest.CaptureFixture[str
     assert "Simulation: regional_cluster" in out
     sme = next(line for line in out.splitlines() if line.startswith("SME employment (million jobs)"))
     assert len(sme.split()) == 4 + 4  # label words and the four decades 1970-2000
+    # the calibrated model's fit table, in and out of sample, and the sweep's indicators and PRIM box
+    assert re.search(r"in sample output\s+528 ", out)
+    assert re.search(r"holdout\s+output\s+288 ", out)
+    assert re.search(r"^net_sme_jobs\s", out, re.MULTILINE)
+    assert "PRIM: net SME jobs > 0 in" in out
+    assert f"Report: {tmp_path / 'demo' / 'report.html'}" in out
+    assert (tmp_path / "demo" / "report.html").is_file()
+    assert sorted(p.name for p in (tmp_path / "demo").iterdir()) == ["calibration", "report.html", "run", "sweep"]
+    assert "We ran a policy sweep of model regional_cluster" in out
+    assert main(["reproduce", str(tmp_path / "demo" / "sweep")]) == 0
 
 
 def test_unknown_dataset_is_one_line_with_exit_code_2(capsys: pytest.CaptureFixture[str]) -> None:

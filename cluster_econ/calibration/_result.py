@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
@@ -13,6 +14,7 @@ from scipy import stats
 from statsmodels.iolib.summary import Summary
 from statsmodels.iolib.table import SimpleTable
 
+from cluster_econ import _results_io
 from cluster_econ.errors import SpecError, plain, unknown_name
 from cluster_econ.provenance import Provenance
 
@@ -238,6 +240,20 @@ class CalibrationResult:
         if self.moments is not None:
             frames["moments"] = self.moments
         return frames
+
+    # ------------------------------------------------------------------ saving
+    def _save_parts(self) -> dict[str, Any]:
+        """What :meth:`save` writes: every table of :meth:`to_frames` as CSV, plus the provenance."""
+        return {"kind": "CalibrationResult", "provenance": self.provenance, "frames": self.to_frames()}
+
+    def save(self, path: str | Path) -> Path:
+        """Save the calibration to a folder of CSV tables and ``manifest.toml`` (see ``ce.save``)."""
+        return _results_io.write_folder(path, **self._save_parts())
+
+    @classmethod
+    def _from_saved(cls, folder: _results_io.SavedFolder) -> CalibrationResult:
+        frames = {name: folder.frame(name) for name in folder.files}
+        return cls.from_frames(frames, folder.provenance)
 
     # ------------------------------------------------------------------ use
     def to_params(self) -> dict[str, float]:

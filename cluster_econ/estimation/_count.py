@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._calls import capture
 from ..data import RegionalPanel
 from ..errors import ConvergenceWarning, DataValidationError, find_stack_level
 from ..typing import CountCovType, Family, PoissonFECovType
@@ -89,6 +90,7 @@ def poisson_fe(
     Wooldridge, J. M. (1999). Distribution-free estimation of some nonlinear panel data models.
     *Journal of Econometrics*, 90(1), 77-97.
     """
+    call = capture("poisson_fe", locals())
     check_panel(panel)
     check_option(cov_type, PoissonFECovType, "cov_type")
     design = build_design(formula, panel)
@@ -122,7 +124,7 @@ def poisson_fe(
     else:
         cov = hinv
     design_used = type(design)(y=y, exog=exog, intercept=False, parsed=design.parsed, term_columns=design.term_columns)
-    return _result(
+    return call.attach(_result(
         params=pd.Series(params, index=names),
         cov=pd.DataFrame(cov, index=names, columns=names),
         design=design_used,
@@ -136,7 +138,7 @@ def poisson_fe(
         statistics={"Log-likelihood (conditional)": float(res.llf), "Entities dropped (all zero)": float(
             (totals == 0).sum())},
         details=cov_details(cov_type, ("entity",), None, 0),
-    )
+    ))
 
 
 def count_model(
@@ -170,6 +172,7 @@ def count_model(
     Cameron, A. C., & Trivedi, P. K. (2013). *Regression Analysis of Count Data*, 2nd ed.
     Cambridge University Press.
     """
+    call = capture("count_model", locals())
     check_panel(panel)
     check_option(family, Family, "family")
     check_option(cov_type, CountCov, "cov_type")
@@ -192,7 +195,7 @@ def count_model(
     res = _fit_quietly(lambda: model.fit(start_params=start, **kwargs), formula)
     params = res.params.rename({"const": INTERCEPT})
     cov = res.cov_params().rename(index={"const": INTERCEPT}, columns={"const": INTERCEPT})
-    return _result(
+    return call.attach(_result(
         params=params,
         cov=cov,
         design=design,
@@ -205,5 +208,5 @@ def count_model(
         effects=(),
         statistics={"Log-likelihood": float(res.llf)},
         details={"family": family, **cov_details(cov_type, ("entity",), None, 0)},
-    )
+    ))
 

@@ -8,6 +8,7 @@ from typing import Any
 
 import pandas as pd
 
+from .._calls import capture
 from ..data import RegionalPanel
 from ..errors import DataValidationError, SpecError
 from ._common import CovType, check_dof, check_effects, check_panel, check_regressors
@@ -106,6 +107,7 @@ def first_difference(
     Wooldridge, J. M. (2010). *Econometric Analysis of Cross Section and Panel Data*, 2nd ed.,
     sec. 10.6. MIT Press.
     """
+    call = capture("first_difference", locals())
     check_panel(panel)
     effects = check_effects(effects)
     if "entity" in effects:
@@ -122,8 +124,10 @@ def first_difference(
     check_dof(diffs.y.index, diffs.exog.shape[1] + bool(effects), effects=effects, intercept=bool(effects),
               cov_type=cov_type, clusters=clusters, context=f"first_difference({formula!r}): ")
     if effects or (cov_type == "clustered" and "time" in clusters):
-        return _fd_statsmodels(diffs, panel, effects=effects, cov_type=cov_type, clusters=clusters, bandwidth=bandwidth)
-    return _fd_linearmodels(levels, diffs, panel, cov_type=cov_type, clusters=clusters, bandwidth=bandwidth)
+        return call.attach(_fd_statsmodels(diffs, panel, effects=effects, cov_type=cov_type, clusters=clusters,
+                                           bandwidth=bandwidth))
+    return call.attach(_fd_linearmodels(levels, diffs, panel, cov_type=cov_type, clusters=clusters,
+                                        bandwidth=bandwidth))
 
 
 def _fd_details(effects: tuple[str, ...], cov_type: str, clusters: tuple[str, ...], bandwidth: int | None,

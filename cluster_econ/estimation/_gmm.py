@@ -21,6 +21,7 @@ from types import ModuleType
 import numpy as np
 import pandas as pd
 
+from .._calls import capture
 from ..data import RegionalPanel
 from ..errors import DataValidationError, SpecError
 from ._common import check_panel, whole_number
@@ -236,6 +237,7 @@ def arellano_bond(
     Windmeijer, F. (2005). A finite sample correction for the variance of linear efficient two-step
     GMM estimators. *Journal of Econometrics*, 126(1), 25-51.
     """
+    call = capture("arellano_bond", locals())
     check_panel(panel)
     max_lag = whole_number(max_lag, "max_lag", minimum=2, meaning="instruments start at lag 2")
     s = _stack(formula, panel, time_effects=bool(time_effects), max_lag=max_lag)
@@ -305,7 +307,7 @@ def arellano_bond(
 
     parsed = parse_formula(formula)
     std = pd.Series(np.sqrt(np.diag(vcov)), index=names, name="std_errors")
-    return EstimationResult(
+    return call.attach(EstimationResult(
         params=params_s.rename("params"),
         std_errors=std,
         cov=cov,
@@ -326,4 +328,4 @@ def arellano_bond(
             panel, estimator=estimator, formula=formula, cov_type=cov_type,
             time_effects=bool(time_effects), two_step=bool(two_step), max_lag=max_lag,
         ),
-    )
+    ))

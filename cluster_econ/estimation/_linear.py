@@ -51,6 +51,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._calls import capture
 from ..data import RegionalPanel
 from ..errors import ClusterEconWarning, SpecError, find_stack_level
 from ..typing import BetweenCovType, CovType
@@ -272,6 +273,7 @@ def panel_ols(
     unemp       -0.005
     Name: params, dtype: float64
     """
+    call = capture("panel_ols", locals())
     check_panel(panel)
     effects = check_effects(effects)
     cov_type, clusters, bandwidth = _check_cov(cov_type, cluster, bandwidth)
@@ -296,7 +298,7 @@ def panel_ols(
         )
         x = _with_intercept(exog, design.intercept)
         res = ols_fit(design.y, x, cov_type, clusters, ent, tim, bandwidth)
-        return _result(
+        return call.attach(_result(
             params=res.params,
             cov=res.cov_params(),
             design=design,
@@ -309,7 +311,7 @@ def panel_ols(
             effects=(),
             statistics={"R-squared (adj.)": float(res.rsquared_adj)},
             details=details,
-        )
+        ))
     exog = check_regressors(
         design.exog,
         entity_codes=ent if "entity" in effects else None,
@@ -342,7 +344,7 @@ def panel_ols(
     }
     if label != "within":
         r2["within"] = float(res.rsquared_within)
-    return _result(
+    return call.attach(_result(
         params=res.params,
         cov=cov,
         design=design,
@@ -355,7 +357,7 @@ def panel_ols(
         effects=effects,
         statistics={"sigma_e": float(np.sqrt(res.s2))} if cov_type == "unadjusted" else {},
         details=details,
-    )
+    ))
 
 
 def between_ols(
@@ -388,6 +390,7 @@ def between_ols(
     ----------
     Baltagi, B. H. (2013). *Econometric Analysis of Panel Data*, 5th ed., sec. 2.3. Wiley.
     """
+    call = capture("between_ols", locals())
     check_panel(panel)
     check_option(cov_type, BetweenCovType, "cov_type")
     design = build_design(formula, panel)
@@ -408,7 +411,7 @@ def between_ols(
     from linearmodels.panel import BetweenOLS
 
     res = BetweenOLS(design.y, x).fit(cov_type=cov_type)
-    return _result(
+    return call.attach(_result(
         params=res.params,
         cov=res.cov,
         design=design,
@@ -420,4 +423,4 @@ def between_ols(
         r2={"between": float(res.rsquared), "within": float(res.rsquared_within),
             "overall": float(res.rsquared_overall)},
         effects=(),
-    )
+    ))

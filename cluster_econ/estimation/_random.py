@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._calls import capture
 from ..data import RegionalPanel
 from ..errors import ConvergenceWarning, SpecError, find_stack_level
 from ..typing import RECovType, REMethod
@@ -56,6 +57,7 @@ def random_effects(
     of coefficients in the error components regression models. *Econometrica*, 40(2), 261-275.
     Baltagi, B. H. (2013). *Econometric Analysis of Panel Data*, 5th ed., sec. 2.3. Wiley.
     """
+    call = capture("random_effects", locals())
     check_panel(panel)
     check_option(method, REMethod, "method")
     check_option(cov_type, RECovType, "cov_type")
@@ -86,7 +88,7 @@ def random_effects(
 
         res = RandomEffects(design.y, x).fit(**kwargs)
         s2u, s2e = float(res.variance_decomposition["Effects"]), float(res.variance_decomposition["Residual"])
-        return _result(
+        return call.attach(_result(
             params=res.params,
             cov=res.cov,
             design=design,
@@ -101,7 +103,7 @@ def random_effects(
             statistics={"sigma_u": np.sqrt(s2u), "sigma_e": np.sqrt(s2e), "rho": s2u / (s2u + s2e),
                         "theta (mean)": float(np.asarray(res.theta).mean())},
             details={"method": method, **cov_details(cov_type, ("entity",), None, 0)},
-        )
+        ))
     if cov_type != "unadjusted":
         raise SpecError(
             f"random_effects(method='ml') reports the likelihood covariance only; got cov_type={cov_type!r}."
@@ -131,7 +133,7 @@ def random_effects(
         )
     fitted = x.to_numpy() @ res.fe_params.to_numpy()
     r2_overall = float(np.corrcoef(fitted, design.y.to_numpy())[0, 1] ** 2)
-    return _result(
+    return call.attach(_result(
         params=pd.Series(np.asarray(res.fe_params), index=names),
         cov=pd.DataFrame(np.asarray(res.cov_params())[: len(names), : len(names)], index=names, columns=names),
         design=design,
@@ -145,4 +147,4 @@ def random_effects(
         statistics={"sigma_u": np.sqrt(s2u), "sigma_e": np.sqrt(s2e), "rho": s2u / (s2u + s2e),
                     "Log-likelihood": float(res.llf)},
         details={"method": method},
-    )
+    ))

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
+from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
+from .. import _results_io
 from .._frozen import copied_payloads, reduce_frozen
 from ..data import RegionalPanel
 from ..errors import SpecError
@@ -267,6 +269,55 @@ class EstimationResult:
 
     def _repr_html_(self) -> str:
         return self.summary().as_html()
+
+    # -- saving ---------------------------------------------------------------------------------
+    def _save_parts(self) -> dict[str, Any]:
+        """What :meth:`save` writes: estimates, covariance and statistics as frames, the rest as state."""
+        terms = pd.Index(self.params.index.astype(str), name="term")
+        estimates = pd.DataFrame({"estimate": self.params.to_numpy(dtype=float),
+                                  "std_error": self.std_errors.to_numpy(dtype=float)}, index=terms)
+        cov = pd.DataFrame(self.cov.to_numpy(dtype=float), index=terms, columns=list(terms))
+        rows = [("r2", k, float(v)) for k, v in self.r2.items()]
+        rows += [("statistic", k, float(v)) for k, v in self.statistics.items()]
+        rows += [(f"test:{k}", "statistic", t.statistic) for k, t in self.tests.items()]
+        rows += [(f"test:{k}", "pvalue", t.pvalue) for k, t in self.tests.items()]
+        statistics = pd.DataFrame(rows, columns=["group", "name", "value"]).set_index(["group", "name"])
+        state = {
+            "nobs": int(self.nobs), "estimator": self.estimator, "formula": self.formula,
+            "dependent": self.dependent, "cov_type": self.cov_type, "df_inference": self.df_inference,
+            "effects": list(self.effects), "n_entities": int(self.n_entities), "n_periods": int(self.n_periods),
+            "engine": self.engine, "r2_order": list(self.r2), "statistics_order": list(self.statistics),
+            "tests": {k: {"distribution": t.distribution, "null": t.null} for k, t in self.tests.items()},
+        }
+        return {"kind": "EstimationResult", "provenance": self.provenance, "state": state,
+                "frames": {"estimates": estimates, "cov": cov, "statistics": statistics}}
+
+    def save(self, path: str | Path) -> Path:
+        """Save the result to a folder of CSV files and ``manifest.toml`` (see ``ce.save``)."""
+        return _results_io.write_folder(path, **self._save_parts())
+
+    @classmethod
+    def _from_saved(cls, folder: _results_io.SavedFolder) -> EstimationResult:
+        state = folder.manifest["state"]
+        estimates, cov, stats_frame = folder.frame("estimates"), folder.frame("cov"), folder.frame("statistics")
+        terms = [str(t) for t in estimates.index]
+        values = {(str(g), str(n)): float(v) for (g, n), v in stats_frame["value"].items()}
+        tests = {k: TestResult(values[(f"test:{k}", "statistic")], values[(f"test:{k}", "pvalue")],
+                               str(meta["distribution"]), str(meta.get("null", "")))
+                 for k, meta in state.get("tests", {}).items()}
+        return cls(
+            params=pd.Series(estimates["estimate"].to_numpy(), index=terms, name="params"),
+            std_errors=pd.Series(estimates["std_error"].to_numpy(), index=terms, name="std_errors"),
+            cov=pd.DataFrame(cov.to_numpy(), index=terms, columns=terms),
+            nobs=int(state["nobs"]), estimator=str(state["estimator"]), formula=str(state["formula"]),
+            dependent=str(state["dependent"]), cov_type=str(state["cov_type"]),
+            df_inference=state.get("df_inference"),
+            r2={k: values[("r2", k)] for k in state.get("r2_order", [])},
+            effects=tuple(state.get("effects", ())), n_entities=int(state["n_entities"]),
+            n_periods=int(state["n_periods"]),
+            statistics={k: values[("statistic", k)] for k in state.get("statistics_order", [])},
+            tests=tests, engine=str(state["engine"]), provenance=folder.provenance,
+        )
 
 
 def make_provenance(panel: RegionalPanel, *, estimator: str, formula: str, cov_type: str, **details: Any) -> Provenance:

@@ -253,7 +253,10 @@ def load_model(id_or_path: str | Path, *, version: str | None = None) -> SDModel
     id_or_path : str or Path
         A registered model id (see :func:`list_models`), or the path to a ``.mdl`` / ``.xmile`` file.
     version : str, optional
-        Pin the version of a registered model; it must be the current one. None takes the current.
+        Pin the version of a registered model: any version in its ``[[history]]``, loaded from
+        ``models/<id>/versions/<version>.mdl`` with that release's parameter table
+        (``versions/<version>.toml``), both checked against the recorded sha256. None takes the
+        current version.
 
     Returns
     -------
@@ -264,8 +267,8 @@ def load_model(id_or_path: str | Path, *, version: str | None = None) -> SDModel
     UnknownNameError
         Unknown model id (with a did-you-mean suggestion).
     ModelVersionError
-        ``version`` is not the current version, or the ``.mdl`` differs from the hash recorded in
-        ``model.toml`` (edited without a version bump).
+        ``version`` is not a released version or its kept files are missing, or the ``.mdl`` differs
+        from the hash recorded in ``model.toml`` (edited without a version bump).
     SpecError
         A path that does not exist or is not a model file; ``version`` given for an unregistered file.
 
@@ -289,7 +292,7 @@ def load_model(id_or_path: str | Path, *, version: str | None = None) -> SDModel
         sha = file_sha256(path)
         entry = None
     else:
-        entry = _registry.find_entry(str(id_or_path))
+        entry = _registry.entry_for_version(_registry.find_entry(str(id_or_path)), version)
         sha = _registry.check_version(entry, version)
         path = entry.source.resolve()
     model = _load_pysd(path, sha)

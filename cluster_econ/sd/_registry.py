@@ -156,20 +156,15 @@ def check_version(entry: RegistryEntry, version: str | None) -> str:
     Raises
     ------
     ModelVersionError
-        If ``version`` is not the current version, or the source file's bytes differ from the
-        hash recorded in ``model.toml``.
+        If ``version`` is not the entry's version (see :func:`entry_for_version` for older ones), or
+        the source file's bytes differ from the hash recorded in ``model.toml``.
     """
     if version is not None and str(version) != entry.version:
         known = ", ".join(entry.known_versions)
-        older = [v for v in entry.known_versions if v != entry.version]
-        hint = (
-            f" Older versions ({', '.join(older)}) are kept in the project's history only: check out the "
-            f"release that shipped them to run them." if older else ""
-        )
         raise ModelVersionError(
             f"{entry.id} has no loadable version {version!r}; the current version is {entry.version} "
             f"(known versions from [[history]] in {entry.folder / _TOML}: {known}). "
-            f"Use version=None or version={entry.version!r}.{hint}"
+            f"Use version=None or one of the known versions."
         )
     actual = file_sha256(entry.source)
     released = [str(row.get("mdl_sha256")) for row in entry.history if str(row.get("version")) == entry.version]
@@ -194,6 +189,58 @@ def check_version(entry: RegistryEntry, version: str | None) -> str:
             f"which re-records mdl_sha256 and appends the [[history]] row for the new version."
         )
     return actual
+
+
+VERSIONS = "versions"
+
+
+def entry_for_version(entry: RegistryEntry, version: str | None) -> RegistryEntry:
+    """The entry of a released version: ``entry`` itself for None or the current version, else the files
+    ``versions/<version>.mdl`` and ``versions/<version>.toml`` (that release's ``model.toml``).
+
+    Raises
+    ------
+    ModelVersionError
+        If ``version`` is not in ``[[history]]``, its files are missing, or the kept ``.mdl`` does not have
+        the sha256 its ``[[history]]`` row records.
+    """
+    if version is None or str(version) == entry.version:
+        return entry
+    version = str(version)
+    rows = [row for row in entry.history if str(row.get("version")) == version]
+    known = ", ".join(entry.known_versions)
+    if not rows:
+        raise ModelVersionError(
+            f"{entry.id} has no loadable version {version!r}; the current version is {entry.version} "
+            f"(known versions from [[history]] in {entry.folder / _TOML}: {known}). "
+            f"Use version=None or one of the known versions."
+        )
+    folder = entry.folder / VERSIONS
+    suffix = entry.source.suffix
+    source, meta_path = folder / f"{version}{suffix}", folder / f"{version}.toml"
+    missing = [p.name for p in (source, meta_path) if not p.is_file()]
+    if missing:
+        raise ModelVersionError(
+            f"{entry.id} has no loadable version {version!r}: {', '.join(missing)} missing from {folder} "
+            f"(known versions from [[history]] in {entry.folder / _TOML}: {known}). Keep the source file and "
+            f"model.toml of every released version there, as versions/<version>{suffix} and "
+            f"versions/<version>.toml."
+        )
+    recorded = str(rows[0].get("mdl_sha256"))
+    actual = file_sha256(source)
+    if actual != recorded:
+        raise ModelVersionError(
+            f"{source} has sha256 {actual}, but {entry.id} {version} was released with sha256 {recorded} "
+            f"(its [[history]] row in {entry.folder / _TOML}): the kept copy was changed. Restore it from "
+            f"the release (git history)."
+        )
+    meta = _read_toml(meta_path)
+    return RegistryEntry(
+        id=entry.id, folder=entry.folder, source=source, version=version, mdl_sha256=recorded,
+        description=str(meta.get("description", entry.description)).strip(),
+        parameters=tuple(dict(row) for row in meta.get("parameter", [])),
+        history=tuple(entry.history),
+    )
 
 
 _TOP_HASH = re.compile(r'^mdl_sha256\s*=\s*"[^"]*"[ \t]*$', re.MULTILINE)

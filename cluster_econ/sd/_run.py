@@ -6,14 +6,17 @@ import dataclasses
 import itertools
 import math
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import xarray as xr
 
+from .. import _results_io
+from ..errors import ReproducibilityError
 from ..provenance import Provenance
-from ._model import SDModel
+from ._model import SDModel, load_model
 
 __all__ = ["Run"]
 
@@ -80,3 +83,38 @@ class Run:
                 columns[name + "[" + ",".join(str(x) for x in label) + "]"] = values[:, i]
         index = pd.Index(np.asarray(self.data["time"].values, dtype=float), name="time")
         return pd.DataFrame(columns, index=index)
+
+    # -- saving ---------------------------------------------------------------------------------
+    def _save_parts(self) -> dict[str, Any]:
+        """What :meth:`save` writes: the data as a Dataset and the partial-range elements."""
+        return {"kind": "Run", "provenance": self.provenance, "datasets": {"data": self.data},
+                "state": {"elements": {k: dict(v) for k, v in self._elements.items()}}}
+
+    def save(self, path: str | Path) -> Path:
+        """Save the run to a folder: ``data.zarr`` and ``manifest.toml`` (see ``ce.save``)."""
+        return _results_io.write_folder(path, **self._save_parts())
+
+    @classmethod
+    def _from_saved(cls, folder: _results_io.SavedFolder) -> Run:
+        model = _saved_model(folder.manifest.get("model", {}), folder.manifest.get("call", {}), folder.path)
+        elements = folder.manifest.get("state", {}).get("elements", {})
+        return cls(data=folder.dataset("data"), model=model, provenance=folder.provenance, _elements=elements)
+
+
+def _saved_model(spec: Mapping[str, Any], call: Mapping[str, Any], where: Path) -> SDModel:
+    """The model a saved result names: a registered id and version, or a model file path."""
+    arguments = call.get("arguments", {}) if isinstance(call, Mapping) else {}
+    given = arguments.get("model") if isinstance(arguments.get("model"), Mapping) else {}
+    if given.get("path"):
+        model = load_model(Path(given["path"]))
+    elif spec.get("id"):
+        model = load_model(str(spec["id"]), version=spec.get("version"))
+    else:
+        raise ReproducibilityError(f"{where} names no model: the manifest has no [model] table.")
+    recorded = spec.get("sha256") or given.get("sha256")
+    if recorded and model.sha256 != recorded:
+        raise ReproducibilityError(
+            f"The model differs: {where} was made with {model.label} of sha256 {recorded}, but "
+            f"{model.path} now has sha256 {model.sha256}."
+        )
+    return model

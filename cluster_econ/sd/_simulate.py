@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from .._calls import capture
 from ..errors import SpecError, UnsupportedConstructError
 from ..provenance import Provenance
 from ..typing import Engine, Method
@@ -196,6 +197,7 @@ def simulate(model: SDModel | str | Path, *, params: Mapping[str, Any] | None = 
     ...                   final_time=2000)  # doctest: +SKIP
     >>> run.data["sme_employment"].sel(time=2000)  # doctest: +SKIP
     """
+    call = capture("simulate", locals())
     check_option(engine, Engine, "engine")
     check_option(method, Method, "method")
     if not isinstance(model, SDModel):
@@ -228,4 +230,4 @@ def simulate(model: SDModel | str | Path, *, params: Mapping[str, Any] | None = 
         model_id=model.id, model_version=model.version, model_sha256=model.sha256,
         changed_parameters={name: jsonable(value) for name, value in values.items()}, details=details,
     )
-    return Run(data=data, model=model, provenance=provenance, _elements=elements)
+    return call.attach(Run(data=data, model=model, provenance=provenance, _elements=elements))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -12,6 +13,7 @@ import xarray as xr
 from statsmodels.iolib.summary import Summary
 from statsmodels.iolib.table import SimpleTable
 
+from cluster_econ import _results_io
 from cluster_econ.errors import SpecError, unknown_name
 from cluster_econ.provenance import Provenance
 
@@ -99,6 +101,27 @@ class SweepResult:
                                 for k, v in codes.items()}, index=index)
         return cls(experiments.copy(), pd.DataFrame(scalars, index=index), data,
                    pd.DataFrame(raw["indicators"], index=index), reasons, provenance)
+
+    # ------------------------------------------------------------------ saving
+    def _save_parts(self) -> dict[str, Any]:
+        """What :meth:`save` writes: the tables as CSV, the time series as Zarr, plus the provenance."""
+        frames = {"experiments": self._experiments, "outcomes": self._outcomes, "indicators": self._indicators,
+                  "indicator_reasons": self._reasons.astype(str)}
+        return {"kind": "SweepResult", "provenance": self.provenance, "frames": frames,
+                "datasets": {"data": self._data}}
+
+    def save(self, path: str | Path) -> Path:
+        """Save the sweep to a folder (tables as CSV, time series as Zarr, ``manifest.toml``; see ``ce.save``)."""
+        return _results_io.write_folder(path, **self._save_parts())
+
+    @classmethod
+    def _from_saved(cls, folder: _results_io.SavedFolder) -> SweepResult:
+        categories = [REASONS[i] for i in sorted(REASONS)]
+        raw = folder.frame("indicator_reasons").fillna("")
+        reasons = pd.DataFrame({k: pd.Categorical(raw[k].astype(str), categories=categories) for k in raw.columns},
+                               index=raw.index)
+        return cls(folder.frame("experiments"), folder.frame("outcomes"), folder.dataset("data"),
+                   folder.frame("indicators"), reasons, folder.provenance)
 
     # ------------------------------------------------------------------ payloads
     @property

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from cluster_econ._calls import capture
 from cluster_econ.errors import SpecError
 from cluster_econ.provenance import Provenance
 
@@ -134,6 +135,7 @@ def simulate_batch(model: Any, scenarios: pd.DataFrame, *, outputs: Sequence[str
     >>> batch.sizes["scenario"], "sme_employment" in batch
     (3, True)
     """
+    call = capture("simulate_batch", locals())
     if method not in get_args(Method):
         raise SpecError(f"method={method!r} is not valid; use one of {list(get_args(Method))}.")
     if not isinstance(scenarios, pd.DataFrame):
@@ -170,4 +172,4 @@ def simulate_batch(model: Any, scenarios: pd.DataFrame, *, outputs: Sequence[str
         "model_id": provenance.model_id, "model_version": version or "", "model_sha256": compiled.sha256,
         "engine": "batch", "method": method, "provenance": json.dumps(provenance.to_dict(), default=str),
     })
-    return result
+    return call.attach(result)
