@@ -161,82 +161,131 @@ def compute(spec: IndicatorSpec, policy: Mapping[str, np.ndarray], reference: Ma
     values, reasons : dict name -> array (scenarios,)
         Indicator values (NaN where undefined) and reason codes (:data:`REASONS`).
     """
-    h, r, t0 = spec.horizon, spec.discount_rate, spec.initial_time
+    c = _chunk(spec, policy, reference, times)
+    spend = _spend(c) if "spend" in spec.roles else None
+    if "jobs" in spec.roles:
+        _jobs_indicators(c, spend)
+    if "sme_jobs" in spec.roles:
+        c.put("net_sme_jobs", c.p["sme_jobs"][:, -1] - c.q["sme_jobs"][:, -1])
+    if "value_added" in spec.roles:
+        _value_added_indicators(c, spend)
+    if {"sme_seat_share", "jobs", "sme_jobs"} <= set(spec.roles):
+        c.put("representation_gap", _representation_gap(c, policy, times))
+    if "startup_rate" in spec.roles:
+        c.put("startup_rate", c.p["startup_rate"][:, -1])
+    order = [k for k in INDICATORS if k in c.out]
+    return {k: c.out[k] for k in order}, {k: c.why[k] for k in order}
+
+
+@dataclasses.dataclass
+class _Chunk:
+    """A chunk's series up to the horizon (policy ``p``, reference ``q``) and the indicators put so far."""
+
+    spec: IndicatorSpec
+    p: dict[str, np.ndarray]
+    q: dict[str, np.ndarray]
+    t: np.ndarray
+    disc: np.ndarray
+    finite: np.ndarray
+    out: dict[str, np.ndarray] = dataclasses.field(default_factory=dict)
+    why: dict[str, np.ndarray] = dataclasses.field(default_factory=dict)
+
+    @property
+    def m(self) -> int:
+        return int(self.finite.shape[0])
+
+    def put(self, name: str, value: np.ndarray, code: np.ndarray | int = 0) -> None:
+        """Record an indicator; code 5 where the runs or the value are not finite, else ``code``."""
+        codes = np.where(self.finite, code, 5).astype(np.int8)
+        codes = np.where((codes == 0) & ~np.isfinite(value), 5, codes).astype(np.int8)
+        self.out[name] = np.where(codes == 0, value, np.nan)
+        self.why[name] = codes
+
+
+def _chunk(spec: IndicatorSpec, policy: Mapping[str, np.ndarray], reference: Mapping[str, np.ndarray],
+           times: np.ndarray) -> _Chunk:
     p: dict[str, np.ndarray] = {}
     q: dict[str, np.ndarray] = {}
     t = times
     for role in spec.roles:
-        p[role], t = _upto(_aggregate(role, policy[role]), times, h)
-        q[role], _ = _upto(_aggregate(role, reference[role]), times, h)
-    m = next(iter(p.values())).shape[0]
-    finite = np.ones(m, bool)
+        p[role], t = _upto(_aggregate(role, policy[role]), times, spec.horizon)
+        q[role], _ = _upto(_aggregate(role, reference[role]), times, spec.horizon)
+    finite = np.ones(next(iter(p.values())).shape[0], bool)
     for role in spec.roles:
         finite &= np.isfinite(p[role]).all(axis=1) & np.isfinite(q[role]).all(axis=1)
-    disc = (1.0 + r) ** -(t - t0)
-    out: dict[str, np.ndarray] = {}
-    why: dict[str, np.ndarray] = {}
+    disc = (1.0 + spec.discount_rate) ** -(t - spec.initial_time)
+    return _Chunk(spec, p, q, t, disc, finite)
 
-    def put(name: str, value: np.ndarray, code: np.ndarray | int = 0) -> None:
-        codes = np.where(finite, code, 5).astype(np.int8)
-        codes = np.where((codes == 0) & ~np.isfinite(value), 5, codes).astype(np.int8)
-        out[name] = np.where(codes == 0, value, np.nan)
-        why[name] = codes
 
-    net_spend = pv_cost = spent = None
-    if "spend" in spec.roles:
-        d = p["spend"] - q["spend"]
-        if is_rate(spec.units["spend"]):
-            net_spend = _trapezoid(d, t)
-            cum_cost = _cumulative_trapezoid(d * disc, t)
-        else:
-            net_spend = d[:, -1] - d[:, 0]
-            inc = np.diff(d, axis=1) * 0.5 * (disc[1:] + disc[:-1])
-            cum_cost = np.concatenate([np.zeros((m, 1)), np.cumsum(inc, axis=1)], axis=1)
-        pv_cost = cum_cost[:, -1]
-        spent = net_spend > 0
-    if "jobs" in spec.roles:
-        net = p["jobs"] - q["jobs"]
-        net_jobs = net[:, -1]
-        has_jobs = net_jobs > 0
-        put("net_jobs", net_jobs)
-        put("net_job_years", _trapezoid(net, t))
-        one_job = 1.0 / unit_scale(spec.units["jobs"])
-        first = _first_time(net >= one_job, t) - t0
-        put("time_to_first_net_job", first, np.where(np.isnan(first), 3, 0))
-        if net_spend is not None and spent is not None:
-            put("cost_per_net_job", _ratio(net_spend, net_jobs, has_jobs), np.where(has_jobs, 0, 1))
-            millions = net_spend * unit_scale(spec.units["spend"]) / 1e6
-            put("net_jobs_per_million", _ratio(net_jobs, millions, spent), np.where(spent, 0, 2))
-        if "sme_jobs" in spec.roles:
-            net_sme = p["sme_jobs"][:, -1] - q["sme_jobs"][:, -1]
-            put("sme_share_of_net_jobs", _ratio(net_sme, net_jobs, has_jobs), np.where(has_jobs, 0, 1))
-            put("sme_share_of_employment", _ratio(p["sme_jobs"][:, -1], p["jobs"][:, -1], np.ones(m, bool)))
-    if "sme_jobs" in spec.roles:
-        put("net_sme_jobs", p["sme_jobs"][:, -1] - q["sme_jobs"][:, -1])
-    if "value_added" in spec.roles:
-        net_va = p["value_added"] - q["value_added"]
-        pv = _trapezoid(net_va * disc, t)
-        put("present_value_added", pv)
-        if net_spend is not None and spent is not None and pv_cost is not None:
-            has_cost = pv_cost > 0
-            put("benefit_cost_ratio", _ratio(pv, pv_cost, has_cost), np.where(has_cost, 0, 2))
-            put("output_multiplier", _ratio(_trapezoid(net_va, t), net_spend, spent), np.where(spent, 0, 2))
-            cum_benefit = _cumulative_trapezoid(net_va * disc, t)
-            paid = (cum_cost > 0) & (cum_benefit >= cum_cost)
-            year = _first_time(paid, t)
-            put("payback_year", year, np.where(~spent, 2, np.where(np.isnan(year), 4, 0)))
-    if "sme_seat_share" in spec.roles and "jobs" in spec.roles and "sme_jobs" in spec.roles:
-        seat = _upto_last(policy["sme_seat_share"], times, h)
-        share = _upto_last(policy["sme_jobs"], times, h) / _upto_last(policy["jobs"], times, h)
-        if seat.shape == share.shape:  # region by region, then averaged over regions
-            gap = (seat - share).reshape(m, -1).mean(axis=1)
-        else:
-            gap = seat.reshape(m, -1).mean(axis=1) - p["sme_jobs"][:, -1] / p["jobs"][:, -1]
-        put("representation_gap", gap)
-    if "startup_rate" in spec.roles:
-        put("startup_rate", p["startup_rate"][:, -1])
-    order = [k for k in INDICATORS if k in out]
-    return {k: out[k] for k in order}, {k: why[k] for k in order}
+@dataclasses.dataclass(frozen=True)
+class _Spend:
+    """Net programme spend over the run, its discounted cumulative cost, and where it is positive."""
+
+    net: np.ndarray
+    cum_cost: np.ndarray
+    spent: np.ndarray
+
+    @property
+    def pv_cost(self) -> np.ndarray:
+        return self.cum_cost[:, -1]
+
+
+def _spend(c: _Chunk) -> _Spend:
+    d = c.p["spend"] - c.q["spend"]
+    if is_rate(c.spec.units["spend"]):
+        net_spend = _trapezoid(d, c.t)
+        cum_cost = _cumulative_trapezoid(d * c.disc, c.t)
+    else:
+        net_spend = d[:, -1] - d[:, 0]
+        inc = np.diff(d, axis=1) * 0.5 * (c.disc[1:] + c.disc[:-1])
+        cum_cost = np.concatenate([np.zeros((c.m, 1)), np.cumsum(inc, axis=1)], axis=1)
+    return _Spend(net_spend, cum_cost, net_spend > 0)
+
+
+def _jobs_indicators(c: _Chunk, spend: _Spend | None) -> None:
+    net = c.p["jobs"] - c.q["jobs"]
+    net_jobs = net[:, -1]
+    has_jobs = net_jobs > 0
+    c.put("net_jobs", net_jobs)
+    c.put("net_job_years", _trapezoid(net, c.t))
+    one_job = 1.0 / unit_scale(c.spec.units["jobs"])
+    first = _first_time(net >= one_job, c.t) - c.spec.initial_time
+    c.put("time_to_first_net_job", first, np.where(np.isnan(first), 3, 0))
+    if spend is not None:
+        c.put("cost_per_net_job", _ratio(spend.net, net_jobs, has_jobs), np.where(has_jobs, 0, 1))
+        millions = spend.net * unit_scale(c.spec.units["spend"]) / 1e6
+        c.put("net_jobs_per_million", _ratio(net_jobs, millions, spend.spent), np.where(spend.spent, 0, 2))
+    if "sme_jobs" in c.spec.roles:
+        sme = c.p["sme_jobs"][:, -1]
+        net_sme = sme - c.q["sme_jobs"][:, -1]
+        c.put("sme_share_of_net_jobs", _ratio(net_sme, net_jobs, has_jobs), np.where(has_jobs, 0, 1))
+        c.put("sme_share_of_employment", _ratio(sme, c.p["jobs"][:, -1], np.ones(c.m, bool)))
+
+
+def _value_added_indicators(c: _Chunk, spend: _Spend | None) -> None:
+    net_va = c.p["value_added"] - c.q["value_added"]
+    pv = _trapezoid(net_va * c.disc, c.t)
+    c.put("present_value_added", pv)
+    if spend is None:
+        return
+    has_cost = spend.pv_cost > 0
+    spent = spend.spent
+    c.put("benefit_cost_ratio", _ratio(pv, spend.pv_cost, has_cost), np.where(has_cost, 0, 2))
+    c.put("output_multiplier", _ratio(_trapezoid(net_va, c.t), spend.net, spent), np.where(spent, 0, 2))
+    cum_benefit = _cumulative_trapezoid(net_va * c.disc, c.t)
+    paid = (spend.cum_cost > 0) & (cum_benefit >= spend.cum_cost)
+    year = _first_time(paid, c.t)
+    c.put("payback_year", year, np.where(~spent, 2, np.where(np.isnan(year), 4, 0)))
+
+
+def _representation_gap(c: _Chunk, policy: Mapping[str, np.ndarray], times: np.ndarray) -> np.ndarray:
+    """SME seat share minus SME share of employment at the horizon, region by region then averaged."""
+    h = c.spec.horizon
+    seat = _upto_last(policy["sme_seat_share"], times, h)
+    share = _upto_last(policy["sme_jobs"], times, h) / _upto_last(policy["jobs"], times, h)
+    if seat.shape == share.shape:  # region by region, then averaged over regions
+        return (seat - share).reshape(c.m, -1).mean(axis=1)
+    return seat.reshape(c.m, -1).mean(axis=1) - c.p["sme_jobs"][:, -1] / c.p["jobs"][:, -1]
 
 
 def _upto_last(array: np.ndarray, times: np.ndarray, horizon: float) -> np.ndarray:

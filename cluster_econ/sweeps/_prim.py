@@ -206,48 +206,68 @@ def prim(result: Any, condition: Any, *, peel_alpha: float = 0.05, paste_alpha: 
     Friedman and Fisher (1999), Bump hunting in high-dimensional data, Statistics and Computing 9(2),
     123-143; Bryant and Lempert (2010), Thinking inside the box, Technol. Forecast. Soc. Change 77(1), 34-49.
     """
+    _check_alphas(peel_alpha, paste_alpha, mass_min)
+    experiments, y, lo0, hi0 = _inputs(result, condition)
+    steps = _steps(experiments.to_numpy(dtype=float), y, lo0, hi0, float(peel_alpha), float(paste_alpha),
+                   max(1, math.ceil(mass_min * len(y))))
+    trajectory = _trajectory(steps, y, lo0, hi0)
+    step = _select_step(trajectory, threshold)
+    return PrimResult(trajectory, np.array([s[1] for s in steps]), np.array([s[2] for s in steps]),
+                      tuple(map(str, experiments.columns)), step)
+
+
+def _check_alphas(peel_alpha: Any, paste_alpha: Any, mass_min: Any) -> None:
     for name, value, top in (("peel_alpha", peel_alpha, 0.5), ("paste_alpha", paste_alpha, 0.5),
                              ("mass_min", mass_min, 1.0)):
         if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < top:
             raise SpecError(f"{name}={plain(value)!r} is not valid; give a number in (0, {top:g}).")
-    experiments, y, lo0, hi0 = _inputs(result, condition)
-    x = experiments.to_numpy(dtype=float)
-    total, n = int(y.sum()), len(y)
-    min_n = max(1, math.ceil(mass_min * n))
+
+
+_Step = tuple[str, np.ndarray, np.ndarray, np.ndarray]
+
+
+def _steps(x: np.ndarray, y: np.ndarray, lo0: np.ndarray, hi0: np.ndarray, peel_alpha: float,
+           paste_alpha: float, min_n: int) -> list[_Step]:
+    """The boxes (kind, lower, upper, points inside) of the peeling then pasting trajectory."""
     lo, hi = lo0.copy(), hi0.copy()
-    inbox = np.ones(n, bool)
-    steps: list[tuple[str, np.ndarray, np.ndarray, np.ndarray]] = [("start", lo.copy(), hi.copy(), inbox)]
+    inbox = np.ones(len(y), bool)
+    steps: list[_Step] = [("start", lo.copy(), hi.copy(), inbox)]
     while True:
-        best = _peel(x, y, inbox, float(peel_alpha), min_n)
+        best = _peel(x, y, inbox, peel_alpha, min_n)
         if best is None:
             break
         _, j, side, bound, inbox = best
         (lo if side == 0 else hi)[j] = bound
         steps.append(("peel", lo.copy(), hi.copy(), inbox))
     while True:
-        grown = _paste(x, y, lo, hi, inbox, float(paste_alpha))
+        grown = _paste(x, y, lo, hi, inbox, paste_alpha)
         if grown is None:
             break
         _, j, side, bound, inbox = grown
         (lo if side == 0 else hi)[j] = bound
         steps.append(("paste", lo.copy(), hi.copy(), inbox))
+    return steps
+
+
+def _trajectory(steps: list[_Step], y: np.ndarray, lo0: np.ndarray, hi0: np.ndarray) -> pd.DataFrame:
+    total = int(y.sum())
     rows = []
     for kind, slo, shi, mask in steps:
         coverage, density, mass = _stats(mask, y.astype(bool), total)
         rows.append({"kind": kind, "coverage": coverage, "density": density, "mass": mass,
                      "res_dim": int(((slo > lo0) | (shi < hi0)).sum())})
-    trajectory = pd.DataFrame(rows, index=pd.RangeIndex(len(rows), name="step"))
+    return pd.DataFrame(rows, index=pd.RangeIndex(len(rows), name="step"))
+
+
+def _select_step(trajectory: pd.DataFrame, threshold: float | None) -> int:
     density = trajectory["density"].to_numpy()
     if threshold is None:
         near = np.flatnonzero(density >= density.max() - 0.05)
-        step = int(near[np.argmax(trajectory["coverage"].to_numpy()[near])])
-    else:
-        if isinstance(threshold, bool) or not isinstance(threshold, int | float) or not 0 < threshold <= 1:
-            raise SpecError(f"threshold={plain(threshold)!r} is not valid; give a density in (0, 1].")
-        reached = np.flatnonzero(density >= threshold)
-        if not reached.size:
-            raise SpecError(f"No step reaches density {threshold:g}; the highest is {density.max():.3f}. "
-                            "Lower threshold or omit it.")
-        step = int(reached[0])
-    return PrimResult(trajectory, np.array([s[1] for s in steps]), np.array([s[2] for s in steps]),
-                      tuple(map(str, experiments.columns)), step)
+        return int(near[np.argmax(trajectory["coverage"].to_numpy()[near])])
+    if isinstance(threshold, bool) or not isinstance(threshold, int | float) or not 0 < threshold <= 1:
+        raise SpecError(f"threshold={plain(threshold)!r} is not valid; give a density in (0, 1].")
+    reached = np.flatnonzero(density >= threshold)
+    if not reached.size:
+        raise SpecError(f"No step reaches density {threshold:g}; the highest is {density.max():.3f}. "
+                        "Lower threshold or omit it.")
+    return int(reached[0])

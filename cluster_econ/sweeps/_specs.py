@@ -131,31 +131,7 @@ class Uncertainty:
         if unknown:
             raise SpecError(f"Uncertainty {name!r}: {sorted(unknown)} are not parameters of the {distribution} "
                             f"distribution; it takes {sorted(_PARAMS[distribution]) or 'none'}.")
-        clean: dict[str, Any] = {}
-        if distribution == "triangular":
-            if "mode" not in params:
-                raise SpecError(f"Uncertainty {name!r}: the triangular distribution needs mode=.")
-            mode = _number(params["mode"], f"mode of uncertainty {name!r}")
-            if not lo <= mode <= hi:
-                raise SpecError(f"Uncertainty {name!r}: mode={mode:g} is outside [{lo:g}, {hi:g}].")
-            clean["mode"] = mode
-        if distribution == "normal":
-            missing = {"mean", "sd"} - set(params)
-            if missing:
-                raise SpecError(f"Uncertainty {name!r}: the normal distribution needs {sorted(missing)}.")
-            clean["mean"] = _number(params["mean"], f"mean of uncertainty {name!r}")
-            clean["sd"] = _number(params["sd"], f"sd of uncertainty {name!r}")
-            if not clean["sd"] > 0:
-                raise SpecError(f"Uncertainty {name!r}: sd must be positive; got {clean['sd']:g}.")
-            if "correlation" in params:
-                corr = params["correlation"]
-                if not isinstance(corr, Mapping):
-                    raise SpecError(f"Uncertainty {name!r}: correlation must map names to coefficients.")
-                clean["correlation"] = MappingProxyType({str(k): _number(v, f"correlation of {name!r} with {k!r}")
-                                                         for k, v in corr.items()})
-                bad = {k: v for k, v in clean["correlation"].items() if not -1 <= v <= 1 or k == name}
-                if bad:
-                    raise SpecError(f"Uncertainty {name!r}: correlations {bad} must lie in [-1, 1] and name others.")
+        clean = _distribution_params(name, lo, hi, distribution, params)
         for key, value in (("name", name), ("lower", lo), ("upper", hi), ("distribution", distribution),
                            ("params", MappingProxyType(clean))):
             object.__setattr__(self, key, value)
@@ -200,6 +176,48 @@ class Uncertainty:
         params = {k: dict(v) if isinstance(v, Mapping) else v for k, v in self.params.items()}
         return {"name": self.name, "lower": self.lower, "upper": self.upper, "distribution": self.distribution,
                 **params}
+
+def _distribution_params(name: str, lo: float, hi: float, distribution: str,
+                         params: Mapping[str, Any]) -> dict[str, Any]:
+    """Checked parameters of an uncertainty's distribution (none for the uniform one)."""
+    if distribution == "triangular":
+        return {"mode": _triangular_mode(name, lo, hi, params)}
+    if distribution == "normal":
+        return _normal_params(name, params)
+    return {}
+
+
+def _triangular_mode(name: str, lo: float, hi: float, params: Mapping[str, Any]) -> float:
+    if "mode" not in params:
+        raise SpecError(f"Uncertainty {name!r}: the triangular distribution needs mode=.")
+    mode = _number(params["mode"], f"mode of uncertainty {name!r}")
+    if not lo <= mode <= hi:
+        raise SpecError(f"Uncertainty {name!r}: mode={mode:g} is outside [{lo:g}, {hi:g}].")
+    return mode
+
+
+def _normal_params(name: str, params: Mapping[str, Any]) -> dict[str, Any]:
+    missing = {"mean", "sd"} - set(params)
+    if missing:
+        raise SpecError(f"Uncertainty {name!r}: the normal distribution needs {sorted(missing)}.")
+    clean: dict[str, Any] = {"mean": _number(params["mean"], f"mean of uncertainty {name!r}"),
+                             "sd": _number(params["sd"], f"sd of uncertainty {name!r}")}
+    if not clean["sd"] > 0:
+        raise SpecError(f"Uncertainty {name!r}: sd must be positive; got {clean['sd']:g}.")
+    if "correlation" in params:
+        clean["correlation"] = _correlation(name, params["correlation"])
+    return clean
+
+
+def _correlation(name: str, corr: Any) -> MappingProxyType[str, float]:
+    if not isinstance(corr, Mapping):
+        raise SpecError(f"Uncertainty {name!r}: correlation must map names to coefficients.")
+    checked = MappingProxyType({str(k): _number(v, f"correlation of {name!r} with {k!r}") for k, v in corr.items()})
+    bad = {k: v for k, v in checked.items() if not -1 <= v <= 1 or k == name}
+    if bad:
+        raise SpecError(f"Uncertainty {name!r}: correlations {bad} must lie in [-1, 1] and name others.")
+    return checked
+
 
 
 def _rebuild_uncertainty(name: str, lower: float, upper: float, distribution: Any, params: dict) -> Uncertainty:

@@ -126,6 +126,21 @@ def _indicator_spec(model: Any, indicators: Mapping[str, Any] | None,
             raise unknown_name(str(key), [*_indicators.ROLES, *_OPTIONS], "known indicator role or option",
                                where="sweep(indicators=...)")
     declared = dict(getattr(model, "indicators", {}) or {})
+    roles = _indicator_roles(model, given, declared)
+    rate = given.get("discount_rate", declared.get("discount_rate", 0.03))
+    if isinstance(rate, bool) or not isinstance(rate, int | float) or not 0 <= rate < 1:
+        raise SpecError(f"discount_rate={plain(rate)!r} is not valid; give a rate in [0, 1), e.g. 0.03.")
+    horizon = _horizon(given, control)
+    if not roles:
+        return None
+    units = model.variables.set_index("name")["unit"]
+    return _indicators.IndicatorSpec(roles=roles, units={r: str(units[v]) for r, v in roles.items()},
+                                     discount_rate=float(rate), horizon=float(horizon),
+                                     initial_time=float(control["initial_time"]))
+
+
+def _indicator_roles(model: Any, given: Mapping[str, Any], declared: Mapping[str, Any]) -> dict[str, str]:
+    """Role -> model variable: as given (``None`` drops the role), else as the model declares, else the default."""
     names = set(model.variables["name"])
     roles: dict[str, str] = {}
     for role, default in _indicators.ROLES.items():
@@ -136,20 +151,16 @@ def _indicator_spec(model: Any, indicators: Mapping[str, Any] | None,
             roles[role] = str(model.resolve(declared[role], what="variable"))
         elif default in names:
             roles[role] = default
-    rate = given.get("discount_rate", declared.get("discount_rate", 0.03))
-    if isinstance(rate, bool) or not isinstance(rate, int | float) or not 0 <= rate < 1:
-        raise SpecError(f"discount_rate={plain(rate)!r} is not valid; give a rate in [0, 1), e.g. 0.03.")
+    return roles
+
+
+def _horizon(given: Mapping[str, Any], control: Mapping[str, float]) -> float:
     horizon = given.get("horizon", control["final_time"])
     if isinstance(horizon, bool) or not isinstance(horizon, int | float) or not (
             control["initial_time"] <= horizon <= control["final_time"]):
         raise SpecError(f"horizon={plain(horizon)!r} is not valid; give a time within the run "
                         f"[{control['initial_time']:g}, {control['final_time']:g}].")
-    if not roles:
-        return None
-    units = model.variables.set_index("name")["unit"]
-    return _indicators.IndicatorSpec(roles=roles, units={r: str(units[v]) for r, v in roles.items()},
-                                     discount_rate=float(rate), horizon=float(horizon),
-                                     initial_time=float(control["initial_time"]))
+    return horizon
 
 
 def _reference(model: Any, levers: list[Lever], reference: Mapping[str, Any] | None) -> dict[str, float]:
@@ -159,28 +170,40 @@ def _reference(model: Any, levers: list[Lever], reference: Mapping[str, Any] | N
     if not isinstance(source, Mapping):
         raise SpecError(f"reference must map lever names to no-policy values; got {type(source).__name__}.")
     for key, value in source.items():
-        try:  # Python or Vensim name of a constant
-            name = str(model.resolve(key, what="constant", kinds=("constant",)))
-        except UnknownNameError:
-            name = str(key)
+        name = _constant_name(model, key)
         if name not in names:
             if reference is None:
                 continue  # the model's no-policy values of levers this sweep does not vary
             raise unknown_name(str(key), names, "lever of this sweep", where="reference")
-        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-            raise SpecError(f"reference value of {name!r} must be a finite number; got {plain(value)!r}.")
-        lo, hi, _ = _declared(model, name)
-        if not lo <= value <= hi:
-            raise SpecError(f"reference value {value:g} of {name!r} is outside its declared bounds [{lo:g}, {hi:g}].")
-        given[name] = float(value)
+        given[name] = _reference_value(model, name, value)
     for name in names:
         if name not in given:
-            value = _declared(model, name)[2]
-            if math.isnan(value):
-                raise SpecError(f"No reference value for lever {name!r}: the model declares none; give "
-                                f"reference={{{name!r}: value}}.")
-            given[name] = value
+            given[name] = _declared_reference(model, name)
     return given
+
+
+def _constant_name(model: Any, key: Any) -> str:
+    try:  # Python or Vensim name of a constant
+        return str(model.resolve(key, what="constant", kinds=("constant",)))
+    except UnknownNameError:
+        return str(key)
+
+
+def _reference_value(model: Any, name: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise SpecError(f"reference value of {name!r} must be a finite number; got {plain(value)!r}.")
+    lo, hi, _ = _declared(model, name)
+    if not lo <= value <= hi:
+        raise SpecError(f"reference value {value:g} of {name!r} is outside its declared bounds [{lo:g}, {hi:g}].")
+    return float(value)
+
+
+def _declared_reference(model: Any, name: str) -> float:
+    value = _declared(model, name)[2]
+    if math.isnan(value):
+        raise SpecError(f"No reference value for lever {name!r}: the model declares none; give "
+                        f"reference={{{name!r}: value}}.")
+    return value
 
 
 def _check_design(design: Any, n: Any, levers: list[Lever], uncertainties: list[Uncertainty]) -> None:

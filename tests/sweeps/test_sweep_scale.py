@@ -117,14 +117,19 @@ def _broken(state, task):
     return task
 
 
+def _record_done(seen: list[int]) -> None:
+    """Run the broken tasks, appending each finished task to ``seen`` until the failure propagates."""
+    labels = [f"chunk {i} (first scenario {10 * i})" for i in range(4)]
+    for i, _ in run_tasks(_broken, None, [0, 1, 2, 3], labels=labels):
+        seen.append(i)
+
+
 def test_a_failing_chunk_is_retried_once_then_named() -> None:
     out = dict(run_tasks(_flaky, {"seen": {}}, [0, 1, 2, 3], labels=[f"chunk {i}" for i in range(4)]))
     assert out == {0: 0, 1: 10, 2: 20, 3: 30}
-    seen = []
+    seen: list[int] = []
     with pytest.raises(SimulationError, match=r"chunk 2 \(first scenario 20\) failed twice \(RuntimeError: always"):
-        for i, _ in run_tasks(_broken, None, [0, 1, 2, 3],
-                                  labels=[f"chunk {i} (first scenario {10 * i})" for i in range(4)]):
-            seen.append(i)
+        _record_done(seen)
     assert seen == [0, 1]
     with pytest.raises(SpecError, match="executor='threads' is not valid"):
         list(run_tasks(_broken, None, [0], executor="threads"))
