@@ -16,6 +16,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from .. import _cachefs
 from ..errors import ModelVersionError, SpecError
 
 __all__ = ["cache_root", "translated_source", "translation_dir"]
@@ -29,15 +30,10 @@ _META = "translation.json"
 
 def cache_root() -> Path:
     """The folder holding PySD translations: ``$CLUSTER_ECON_CACHE/pysd`` or ``~/.cache/cluster_econ/pysd``."""
-    env = os.environ.get("CLUSTER_ECON_CACHE")
-    base = Path(env).expanduser() if env else Path.home() / ".cache" / "cluster_econ"
-    return base / "pysd"
+    return _cachefs.cache_root("pysd")
 
 
-def _pysd_version() -> str:
-    import pysd
-
-    return str(pysd.__version__)
+_pysd_version = _cachefs.pysd_version
 
 
 def translation_dir(sha256: str) -> Path:
