@@ -1,0 +1,186 @@
+"""Translation of one model file with PySD, run as a script in a child process.
+
+``python -P _translate.py <model file> <address-space limit in bytes>``; it imports PySD only.
+
+The parent (:mod:`cluster_econ.sd._cache`) starts this module with a time limit, so a file that
+makes PySD's parser run away is stopped, and with a limit on the child's address space, so it cannot
+take the machine's memory. The child parses the file, makes every text of the model that PySD
+embeds into Python source harmless (see :func:`sanitise`), builds the Python model next to the
+file, and writes its outcome as JSON to ``<folder>/.outcome.json``: ``{"ok": true}``, or the failure
+with the line and construct where PySD's parser stopped.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+import traceback
+from pathlib import Path
+from typing import Any
+
+__all__ = ["UnsafeName", "locate", "sanitise"]
+
+#: Characters a name may not contain: PySD pastes some names into quoted Python strings.
+_BAD_NAME = re.compile(r"['\"\\\x00-\x1f\x7f]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+class UnsafeName(ValueError):
+    """A model name that PySD would paste unquoted into Python source."""
+
+
+def _clean_text(text: Any) -> Any:
+    """A documentation or unit text that cannot end a Python string literal PySD wraps it in."""
+    if not isinstance(text, str):
+        return text
+    text = _CONTROL.sub(" ", text)
+    while '"""' in text:  # PySD wraps comments in triple double quotes, verbatim
+        text = text.replace('"""', "'''")
+    return text
+
+
+def _check_name(name: Any, what: str) -> None:
+    if isinstance(name, str) and _BAD_NAME.search(name):
+        bad = _BAD_NAME.search(name).group()  # type: ignore[union-attr]
+        raise UnsafeName(f"the {what} {name!r} contains {bad!r}; names with quotes, backslashes or control "
+                         f"characters are not accepted: rename it in the model")
+
+
+def sanitise(abstract: Any) -> None:
+    """Make the texts of a PySD ``AbstractModel`` safe to embed in Python source, in place.
+
+    Documentation and units lose control characters and triple double quotes (PySD writes comments
+    verbatim into docstrings); element, subscript and macro names with quotes, backslashes or
+    control characters are refused (PySD writes some names into quoted strings as they are).
+
+    Raises
+    ------
+    UnsafeName
+        For a name that cannot be embedded safely.
+    """
+    for section in abstract.sections:
+        _check_name(section.name, "macro name")
+        for argument in (*getattr(section, "params", ()), *getattr(section, "returns", ())):
+            _check_name(argument, "macro argument")
+        for subscript in section.subscripts:
+            _check_name(subscript.name, "subscript range")
+            values = subscript.subscripts if isinstance(subscript.subscripts, list | tuple) else ()
+            for element in values:
+                _check_name(element, f"element of the subscript range {subscript.name!r}")
+        for element in section.elements:
+            _check_name(element.name, "variable name")
+            element.documentation = _clean_text(element.documentation)
+            element.units = _clean_text(element.units)
+            for component in element.components:
+                for group in component.subscripts:
+                    for sub in group if isinstance(group, list | tuple) else ():
+                        for item in sub if isinstance(sub, list | tuple) else [sub]:
+                            _check_name(item, f"subscript used by {element.name!r}")
+
+
+def _original_line(original: str, cleaned: str, offset: int) -> int:
+    """Line in ``original`` of the character at ``offset`` of PySD's whitespace-collapsed text."""
+    count = sum(1 for ch in cleaned[:offset] if not ch.isspace())
+    seen = 0
+    i = 0
+    while i < len(original):
+        ch = original[i]
+        if ch == "\\" and original[i + 1:i + 3] == "\n\t":  # a line continuation, dropped by PySD
+            i += 1
+            continue
+        if not ch.isspace():
+            if seen == count:
+                break
+            seen += 1
+        i += 1
+    return original.count("\n", 0, i) + 1
+
+
+def locate(err: BaseException, original: str | None) -> tuple[int | None, str | None]:
+    """The line (of ``original``) and the construct where PySD stopped, as far as they can be told."""
+    construct = line = None
+    for frame, _ in traceback.walk_tb(err.__traceback__):
+        owner = frame.f_locals.get("self")
+        equation = getattr(owner, "equation", None)
+        name = getattr(owner, "name", None)
+        if isinstance(equation, str) and equation.strip():
+            construct = f"the equation {equation.strip()[:80]!r}"
+        elif isinstance(name, str) and type(owner).__name__ not in ("Grammar", "Rule"):
+            construct = f"the definition of {name!r}"
+    text = getattr(err, "text", None)
+    pos = getattr(err, "pos", None)
+    if isinstance(text, str) and isinstance(pos, int) and original is not None:
+        cleaned = re.sub(r"[\n\t\s]+", " ", re.sub(r"\\\n\t", " ", original.split("\\\\\\---///", 1)[0]))
+        start = cleaned.find(text) if len(text) < len(cleaned) else 0
+        if start >= 0:
+            line = _original_line(original, cleaned, start + pos)
+        rule = getattr(getattr(err, "expr", None), "name", "")
+        near = text[pos:pos + 40].strip()
+        what = f"rule {rule!r} " if rule else ""
+        construct = f"{construct + ', ' if construct else ''}{what}at {near!r}" if near else construct
+    lineno = getattr(err, "lineno", None)  # lxml's XMLSyntaxError
+    if line is None and isinstance(lineno, int) and lineno > 0:
+        line = lineno
+    return line, construct
+
+
+def _read_text(source: Path) -> str | None:
+    if source.suffix.lower() != ".mdl":
+        return None
+    from pysd.translators.vensim import vensim_utils
+
+    try:
+        encoding = vensim_utils._detect_encoding_from_file(source)
+        return source.read_text(encoding=encoding, errors="ignore").replace("\r\n", "\n")
+    except (OSError, LookupError, TypeError, ValueError):
+        return None
+
+
+def translate(source: Path) -> None:
+    """Parse ``source``, sanitise its abstract model and build the Python model next to it."""
+    import warnings
+
+    from pysd.builders.python.python_model_builder import ModelBuilder
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if source.suffix.lower() == ".mdl":
+            from pysd.translators.vensim.vensim_file import VensimFile
+
+            parsed: Any = VensimFile(source)
+        else:
+            from pysd.translators.xmile.xmile_file import XmileFile
+
+            parsed = XmileFile(source)
+        parsed.parse()
+        abstract = parsed.get_abstract_model()
+        sanitise(abstract)
+        ModelBuilder(abstract).build_model()
+
+
+def main(argv: list[str]) -> int:
+    source = Path(argv[1])
+    limit = int(argv[2]) if len(argv) > 2 else 0
+    if limit > 0:
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    outcome: dict[str, Any]
+    try:
+        translate(source)
+        outcome = {"ok": True}
+    except MemoryError:
+        outcome = {"ok": False, "kind": "memory", "message": "translation ran out of memory"}
+    except UnsafeName as err:
+        outcome = {"ok": False, "kind": "unsafe", "message": str(err)}
+    except Exception as err:  # PySD, parsimonious and lxml raise many kinds; the parent names them all
+        line, construct = locate(err, _read_text(source))
+        outcome = {"ok": False, "kind": "parse", "type": type(err).__name__, "message": str(err)[:500],
+                   "line": line, "construct": construct}
+    (source.parent / ".outcome.json").write_text(json.dumps(outcome), encoding="utf-8")
+    return 0 if outcome["ok"] else 3
+
+
+if __name__ == "__main__":  # pragma: no cover - run by the parent as a child process
+    sys.exit(main(sys.argv))
