@@ -21,8 +21,12 @@ from typing import Any
 
 __all__ = ["UnsafeName", "locate", "sanitise"]
 
-#: Characters a name may not contain: PySD pastes some names into quoted Python strings.
+#: Characters a name may not contain where PySD pastes it into a quoted Python string as it is.
 _BAD_NAME = re.compile(r"['\"\\\x00-\x1f\x7f]")
+#: Characters no name may contain (PySD writes most names with repr(), which quotes everything else).
+_BAD_ANY_NAME = re.compile(r"[\x00-\x1f\x7f]")
+#: Fields of PySD's GET ... structures written into '...' / r'...' literals without escaping.
+_RAW_FIELDS = ("file", "tab", "x_row_or_col", "time_row_or_col", "cell")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 
@@ -40,11 +44,51 @@ def _clean_text(text: Any) -> Any:
     return text
 
 
-def _check_name(name: Any, what: str) -> None:
-    if isinstance(name, str) and _BAD_NAME.search(name):
-        bad = _BAD_NAME.search(name).group()  # type: ignore[union-attr]
+def _check_name(name: Any, what: str, *, verbatim: bool = False) -> None:
+    """Refuse a name with control characters, or, if PySD writes it ``verbatim`` into quotes, with quotes."""
+    if not isinstance(name, str):
+        return
+    inner = name[1:-1] if len(name) >= 2 and name[0] == name[-1] == '"' else name  # a quoted Vensim name
+    match = (_BAD_NAME if verbatim else _BAD_ANY_NAME).search(inner)
+    if match:
+        bad = match.group()
         raise UnsafeName(f"the {what} {name!r} contains {bad!r}; names with quotes, backslashes or control "
                          f"characters are not accepted: rename it in the model")
+
+
+def _check_strings(node: Any, owner: str, depth: int) -> None:
+    """Refuse texts in an equation's syntax tree that could end the quoted strings PySD pastes them into.
+
+    Strings of a Vensim equation (``GET XLS`` file, sheet and cell names, ...) are written into
+    ``'...'`` or ``r'...'`` literals as they are: a quote, a trailing backslash (which escapes the
+    closing quote) or a backslash outside a file name would let the text after it run as code.
+    """
+    if depth > 200:
+        return
+    if isinstance(node, str):
+        return
+    if isinstance(node, list | tuple | set):
+        for item in node:
+            _check_strings(item, owner, depth + 1)
+        return
+    if isinstance(node, dict):
+        for key, item in node.items():
+            _check_strings(key, owner, depth + 1)
+            _check_strings(item, owner, depth + 1)
+        return
+    fields = getattr(node, "__dict__", None)
+    if not isinstance(fields, dict):
+        return
+    for field, value in fields.items():
+        if isinstance(value, str) and field in _RAW_FIELDS:
+            bad = _BAD_NAME.search(value.replace("\\", "/") if field == "file" else value)
+            if bad or value.endswith("\\"):
+                raise UnsafeName(f"the text {value!r} ({field} in the equation of {owner!r}) contains "
+                                 f"{(bad.group() if bad else chr(92))!r}; quotes, control characters and "
+                                 f"backslashes (except inside a file path, and never at its end) are not accepted "
+                                 f"there: edit the equation")
+        elif not isinstance(value, str):
+            _check_strings(value, owner, depth + 1)
 
 
 def sanitise(abstract: Any) -> None:
@@ -60,19 +104,21 @@ def sanitise(abstract: Any) -> None:
         For a name that cannot be embedded safely.
     """
     for section in abstract.sections:
-        _check_name(section.name, "macro name")
+        _check_name(section.name, "macro name", verbatim=True)
         for argument in (*getattr(section, "params", ()), *getattr(section, "returns", ())):
-            _check_name(argument, "macro argument")
+            _check_name(argument, "macro argument", verbatim=True)
         for subscript in section.subscripts:
-            _check_name(subscript.name, "subscript range")
+            _check_name(subscript.name, "subscript range", verbatim=True)
             values = subscript.subscripts if isinstance(subscript.subscripts, list | tuple) else ()
             for element in values:
                 _check_name(element, f"element of the subscript range {subscript.name!r}")
         for element in section.elements:
-            _check_name(element.name, "variable name")
+            data = any(type(c).__name__ == "AbstractData" for c in element.components)
+            _check_name(element.name, "name of the data variable" if data else "variable name", verbatim=data)
             element.documentation = _clean_text(element.documentation)
             element.units = _clean_text(element.units)
             for component in element.components:
+                _check_strings(getattr(component, "ast", None), element.name, 0)
                 for group in component.subscripts:
                     for sub in group if isinstance(group, list | tuple) else ():
                         for item in sub if isinstance(sub, list | tuple) else [sub]:
@@ -106,11 +152,12 @@ def locate(err: BaseException, original: str | None) -> tuple[int | None, str | 
         name = getattr(owner, "name", None)
         if isinstance(equation, str) and equation.strip():
             construct = f"the equation {equation.strip()[:80]!r}"
-        elif isinstance(name, str) and type(owner).__name__ not in ("Grammar", "Rule"):
+        elif isinstance(name, str) and type(owner).__module__.startswith("pysd"):
             construct = f"the definition of {name!r}"
     text = getattr(err, "text", None)
     pos = getattr(err, "pos", None)
-    if isinstance(text, str) and isinstance(pos, int) and original is not None:
+    parser_error = type(err).__module__.startswith("parsimonious")
+    if parser_error and isinstance(text, str) and isinstance(pos, int) and original is not None:
         cleaned = re.sub(r"[\n\t\s]+", " ", re.sub(r"\\\n\t", " ", original.split("\\\\\\---///", 1)[0]))
         start = cleaned.find(text) if len(text) < len(cleaned) else 0
         if start >= 0:
