@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from .. import _cachefs
-from ..errors import SpecError, unknown_name
+from ..errors import ModelFileError, SpecError, unknown_name
 from . import _cache, _modelfile, _registry
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -320,6 +320,9 @@ def _load_pysd(path: Path, sha256: str, *, initialize: bool = True) -> Model:
         sys.dont_write_bytecode = True
         try:
             model = pysd.load(str(py_file), initialize=False)
+        except Exception as err:  # a translation PySD itself cannot load (it was checked: nothing ran)
+            raise ModelFileError(f"{path}: PySD translated this model file but cannot load the translation "
+                                 f"({type(err).__name__}: {err}). The file is probably incomplete.") from err
         finally:
             sys.dont_write_bytecode = previous
     for element in model._external_elements:  # read external files next to the source, not the cache

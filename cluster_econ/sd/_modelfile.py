@@ -142,6 +142,9 @@ def _check_text(path: Path, data: bytes) -> None:
     if data[:2] in (b"\xff\xfe", b"\xfe\xff") and not xml:
         raise ModelFileError(f"{path} is encoded in UTF-16; Vensim text models (.mdl) are read as UTF-8 or Latin-1. "
                              f"Save it again as UTF-8 (in Vensim: save as .mdl; in an editor: choose UTF-8).")
+    if xml and re.search(rb"<!ENTITY", data[:65536]):
+        raise ModelFileError(f"{path} declares XML entities (<!ENTITY ...>), which XMILE models never need and which "
+                             f"can read other files or expand without bound: remove the DOCTYPE declaration.")
     if xml and data[:2] in (b"\xff\xfe", b"\xfe\xff"):
         return  # XML may be UTF-16 when it says so with a byte-order mark; lxml reads it
     nul = data.find(b"\x00")
@@ -173,6 +176,9 @@ def translation_error(original: Path, outcome: dict[str, Any], memory: int) -> M
                      "truncated")
     where = f", line {line}" if line else ""
     at = f" in {construct}" if construct else ""
-    detail = explained or f"{kind_name}: {message.splitlines()[0] if message else 'no message'}"
+    first = message.splitlines()[0] if message else "no message"
+    if line:  # parsimonious counts lines in PySD's whitespace-collapsed text: drop its position
+        first = re.sub(r"\s*\(line \d+, column \d+\)\.?|\s*\(model\.\w+, line \d+\)", "", first)
+    detail = explained or f"{kind_name}: {first}"
     return ModelFileError(f"{original}{where}: PySD could not translate this model file{at}: {detail}. "
                           f"Check the file in Vensim (or Stella for XMILE), or fix it at that place.")

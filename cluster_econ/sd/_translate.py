@@ -152,7 +152,7 @@ def locate(err: BaseException, original: str | None) -> tuple[int | None, str | 
         name = getattr(owner, "name", None)
         if isinstance(equation, str) and equation.strip():
             construct = f"the equation {equation.strip()[:80]!r}"
-        elif isinstance(name, str) and type(owner).__module__.startswith("pysd"):
+        elif isinstance(name, str) and name != "__main__" and type(owner).__module__.startswith("pysd"):
             construct = f"the definition of {name!r}"
     text = getattr(err, "text", None)
     pos = getattr(err, "pos", None)
@@ -184,6 +184,26 @@ def _read_text(source: Path) -> str | None:
         return None
 
 
+class Incomplete(ValueError):
+    """A file that parses but is not a whole model (no simulation control variables)."""
+
+
+def _strict_xml(source: Path) -> None:
+    """Parse XMILE strictly first: PySD's parser recovers from broken XML silently."""
+    from lxml import etree
+
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
+    etree.parse(str(source), parser=parser)
+
+
+def _check_complete(abstract: Any) -> None:
+    names = {" ".join(str(e.name).replace("_", " ").lower().split()) for e in abstract.sections[0].elements}
+    missing = [n.upper() for n in ("initial time", "final time", "time step") if n not in names]
+    if missing:
+        raise Incomplete(f"it defines no {', '.join(missing)}: the file is cut short (truncated?) or is not a "
+                         f"complete model; every model needs INITIAL TIME, FINAL TIME and TIME STEP")
+
+
 def translate(source: Path) -> None:
     """Parse ``source``, sanitise its abstract model and build the Python model next to it."""
     import warnings
@@ -199,9 +219,11 @@ def translate(source: Path) -> None:
         else:
             from pysd.translators.xmile.xmile_file import XmileFile
 
+            _strict_xml(source)
             parsed = XmileFile(source)
         parsed.parse()
         abstract = parsed.get_abstract_model()
+        _check_complete(abstract)
         sanitise(abstract)
         ModelBuilder(abstract).build_model()
 
@@ -219,7 +241,7 @@ def main(argv: list[str]) -> int:
         outcome = {"ok": True}
     except MemoryError:
         outcome = {"ok": False, "kind": "memory", "message": "translation ran out of memory"}
-    except UnsafeName as err:
+    except (UnsafeName, Incomplete) as err:
         outcome = {"ok": False, "kind": "unsafe", "message": str(err)}
     except Exception as err:  # PySD, parsimonious and lxml raise many kinds; the parent names them all
         line, construct = locate(err, _read_text(source))
