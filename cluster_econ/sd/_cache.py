@@ -35,6 +35,8 @@ _VENSIM = (".mdl",)
 _XMILE = (".xmile", ".xml", ".stmx")
 _INDEX = "index.json"
 _FORMAT = 1
+#: Files refused in this process (sha256 -> error): a file that failed is not translated again.
+_REFUSED: dict[str, tuple[str, str]] = {}
 
 
 def cache_root() -> Path:
@@ -147,6 +149,9 @@ def translated_source(path: Path, sha256: str) -> Path:
     found = _find(sha256, name)
     if found is not None:
         return found / name
+    if sha256 in _REFUSED:
+        where, message = _REFUSED[sha256]
+        raise ModelFileError(message.replace(where, str(path)))
     data = _modelfile.read_model_bytes(Path(path))
     actual = _cachefs.sha256_bytes(data)
     if actual != sha256:
@@ -160,7 +165,12 @@ def translated_source(path: Path, sha256: str) -> Path:
     try:
         _cachefs.atomic_write_bytes(tmp / name, data)
         logger.info("Translating %s with PySD into %s", path, final)
-        _run_translation(tmp / name, Path(path))
+        try:
+            _run_translation(tmp / name, Path(path))
+        except ModelFileError as err:
+            if "did not finish within" not in str(err):  # a time-out may pass under another limit
+                _REFUSED[sha256] = (str(path), str(err))
+            raise
         shutil.rmtree(tmp / "__pycache__", ignore_errors=True)
         files = {}
         for relative in _files(tmp):

@@ -188,12 +188,29 @@ class Incomplete(ValueError):
     """A file that parses but is not a whole model (no simulation control variables)."""
 
 
+class BrokenXml(ValueError):
+    """XML that is not well-formed (PySD's parser would silently recover from it)."""
+
+    def __init__(self, message: str, lineno: int) -> None:
+        super().__init__(message)
+        self.lineno = lineno
+
+
 def _strict_xml(source: Path) -> None:
-    """Parse XMILE strictly first: PySD's parser recovers from broken XML silently."""
+    """Refuse XMILE that is not well-formed XML: PySD's parser recovers from broken XML silently.
+
+    Undeclared namespace prefixes (``isee:`` in files exported by xmutil) are tolerated, as PySD does.
+    """
     from lxml import etree
 
-    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
-    etree.parse(str(source), parser=parser)
+    parser = etree.XMLParser(recover=True, resolve_entities=False, no_network=True, load_dtd=False)
+    tree = etree.parse(str(source), parser=parser)
+    errors = [e for e in parser.error_log
+              if e.domain != etree.ErrorDomains.NAMESPACE and e.level >= etree.ErrorLevels.ERROR]
+    if errors:
+        raise BrokenXml(f"not well-formed XML: {errors[0].message}", errors[0].line)
+    if tree.getroot() is None:
+        raise BrokenXml("no XML element at all", 1)
 
 
 def _check_complete(abstract: Any) -> None:

@@ -130,7 +130,7 @@ def _check_name(node: ast.Name, scope: frozenset[str], where: Path) -> None:
 def _check_import(node: ast.Import | ast.ImportFrom, where: Path) -> None:
     if isinstance(node, ast.Import):
         for alias in node.names:
-            if _MODULE_IMPORTS.get(alias.name) != alias.asname:
+            if alias.name not in _MODULE_IMPORTS or _MODULE_IMPORTS[alias.name] != alias.asname:
                 raise _fail(where, node, f"an import of {alias.name!r}")
         return
     module = node.module or ""
@@ -164,7 +164,6 @@ def check_source(data: bytes, where: Path) -> None:
     except (SyntaxError, ValueError) as err:  # ValueError: NUL bytes
         raise ModelFileError(f"The Python translation of {where.name} ({where}) is not valid Python ({err}); "
                              f"it is not imported.") from None
-    _check_names(tree, frozenset(_bound(tree) | _macro_inputs(tree) | _BUILTINS), where)
     for node in ast.walk(tree):
         kind = type(node).__name__
         if kind not in _NODES:
@@ -182,3 +181,4 @@ def check_source(data: bytes, where: Path) -> None:
                     raise _fail(where, decorator, "a decorator other than @component.add")
         elif isinstance(node, ast.Constant) and isinstance(node.value, bytes):
             raise _fail(where, node, "a bytes literal")
+    _check_names(tree, frozenset(_bound(tree) | _macro_inputs(tree) | _BUILTINS), where)
