@@ -190,24 +190,35 @@ def cache_root(sub: str) -> Path:
         return target
     fallback = _fallback_base() / sub
     fallback.mkdir(mode=0o700, exist_ok=True)
+    _refuse(target, reason, fallback)
+    return fallback
+
+
+def _refuse(target: Path, reason: str, fallback: Path) -> None:
     _warn(f"The cache folder {target} cannot be used: {reason}. Using a private temporary cache "
           f"({fallback}) for this session instead; set CLUSTER_ECON_CACHE to a folder of your own that only "
           f"you can write (e.g. ~/.cache/cluster_econ) to keep translations between sessions.",
           (str(target), reason))
-    return fallback
 
 
 def cache_roots(sub: str) -> list[Path]:
     """The folders to look in for entries of the cache ``sub``, best first.
 
     The configured folder when it exists and is safe, even if it is read-only (a shared cache), then
-    this process's fallback folder if one was created. Nothing is created and nothing is warned here.
+    this process's fallback folder if one was created. An unsafe configured folder is skipped with
+    the warning of :func:`cache_root`.
     """
     roots = []
     base = configured_base()
     target = base / sub
-    if target.is_dir() and _unsafe(target) is None and (not base.is_dir() or _unsafe(base) is None):
-        roots.append(target)
+    if target.is_dir():
+        reason = _unsafe(target)
+        if reason is None and base.is_dir() and _unsafe(base) is not None:
+            reason = f"its parent {base} is unsafe: {_unsafe(base)}"
+        if reason is None:
+            roots.append(target)
+        else:  # warned here too: a look-up that finds its entry elsewhere must still say why
+            _refuse(target, reason, _fallback_base() / sub)
     if _FALLBACK is not None and (_FALLBACK / sub).is_dir():
         roots.append(_FALLBACK / sub)
     return roots

@@ -50,9 +50,8 @@ def translation_dir(sha256: str) -> Path:
 
 
 def _files(folder: Path) -> list[str]:
-    """Every file below ``folder`` (relative POSIX paths), except byte-code caches."""
-    return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*")
-                  if p.is_file() or p.is_symlink() if "__pycache__" not in p.parts)
+    """Every file below ``folder`` (relative POSIX paths), byte code included: Python would import it."""
+    return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file() or p.is_symlink())
 
 
 def _verified(folder: Path, sha256: str, name: str) -> bool:

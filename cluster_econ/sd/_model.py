@@ -213,12 +213,30 @@ def _constant_value(model: Model, name: str) -> Any:
     return float(value)
 
 
+def _limits(value: Any) -> tuple[float, float]:
+    """(lower, upper) from PySD's ``Limits`` (Vensim's ``~ units [min, max]``); NaN where not given."""
+    if not isinstance(value, list | tuple) or len(value) < 2:
+        return np.nan, np.nan
+    bounds = []
+    for item in value[:2]:
+        try:
+            number = float(item)
+        except (TypeError, ValueError):
+            number = np.nan
+        bounds.append(number if not math.isinf(number) else np.nan)  # an infinite bound is no bound
+    return bounds[0], bounds[1]
+
+
 def _file_parameters(model: Model, variables: pd.DataFrame, source: Path) -> pd.DataFrame:
+    """The constants of an unregistered file; bounds from Vensim's unit ranges (``~ Dmnl [0, 1]``)."""
     table = variables[(variables["kind"] == "constant") & ~variables["name"].isin(CONTROL_VARIABLES)]
-    rows = [{
-        "name": name, "value": _constant_value(model, name), "unit": unit,
-        "kind": "unknown", "lower": np.nan, "upper": np.nan, "source": str(source),
-    } for name, unit in zip(table["name"], table["unit"], strict=True)]
+    doc = model.doc
+    limits = dict(zip(doc["Py Name"], doc["Limits"], strict=True)) if "Limits" in doc else {}
+    rows = []
+    for name, unit in zip(table["name"], table["unit"], strict=True):
+        lower, upper = _limits(limits.get(name))
+        rows.append({"name": name, "value": _constant_value(model, name), "unit": unit, "kind": "unknown",
+                     "lower": lower, "upper": upper, "source": str(source)})
     return pd.DataFrame(rows, columns=PARAMETER_COLUMNS)
 
 

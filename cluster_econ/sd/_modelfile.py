@@ -104,12 +104,16 @@ def check_path(path: Path) -> os.stat_result:
     return status
 
 
+def _size(n: int) -> str:
+    return f"{n:,} bytes" if n < 10**6 else f"{n / 1e6:.1f} MB"
+
+
 def _check_size(path: Path, size: int) -> None:
     limit = max_model_size()
     if size == 0:
         raise ModelFileError(f"{path} is empty: it holds no model.")
     if size > limit:
-        raise ModelFileError(f"{path} is {size / 1e6:.1f} MB, above the {limit / 1e6:g} MB accepted for a model file "
+        raise ModelFileError(f"{path} is {_size(size)}, above the {_size(limit)} accepted for a model file "
                              f"(translating it would take about {size * 450 / 2**30:.0f} GiB of memory). If it is a "
                              f"genuine model, raise the limit with the environment variable {SIZE_ENV}.")
 
