@@ -41,6 +41,7 @@ __all__ = [
     "cache_root",
     "cache_roots",
     "configured_base",
+    "fall_back",
     "make_temp_dir",
     "pysd_version",
     "read_verified",
@@ -191,6 +192,19 @@ def cache_root(sub: str) -> Path:
     fallback = _fallback_base() / sub
     fallback.mkdir(mode=0o700, exist_ok=True)
     _refuse(target, reason, fallback)
+    return fallback
+
+
+def fall_back(sub: str, target: Path, err: OSError) -> Path:
+    """The private fallback folder of ``sub`` after a write into ``target`` failed with ``err`` (warned once).
+
+    Raises the error again if ``target`` already was the fallback.
+    """
+    fallback = _fallback_base() / sub
+    if fallback == target:
+        raise err
+    fallback.mkdir(mode=0o700, exist_ok=True)
+    _refuse(target, _explain(err), fallback)
     return fallback
 
 

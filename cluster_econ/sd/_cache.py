@@ -159,13 +159,27 @@ def translated_source(path: Path, sha256: str) -> Path:
             f"load it again with load_model()."
         )
     root = cache_root()
+    try:
+        return _build(Path(path), data, sha256, name, root)
+    except OSError as err:  # no space, a folder turned read-only ...: the private fallback, with a warning
+        fallback = _cachefs.fall_back("pysd", root, err)
+    try:
+        return _build(Path(path), data, sha256, name, fallback)
+    except OSError as err:
+        raise SpecError(f"The translation of {path} cannot be written, neither to {root} nor to {fallback} "
+                        f"({err.strerror or err}). Set CLUSTER_ECON_CACHE to a folder with free space that you "
+                        f"can write.") from err
+
+
+def _build(path: Path, data: bytes, sha256: str, name: str, root: Path) -> Path:
+    """Translate ``data`` (the bytes of ``path``) into a new entry of ``root``; the cached source's path."""
     final = root / sha256
     tmp = _cachefs.make_temp_dir(root, f".tmp-{sha256[:16]}-")
     try:
         _cachefs.atomic_write_bytes(tmp / name, data)
         logger.info("Translating %s with PySD into %s", path, final)
         try:
-            _run_translation(tmp / name, Path(path))
+            _run_translation(tmp / name, path)
         except ModelFileError as err:
             if "did not finish within" not in str(err):  # a time-out may pass under another limit
                 _REFUSED[sha256] = (str(path), str(err))
@@ -175,9 +189,9 @@ def translated_source(path: Path, sha256: str) -> Path:
         for relative in _files(tmp):
             content = (tmp / relative).read_bytes()
             if relative.endswith(".py"):
-                _verify.check_source(content, Path(path))
+                _verify.check_source(content, path)
             files[relative] = _cachefs.sha256_bytes(content)
-        index = {"format": _FORMAT, "pysd": _cachefs.pysd_version(), "source": Path(path).name,
+        index = {"format": _FORMAT, "pysd": _cachefs.pysd_version(), "source": path.name,
                  "sha256": sha256, "files": files}
         _cachefs.atomic_write_text(tmp / _INDEX, json.dumps(index, indent=1, sort_keys=True))
         _install(tmp, final, sha256, name)

@@ -291,6 +291,20 @@ def load_model(id_or_path: str | Path, *, version: str | None = None) -> SDModel
         ``model.toml`` (edited without a version bump).
     SpecError
         A path that does not exist or is not a model file; ``version`` given for an unregistered file.
+    ModelFileError
+        A file that cannot be a model (a folder, a device, a link loop, empty, binary, UTF-16, above
+        ``CLUSTER_ECON_MAX_MODEL_SIZE`` bytes, default 20 MB), that PySD cannot parse (the message gives
+        the line and construct), whose translation exceeds ``CLUSTER_ECON_TRANSLATION_TIMEOUT`` seconds
+        (default 300) or ``CLUSTER_ECON_TRANSLATION_MEMORY`` bytes, or with names that cannot be
+        embedded in PySD's Python safely.
+
+    Notes
+    -----
+    A model file is data: nothing in it runs when it is loaded. PySD translates it in a separate
+    process from a sanitised abstract model, and the generated Python is checked against what PySD's
+    builder writes (and against the sha256 recorded in the translation cache) before it is imported.
+    For a file, lower and upper bounds of the constants come from Vensim's unit ranges
+    (``~ Dmnl [0, 1]``), so ``simulate`` refuses values outside them.
 
     Examples
     --------

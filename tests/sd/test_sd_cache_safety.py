@@ -40,6 +40,7 @@ def _run(model):
     return ce.simulate(model, engine="pysd").data["infectious"].values
 
 
+@pytest.mark.slow
 def test_an_edited_model_py_is_rebuilt_not_run(sir_short, cache, caplog, tmp_path):
     model = ce.load_model(sir_short)
     reference = _run(model)
@@ -58,6 +59,7 @@ def test_an_edited_model_py_is_rebuilt_not_run(sir_short, cache, caplog, tmp_pat
     assert (entry / "model.py").read_text(encoding="utf-8") == text  # rebuilt
 
 
+@pytest.mark.slow
 def test_a_consistently_forged_entry_is_refused_by_the_check(sir_short, cache, caplog, tmp_path):
     """Edited model.py with a matching index (sha256 recomputed): the source check still refuses it."""
     model = ce.load_model(sir_short)
@@ -76,6 +78,7 @@ def test_a_consistently_forged_entry_is_refused_by_the_check(sir_short, cache, c
     assert b"__import__" not in (entry / "model.py").read_bytes()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("damage", ["truncate_py", "truncate_mdl", "empty_index", "garbage_index", "no_index",
                                     "planted_file", "planted_bytecode", "other_pysd", "missing_py"])
 def test_a_damaged_entry_is_rebuilt(damage, sir_short, cache, caplog):

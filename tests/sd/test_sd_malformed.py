@@ -88,6 +88,7 @@ def cache(tmp_path_factory):
         yield folder
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(FILES))
 def test_malformed_file(name, tmp_path, cache):
     content, expected = FILES[name]
@@ -181,6 +182,7 @@ def test_translation_has_a_time_limit(tmp_path, monkeypatch, cache):
         ce.load_model(path)
 
 
+@pytest.mark.slow
 def test_nothing_but_package_errors_escapes(tmp_path, cache):
     """Every row above again, through simulate: only ClusterEconError subclasses come out."""
     for name, (content, expected) in FILES.items():

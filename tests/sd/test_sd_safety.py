@@ -56,6 +56,7 @@ def _quiet(call):
         return call()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", sorted({**VENSIM_CASES, **XMILE_CASES}))
 def test_injected_text_never_runs(case, tmp_path, cache):
     make = {**VENSIM_CASES, **XMILE_CASES}[case]
@@ -87,6 +88,7 @@ def test_injected_text_never_runs(case, tmp_path, cache):
     assert not marker.exists()
 
 
+@pytest.mark.slow
 def test_the_reported_comment_stays_a_comment(tmp_path, cache):
     """The report's repro: the comment is kept as text and the model computes as the original."""
     from hostile import comment
