@@ -35,6 +35,7 @@ _VENSIM = (".mdl",)
 _XMILE = (".xmile", ".xml", ".stmx")
 _INDEX = "index.json"
 _FORMAT = 1
+_OUTCOME = "CLUSTER_ECON_TRANSLATION_OUTCOME "  # as in _translate.OUTCOME (that script is not imported)
 #: Files refused in this process (sha256 -> error): a file that failed is not translated again.
 _REFUSED: dict[str, tuple[str, str]] = {}
 
@@ -114,14 +115,15 @@ def _run_translation(source: Path, original: Path) -> None:
             f"{original}: translation with PySD did not finish within {timeout:g} s and was stopped. "
             f"A model this slow to parse is probably not a Vensim/XMILE model; if it is, raise the limit with "
             f"the environment variable {_modelfile.TIMEOUT_ENV}.") from None
-    outcome_path = source.parent / ".outcome.json"
+    lines = [line for line in (done.stdout or "").splitlines() if line.startswith(_OUTCOME)]
     try:
-        outcome = json.loads(outcome_path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        outcome = json.loads(lines[-1][len(_OUTCOME):])
+    except (IndexError, ValueError):
         tail = (done.stderr or "").strip().splitlines()[-3:]
         raise ModelFileError(f"{original}: translation with PySD stopped without a result (exit status "
                              f"{done.returncode}): {' | '.join(tail) or 'no message'}") from None
-    outcome_path.unlink(missing_ok=True)
+    if outcome.get("kind") == "os":  # the cache folder failed, not the model: the caller falls back
+        raise OSError(int(outcome.get("errno", 0)), str(outcome.get("message", "")), str(source.parent))
     if not outcome.get("ok"):
         raise _modelfile.translation_error(original, outcome, memory)
 

@@ -6,8 +6,8 @@ The parent (:mod:`cluster_econ.sd._cache`) starts this module with a time limit,
 makes PySD's parser run away is stopped, and with a limit on the child's address space, so it cannot
 take the machine's memory. The child parses the file, makes every text of the model that PySD
 embeds into Python source harmless (see :func:`sanitise`), builds the Python model next to the
-file, and writes its outcome as JSON to ``<folder>/.outcome.json``: ``{"ok": true}``, or the failure
-with the line and construct where PySD's parser stopped.
+file, and prints its outcome as one JSON line on stdout: ``{"ok": true}``, or the failure with the
+line and construct where PySD's parser stopped.
 """
 
 from __future__ import annotations
@@ -28,6 +28,10 @@ _BAD_ANY_NAME = re.compile(r"[\x00-\x1f\x7f]")
 #: Fields of PySD's GET ... structures written into '...' / r'...' literals without escaping.
 _RAW_FIELDS = ("file", "tab", "x_row_or_col", "time_row_or_col", "cell")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+#: Prefix of the line of stdout that carries the outcome.
+OUTCOME = "CLUSTER_ECON_TRANSLATION_OUTCOME "
 
 
 class UnsafeName(ValueError):
@@ -260,11 +264,15 @@ def main(argv: list[str]) -> int:
         outcome = {"ok": False, "kind": "memory", "message": "translation ran out of memory"}
     except (UnsafeName, Incomplete) as err:
         outcome = {"ok": False, "kind": "unsafe", "message": str(err)}
+    except OSError as err:  # writing the translation failed (no space, ...): a cache problem, not the file's
+        outcome = {"ok": False, "kind": "os", "errno": err.errno or 0, "message": err.strerror or str(err)}
     except Exception as err:  # PySD, parsimonious and lxml raise many kinds; the parent names them all
         line, construct = locate(err, _read_text(source))
         outcome = {"ok": False, "kind": "parse", "type": type(err).__name__, "message": str(err)[:500],
                    "line": line, "construct": construct}
-    (source.parent / ".outcome.json").write_text(json.dumps(outcome), encoding="utf-8")
+    # on stdout, not in a file: the outcome must arrive even when the disk is full
+    sys.stdout.write("\n" + OUTCOME + json.dumps(outcome) + "\n")
+    sys.stdout.flush()
     return 0 if outcome["ok"] else 3
 
 

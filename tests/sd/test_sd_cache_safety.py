@@ -153,3 +153,39 @@ def test_a_group_writable_cache_is_not_used(sir_short, tmp_path, monkeypatch):
         ce.load_model(sir_short)
     assert list((shared / "pysd").iterdir()) == []
     shutil.rmtree(shared)
+
+
+def test_a_full_disk_falls_back_to_the_private_cache(sir_short, tmp_path):
+    """The cache folder is a 4 KiB tmpfs: the model source fits, its translation does not.
+
+    Needs a private mount namespace (root, as in CI); skipped elsewhere.
+    """
+    import os
+    import subprocess
+    import sys
+
+    unshare = shutil.which("unshare")
+    if os.geteuid() != 0 or unshare is None:
+        pytest.skip("mounting a small tmpfs needs root and unshare(1)")
+    small = tmp_path / "small"
+    small.mkdir()
+    code = f"""
+import warnings
+import cluster_econ as ce
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    model = ce.load_model({str(sir_short)!r})
+print("WARN", [str(w.message) for w in caught if "cache" in str(w.message)])
+print("RUN", ce.simulate(model, engine="pysd").data["infectious"].values[0])
+"""
+    script = 'mount -t tmpfs -o size=4k,mode=0755 tmpfs "$1" && shift && exec "$@"'
+    done = subprocess.run([unshare, "--mount", "sh", "-c", script, "sh", str(small), sys.executable, "-c", code],
+                          env={**os.environ, "CLUSTER_ECON_CACHE": str(small)}, capture_output=True, text=True,
+                          timeout=300)
+    if done.returncode != 0 and "mount" in done.stderr and "Traceback" not in done.stderr:
+        pytest.skip(f"a tmpfs cannot be mounted here: {done.stderr.strip()}")
+    assert done.returncode == 0, done.stderr
+    lines = dict(line.split(" ", 1) for line in done.stdout.splitlines() if line[:4] in ("WARN", "RUN "))
+    assert "no space left on the device" in lines["WARN"] and "private temporary cache" in lines["WARN"]
+    assert float(lines["RUN"]) == 5.0
+    assert list(small.iterdir()) == []  # the mount was private to the child
