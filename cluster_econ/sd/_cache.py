@@ -183,7 +183,8 @@ def _build(path: Path, data: bytes, sha256: str, name: str, root: Path) -> Path:
         try:
             _run_translation(tmp / name, path)
         except ModelFileError as err:
-            if "did not finish within" not in str(err):  # a time-out may pass under another limit
+            if "did not finish within" not in str(err) and "of memory and was stopped" not in str(err):
+                # a file that failed under a limit may pass under another one: only bad files are remembered
                 _REFUSED[sha256] = (str(path), str(err))
             raise
         shutil.rmtree(tmp / "__pycache__", ignore_errors=True)

@@ -194,3 +194,15 @@ def test_nothing_but_package_errors_escapes(tmp_path, cache):
             ce.simulate(path)
         assert isinstance(info.value, ModelFileError), (name, info.value)
         assert re.search(expected, str(info.value)), (name, str(info.value))
+
+
+def test_translation_has_a_memory_limit(tmp_path, monkeypatch, cache):
+    """The translating process gets a bounded address space; running out is a clear error, not a crash."""
+    path = tmp_path / "small_memory.mdl"
+    path.write_bytes(DATA + b"\n")  # new bytes: not in the cache
+    monkeypatch.setenv("CLUSTER_ECON_TRANSLATION_MEMORY", "100MB")
+    with pytest.raises(ModelFileError, match=r"small_memory\.mdl: translating it with PySD needed more than 0\.1 GiB "
+                                             r"of memory and was stopped.*CLUSTER_ECON_TRANSLATION_MEMORY"):
+        ce.load_model(path)
+    monkeypatch.delenv("CLUSTER_ECON_TRANSLATION_MEMORY")
+    assert len(ce.load_model(path).variables) == 12  # a memory failure is not remembered as a bad file
