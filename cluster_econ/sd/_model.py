@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
+import sys
+import threading
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -11,15 +14,17 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from ..errors import SpecError, unknown_name
-from ..provenance import file_sha256
-from . import _cache, _registry
+from .. import _cachefs
+from ..errors import ModelFileError, SpecError, unknown_name
+from . import _cache, _modelfile, _registry
 
 if TYPE_CHECKING:  # pragma: no cover
     from pysd.py_backend.model import Model
     from pysd.translators.structures.abstract_model import AbstractModel
 
 __all__ = ["CONTROL_VARIABLES", "SDModel", "load_model"]
+
+_NO_BYTECODE = threading.Lock()
 
 #: PySD names of the simulation control variables, set through ``simulate``'s keywords.
 CONTROL_VARIABLES = ("initial_time", "final_time", "time_step", "saveper")
@@ -208,12 +213,30 @@ def _constant_value(model: Model, name: str) -> Any:
     return float(value)
 
 
+def _limits(value: Any) -> tuple[float, float]:
+    """(lower, upper) from PySD's ``Limits`` (Vensim's ``~ units [min, max]``); NaN where not given."""
+    if not isinstance(value, list | tuple) or len(value) < 2:
+        return np.nan, np.nan
+    bounds = []
+    for item in value[:2]:
+        try:
+            number = float(item)
+        except (TypeError, ValueError):
+            number = np.nan
+        bounds.append(number if not math.isinf(number) else np.nan)  # an infinite bound is no bound
+    return bounds[0], bounds[1]
+
+
 def _file_parameters(model: Model, variables: pd.DataFrame, source: Path) -> pd.DataFrame:
+    """The constants of an unregistered file; bounds from Vensim's unit ranges (``~ Dmnl [0, 1]``)."""
     table = variables[(variables["kind"] == "constant") & ~variables["name"].isin(CONTROL_VARIABLES)]
-    rows = [{
-        "name": name, "value": _constant_value(model, name), "unit": unit,
-        "kind": "unknown", "lower": np.nan, "upper": np.nan, "source": str(source),
-    } for name, unit in zip(table["name"], table["unit"], strict=True)]
+    doc = model.doc
+    limits = dict(zip(doc["Py Name"], doc["Limits"], strict=True)) if "Limits" in doc else {}
+    rows = []
+    for name, unit in zip(table["name"], table["unit"], strict=True):
+        lower, upper = _limits(limits.get(name))
+        rows.append({"name": name, "value": _constant_value(model, name), "unit": unit, "kind": "unknown",
+                     "lower": lower, "upper": upper, "source": str(source)})
     return pd.DataFrame(rows, columns=PARAMETER_COLUMNS)
 
 
@@ -271,6 +294,20 @@ def load_model(id_or_path: str | Path, *, version: str | None = None) -> SDModel
         from the hash recorded in ``model.toml`` (edited without a version bump).
     SpecError
         A path that does not exist or is not a model file; ``version`` given for an unregistered file.
+    ModelFileError
+        A file that cannot be a model (a folder, a device, a link loop, empty, binary, UTF-16, above
+        ``CLUSTER_ECON_MAX_MODEL_SIZE`` bytes, default 20 MB), that PySD cannot parse (the message gives
+        the line and construct), whose translation exceeds ``CLUSTER_ECON_TRANSLATION_TIMEOUT`` seconds
+        (default 300) or ``CLUSTER_ECON_TRANSLATION_MEMORY`` bytes, or with names that cannot be
+        embedded in PySD's Python safely.
+
+    Notes
+    -----
+    A model file is data: nothing in it runs when it is loaded. PySD translates it in a separate
+    process from a sanitised abstract model, and the generated Python is checked against what PySD's
+    builder writes (and against the sha256 recorded in the translation cache) before it is imported.
+    For a file, lower and upper bounds of the constants come from Vensim's unit ranges
+    (``~ Dmnl [0, 1]``), so ``simulate`` refuses values outside them.
 
     Examples
     --------
@@ -279,17 +316,18 @@ def load_model(id_or_path: str | Path, *, version: str | None = None) -> SDModel
     >>> model.parameters[["name", "value", "lower", "upper"]]  # doctest: +SKIP
     """
     if _is_path_like(id_or_path):
-        path = Path(id_or_path).expanduser()
-        if not path.is_file():
+        path = Path(os.path.expandvars(os.path.expanduser(str(id_or_path))))
+        if not os.path.lexists(path):
             raise SpecError(f"Model file {str(path)!r} does not exist. Give a path to a .mdl or .xmile file "
                             f"or a registered model id ({', '.join(_registry.registered_ids()) or 'none'}).")
-        if path.suffix.lower() not in _registry.SOURCE_SUFFIXES:
-            raise SpecError(f"{path} is not a Vensim (.mdl) or XMILE (.xmile, .xml, .stmx) model file.")
         if version is not None:
             raise SpecError(f"version={version!r} applies to registered models only; {path.name} is a "
                             f"file path. Drop version= or load a registered model by id.")
+        _modelfile.check_path(path)  # a folder, a device, a link loop ... is named as such
+        if path.suffix.lower() not in _registry.SOURCE_SUFFIXES:
+            raise SpecError(f"{path} is not a Vensim (.mdl) or XMILE (.xmile, .xml, .stmx) model file.")
         path = path.resolve()
-        sha = file_sha256(path)
+        sha = _cachefs.sha256_bytes(_modelfile.read_model_bytes(path))
         entry = None
     else:
         entry = _registry.entry_for_version(_registry.find_entry(str(id_or_path)), version)
@@ -311,7 +349,17 @@ def load_model(id_or_path: str | Path, *, version: str | None = None) -> SDModel
 def _load_pysd(path: Path, sha256: str, *, initialize: bool = True) -> Model:
     import pysd
 
-    model = pysd.load(str(_cache.translated_model_file(path, sha256)), initialize=False)
+    py_file = _cache.translated_model_file(path, sha256)
+    with _NO_BYTECODE:  # byte code beside the verified source would be imported unverified next time
+        previous = sys.dont_write_bytecode
+        sys.dont_write_bytecode = True
+        try:
+            model = pysd.load(str(py_file), initialize=False)
+        except Exception as err:  # a translation PySD itself cannot load (it was checked: nothing ran)
+            raise ModelFileError(f"{path}: PySD translated this model file but cannot load the translation "
+                                 f"({type(err).__name__}: {err}). The file is probably incomplete.") from err
+        finally:
+            sys.dont_write_bytecode = previous
     for element in model._external_elements:  # read external files next to the source, not the cache
         element.root = path.parent
     if initialize:

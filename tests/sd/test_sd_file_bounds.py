@@ -1,0 +1,54 @@
+"""Bounds of an unregistered model file come from Vensim's unit ranges (``~ units [min, max]``)."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import pytest
+from sd_helpers import SIR
+
+import cluster_econ as ce
+from cluster_econ.errors import SpecError
+
+RANGED = (SIR.read_text(encoding="utf-8")
+          .replace("FINAL TIME  = 100", "FINAL TIME  = 2")
+          .replace("~\tPersons/Persons/Day\n", "~\tPersons/Persons/Day [0, 1]\n")
+          .replace("~\tDays\n", "~\tDays [1, ?]\n")
+          .replace("Total Population=\n\t1000\n\t~\tPersons\n",
+                   "Total Population=\n\t1000\n\t~\tPersons [?, 1e6, 10]\n"))
+
+
+@pytest.fixture(scope="module")
+def ranged(tmp_path_factory):
+    path = tmp_path_factory.mktemp("bounds") / "sir_ranged.mdl"
+    path.write_text(RANGED, encoding="utf-8")
+    return ce.load_model(path)
+
+
+def test_unit_ranges_fill_lower_and_upper(ranged):
+    table = ranged.parameters.set_index("name")
+    assert (table.loc["contact_infectivity", "lower"], table.loc["contact_infectivity", "upper"]) == (0.0, 1.0)
+    assert table.loc["duration", "lower"] == 1.0 and math.isnan(table.loc["duration", "upper"])
+    assert math.isnan(table.loc["total_population", "lower"]) and table.loc["total_population", "upper"] == 1e6
+    assert table.loc["contact_infectivity", "unit"] == "Persons/Persons/Day"
+
+
+def test_a_file_without_ranges_has_no_bounds():
+    table = ce.load_model(SIR).parameters
+    assert table[["lower", "upper"]].isna().all().all()
+
+
+def test_simulate_checks_the_file_bounds(ranged):
+    with pytest.raises(SpecError, match=r"'contact_infectivity' = 1\.5 Persons/Persons/Day is outside its declared "
+                                        r"bounds \[0, 1\]"):
+        ce.simulate(ranged, params={"contact_infectivity": 1.5})
+    with pytest.raises(SpecError, match=r"'duration' = 0\.5 Days is outside its declared bounds \[1, inf\]"):
+        ce.simulate(ranged, params={"duration": 0.5}, engine="pysd")
+    run = ce.simulate(ranged, params={"contact_infectivity": 1.0, "duration": 100.0})
+    assert run.data["infectious"].values[0] == 5.0
+
+
+def test_simulate_batch_checks_the_file_bounds(ranged):
+    with pytest.raises(SpecError, match=r"contact_infectivity.*outside"):
+        ce.simulate_batch(ranged, pd.DataFrame({"contact_infectivity": [0.5, -0.1]}))
