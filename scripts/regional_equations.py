@@ -174,8 +174,12 @@ INVESTMENT: list[Equation] = [
     ("effective public capital" + R, "baseline public capital[Region] + effective programme capital[Region]",
      "USD million", "Public capital as it enters production: the programme's only as far as it fits."),
     ("indicated attractiveness" + R,
-     "(effective public capital[Region] / baseline public capital[Region]) ^ public capital elasticity of "
-     "attractiveness", "Dmnl", "Attractiveness to investors and founders relative to the no-programme path."),
+     "MIN(maximum attractiveness, (effective public capital[Region] / baseline public capital[Region]) ^ "
+     "public capital elasticity of attractiveness)", "Dmnl",
+     "Attractiveness to investors and founders relative to the no-programme path, bounded: without the bound the "
+     "loop output -> programme capital -> attractiveness -> private investment -> output explodes."),
+    ("maximum attractiveness", "3", "Dmnl",
+     "Assumed: attractiveness at most triples against the no-programme path (2-5)."),
     ("perceived attractiveness" + R,
      "INTEG((indicated attractiveness[Region] - perceived attractiveness[Region]) / attractiveness perception time,"
      " 1)", "Dmnl", "Attractiveness as perceived by investors and SME founders (first-order smooth)."),

@@ -119,8 +119,11 @@ ALIGNMENT: list[Equation] = [
      "(1 - engaged sme share[Region])",
      "1/Year", "Share of SMEs joining cluster governance per year (R engagement-trust, R alignment-benefit)."),
     ("disengagement" + R,
-     "engaged sme share[Region] * (engagement fatigue rate + births per sme[Region])", "1/Year",
-     "Engaged share lost to fatigue (B fatigue) and to dilution by unengaged new SMEs."),
+     "engaged sme share[Region] * (engagement fatigue rate + ZIDZ(sme births[Region], sme firms[Region] + "
+     "sme births[Region] * dilution year))", "1/Year",
+     "Engaged share lost to fatigue (B fatigue) and to dilution by unengaged new SMEs (births over the SMEs "
+     "after a year of births: below 1 per year, so the share stays in [0, 1])."),
+    ("dilution year", "1", "Year", "One year of births, for the dilution of the engaged share."),
     ("engaged sme share" + R, "INTEG(engagement[Region] - disengagement[Region], 0)", "Dmnl",
      "Share of SMEs engaged in cluster governance."),
     ("engaged smes" + R, "engaged sme share[Region] * sme firms[Region]", "firm", "SMEs engaged in governance."),
