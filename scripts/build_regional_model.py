@@ -160,6 +160,7 @@ def model_text(rows: list[dict[str, str]], year: int, all_rows: list[dict[str, s
         if not n or any(c in n for c in ",;:[]!|~\"()"):
             raise SystemExit(f"region name {n!r} cannot be a Vensim subscript element; rename it.")
     col = {c: [float(r[c]) for r in rows] for c in ("pcap", "pc", "gsp", "emp", "unemp")}
+    group_codes = groups_of(rows)
     drv = drivers(all_rows if all_rows is not None else rows, names, window)
     header = (
         "Region:\n\t" + ",\\\n\t".join(", ".join(names[i:i + 6]) for i in range(0, len(names), 6))
@@ -201,7 +202,7 @@ def model_text(rows: list[dict[str, str]], year: int, all_rows: list[dict[str, s
          f"WITH LOOKUP(Time, ([({window[0]:g},0)-(2100,3)],{cycle},({window[1] + 1:g},1)))", "Dmnl",
          f"Cross-state mean unemployment rate relative to its {window[0]}-{window[1]} mean (1 afterwards): the "
          f"national business cycle, exogenous to the regions. Data: us_states panel (Munnell 1990)."),
-        ("exchange group[Region]", vector([float(g) for g in groups_of(rows)], per_line=16), "Dmnl",
+        ("exchange group[Region]", vector([float(g) for g in group_codes], per_line=16), "Dmnl",
          "Knowledge-exchange group of each region (US Census division for US states)."),
         ("region number[Region]", vector([float(i + 1) for i in range(len(rows))], per_line=16), "Dmnl",
          "Position of the region in the Region list (used to exclude self-exchange)."),

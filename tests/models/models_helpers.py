@@ -24,7 +24,9 @@ MODEL_IDS = ["cluster_investment", "sme_growth", "knowledge_spillover", "stakeho
 REGIONAL_COLUMNS = ["sme_employment", "employment", "alignment", "knowledge_stock", "knowledge_intensity",
                     "cumulative_public_spend", "sme_seat_share", "exchange_group", "public_capital", "output",
                     "trust", "network_density", "absorptive_capacity", "engaged_sme_share", "unemployment_rate",
-                    "private_capital", "large_firm_employment", "young_smes", "mature_smes", "large_firms"]
+                    "private_capital", "large_firm_employment", "start_ups", "young_smes", "mature_smes", "large_firms",
+                    "total_cumulative_programme_cost", "programme_alignment_fit", "effective_programme_capital",
+                    "programme_public_capital"]
 
 _TRANSLATIONS: dict[str, Path] = {}
 _REGIONAL_RUNS: dict[tuple, pd.DataFrame] = {}
