@@ -42,7 +42,7 @@ KNOWLEDGE: list[Equation] = [
     ("knowledge intensity" + R, "knowledge stock[Region] / output[Region]", "knowledge unit*Year/USD million",
      "Knowledge per unit of output."),
     ("between cluster spillover" + R,
-     "between cluster absorption rate * (1 + between cluster exchange intensity * programme switch) * "
+     "between cluster absorption rate * (1 + between cluster exchange intensity * programme switch[Region]) * "
      "absorptive capacity[Region] * output[Region] * SUM(exchange weight[Region, Partner!] * "
      "MAX(knowledge intensity[Partner!] - knowledge intensity[Region], 0))",
      "knowledge unit/Year",
@@ -114,8 +114,8 @@ ALIGNMENT: list[Equation] = [
      "initial trust * MAX(0, 1 - capture sensitivity * ABS(baseline sme seat share - initial sme employment share))",
      "Dmnl", "Alignment in equilibrium before the programme."),
     ("engagement" + R,
-     "engagement switch * MIN(maximum recruitment rate, engagement effort * sme recruitment rate * (trust[Region] /"
-     " initial trust) * perceived attractiveness[Region] ^ benefit elasticity of engagement) * "
+     "engagement switch[Region] * MIN(maximum recruitment rate, engagement effort * sme recruitment rate * "
+     "(trust[Region] / initial trust) * perceived attractiveness[Region] ^ benefit elasticity of engagement) * "
      "(1 - engaged sme share[Region])",
      "1/Year", "Share of SMEs joining cluster governance per year (R engagement-trust, R alignment-benefit)."),
     ("disengagement" + R,
@@ -128,14 +128,14 @@ ALIGNMENT: list[Equation] = [
      "Share of SMEs engaged in cluster governance."),
     ("engaged smes" + R, "engaged sme share[Region] * sme firms[Region]", "firm", "SMEs engaged in governance."),
     ("sme seat share" + R,
-     "MAX(baseline sme seat share, engagement switch * MAX(sme representation quota, "
+     "MAX(baseline sme seat share, engagement switch[Region] * MAX(sme representation quota, "
      "engaged sme share[Region] * sme employment share[Region]))",
      "Dmnl", "SME share of seats in cluster governance."),
     ("representation gap" + R, "sme seat share[Region] - sme employment share[Region]", "Dmnl",
      "SME seat share minus SME employment share (B capture by large firms when negative)."),
     ("benefit ratio" + R,
-     "MIN(1, perceived attractiveness[Region] / (1 + expected sme benefit * engagement switch * MIN(1, engagement "
-     "effort)))", "Dmnl",
+     "MIN(1, perceived attractiveness[Region] / (1 + expected sme benefit * engagement switch[Region] * "
+     "MIN(1, engagement effort)))", "Dmnl",
      "Perceived SME benefit relative to what SMEs expect once engaged (1 without engagement or when met)."),
     ("indicated trust" + R,
      "MIN(1, initial trust * (1 + trust gain from engagement * engaged sme share[Region]) * benefit ratio[Region] "
@@ -155,7 +155,7 @@ ALIGNMENT: list[Equation] = [
      "Dmnl", "Alignment of stakeholder interests (0-1)."),
     ("indicated network density" + R,
      "MIN(1, initial network density * (1 + density gain from engagement * engaged sme share[Region] + "
-     "density gain from sharing programme * knowledge sharing intensity * programme switch))",
+     "density gain from sharing programme * knowledge sharing intensity * programme switch[Region]))",
      "Dmnl", "Network density that engagement and the sharing programme support."),
     ("network density" + R,
      "INTEG((indicated network density[Region] - network density[Region]) / density adjustment time, "

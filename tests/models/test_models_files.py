@@ -137,3 +137,12 @@ def test_build_script_rejects_unknown_regions(tmp_path):
 
 def test_no_generated_python_in_models():
     assert sorted(p.name for p in MODELS.rglob("*.py")) == []
+
+
+def test_regional_cluster_1_1_0_is_kept_with_its_recorded_hash():
+    spec = toml_of("regional_cluster")
+    recorded = {h["version"]: h["mdl_sha256"] for h in spec["history"]}
+    old = MODELS / "regional_cluster" / "versions" / "1.1.0.mdl"
+    assert hashlib.sha256(old.read_bytes()).hexdigest() == recorded["1.1.0"]
+    with (MODELS / "regional_cluster" / "versions" / "1.1.0.toml").open("rb") as fh:
+        assert tomllib.load(fh)["version"] == "1.1.0"
