@@ -145,6 +145,8 @@ def check_scenario_column(model: SDModel, name: str, cells: pd.Series) -> pd.Ser
 def check_params(model: SDModel, params: Mapping[str, Any] | None) -> dict[str, Any]:
     if params is None:
         return {}
+    if not isinstance(params, Mapping) and callable(getattr(params, "to_params", None)):
+        params = params.to_params()  # CalibrationResult, ParameterEstimates (duck typing: sd imports neither)
     if not isinstance(params, Mapping):
         raise SpecError(f"params must be a mapping of parameter name to value; got {type(params).__name__}.")
     out: dict[str, Any] = {}
