@@ -82,7 +82,7 @@ def render(groups: list[tuple[str, str, list[Equation]]], header: str = "") -> s
 
 def vector(values: list[float], per_line: int = 6) -> str:
     """Format a list of numbers as a Vensim constant list, wrapped with backslash continuations."""
-    text = [format(v, ".10g") for v in values]
+    text = [format(round(v, 8), ".10g") for v in values]  # PySD 3.14 keeps 8 decimals of a constant list
     lines = [", ".join(text[i:i + per_line]) for i in range(0, len(text), per_line)]
     return ",\\\n\t\t".join(lines)
 
@@ -190,7 +190,7 @@ def model_text(rows: list[dict[str, str]], year: int, all_rows: list[dict[str, s
         ("employment trend growth[Region]", vector(drv["emp"]), "1/Year", f"Trend growth of emp. Data: {trend}."),
         ("labour force trend growth[Region]", vector(drv["lf"]), "1/Year",
          f"Trend growth of the labour force emp / (1 - unemp / 100). Data: {trend}."),
-        ("national public capital trend growth", format(sum(drv["pcap"]) / len(names), ".10g"), "1/Year",
+        ("national public capital trend growth", format(round(sum(drv["pcap"]) / len(names), 8), ".10g"), "1/Year",
          f"Mean over the regions of the trend growth of pcap. Data: {trend}."),
         ("natural unemployment rate[Region]", vector(drv["unemp"]), "percent",
          f"Mean unemployment rate of the state, {window[0]}-{window[1]}. Data: us_states panel (Munnell 1990)."),
