@@ -76,6 +76,8 @@ class SDModel:
     _variables: pd.DataFrame = dataclasses.field(repr=False)
     _subscripts: dict[str, list[str]] = dataclasses.field(repr=False)
     _control: dict[str, float] = dataclasses.field(repr=False)
+    _no_policy: dict[str, float] = dataclasses.field(repr=False, default_factory=dict)
+    _indicators: dict[str, str] = dataclasses.field(repr=False, default_factory=dict)
 
     @property
     def parameters(self) -> pd.DataFrame:
@@ -92,6 +94,16 @@ class SDModel:
     @property
     def control(self) -> dict[str, float]:
         return dict(self._control)
+
+    @property
+    def no_policy(self) -> dict[str, float]:
+        """Lever -> its no-policy value (``no_policy`` keys of ``model.toml``); empty when none are declared."""
+        return dict(self._no_policy)
+
+    @property
+    def indicators(self) -> dict[str, str]:
+        """Role -> model variable (the ``[indicators]`` table of ``model.toml``, e.g. ``jobs``); may be empty."""
+        return dict(self._indicators)
 
     @property
     def label(self) -> str:
@@ -343,7 +355,33 @@ def load_model(id_or_path: str | Path, *, version: str | None = None) -> SDModel
     return SDModel(id=entry.id, version=entry.version, path=path, sha256=sha,
                    description=entry.description, registered=True,
                    _parameters=_registry_parameters(entry, variables), _variables=variables,
-                   _subscripts=subscripts, _control=control)
+                   _subscripts=subscripts, _control=control, _no_policy=_no_policy(entry, variables),
+                   _indicators=_checked_indicators(entry, variables))
+
+
+def _no_policy(entry: _registry.RegistryEntry, variables: pd.DataFrame) -> dict[str, float]:
+    """``no_policy`` values of the parameter rows; SpecError if one lies outside the row's bounds."""
+    out: dict[str, float] = {}
+    for row in entry.parameters:
+        if "no_policy" not in row:
+            continue
+        name, value = str(row["name"]), float(row["no_policy"])
+        lower, upper = float(row.get("lower", -math.inf)), float(row.get("upper", math.inf))
+        if not lower <= value <= upper:
+            raise SpecError(f"no_policy = {value:g} of {name!r} in {entry.folder / 'model.toml'} lies outside its "
+                            f"bounds [{lower:g}, {upper:g}]; give a value within them.")
+        out[name] = value
+    return out
+
+
+def _checked_indicators(entry: _registry.RegistryEntry, variables: pd.DataFrame) -> dict[str, str]:
+    """The ``[indicators]`` table; UnknownNameError if it names a variable the model lacks."""
+    known = list(variables["name"])
+    for role, name in entry.indicators:
+        if name not in known:
+            raise unknown_name(name, known, "variable", where=f"{entry.source.name} (indicator {role!r} of the "
+                                                              f"[indicators] table of {entry.folder / 'model.toml'})")
+    return dict(entry.indicators)
 
 
 def _load_pysd(path: Path, sha256: str, *, initialize: bool = True) -> Model:

@@ -54,6 +54,7 @@ class RegistryEntry:
     description: str
     parameters: tuple[dict[str, Any], ...] = ()
     history: tuple[dict[str, Any], ...] = field(default=())
+    indicators: tuple[tuple[str, str], ...] = ()
 
     @property
     def known_versions(self) -> list[str]:
@@ -102,7 +103,15 @@ def read_entry(folder: Path) -> RegistryEntry:
         description=str(meta.get("description", "")).strip(),
         parameters=tuple(dict(row) for row in meta.get("parameter", [])),
         history=tuple(dict(row) for row in meta.get("history", [])),
+        indicators=_indicators(meta.get("indicators", {}), toml_path),
     )
+
+
+def _indicators(table: Any, toml_path: Path) -> tuple[tuple[str, str], ...]:
+    """The ``[indicators]`` table (role -> variable name) as sorted pairs; SpecError if it is malformed."""
+    if not isinstance(table, dict) or not all(isinstance(v, str) for v in table.values()):
+        raise SpecError(f"[indicators] in {toml_path} must map roles to variable names, e.g. jobs = \"employment\".")
+    return tuple(sorted((str(k), str(v)) for k, v in table.items()))
 
 
 def _model_folders() -> list[Path]:

@@ -12,16 +12,18 @@ import pytest
 from models_helpers import MODEL_IDS, MODELS, REPO, fresh, mdl_path
 from numpy.testing import assert_allclose
 
+import cluster_econ as ce
+
 KINDS = {"lever", "estimated", "calibrated", "literature", "assumed"}
 SEMVER = re.compile(r"^\d+\.\d+\.\d+$")
 REGIONAL_LEVERS = {
     "public_investment_share", "knowledge_sharing_intensity", "between_cluster_exchange_intensity",
-    "sme_representation_quota", "engagement_start_delay", "sme_support", "investment_start_time",
+    "sme_representation_quota", "engagement_start_delay", "sme_support", "investment_start_time", "engagement_effort",
 }
 REGIONAL_OUTPUTS = {
     "output", "employment", "sme_employment", "large_firm_employment", "unemployment_rate", "public_capital",
     "private_capital", "knowledge_stock", "patents", "alignment", "trust", "sme_seat_share",
-    "sme_share_of_new_jobs", "cumulative_public_spend",
+    "sme_share_of_new_jobs", "cumulative_public_spend", "cumulative_programme_cost",
 }
 
 
@@ -84,10 +86,14 @@ def test_regional_cluster_has_the_levers_and_outputs():
     spec = toml_of("regional_cluster")
     levers = {p["name"] for p in spec["parameter"] if p["kind"] == "lever"}
     assert levers == REGIONAL_LEVERS
+    assert all("no_policy" in p for p in spec["parameter"] if p["kind"] == "lever")
     estimated = {p["name"]: p["value"] for p in spec["parameter"] if p["kind"] == "estimated"}
-    assert estimated["output_elasticity_of_private_capital"] == 0.31
-    assert estimated["output_elasticity_of_labour"] == 0.59
-    assert estimated["output_elasticity_of_public_capital"] == 0.15
+    # within-state (entity effects) estimates on the bundled panel, the public-capital one at its bound 0
+    fe = ce.panel_ols("log(gsp) ~ log(pcap) + log(pc) + log(emp) + unemp", ce.load_dataset("us_states"),
+                      effects=("entity",), cov_type="clustered")
+    assert_allclose(estimated["output_elasticity_of_private_capital"], fe.params["log(pc)"], rtol=0, atol=5e-4)
+    assert_allclose(estimated["output_elasticity_of_labour"], fe.params["log(emp)"], rtol=0, atol=5e-4)
+    assert fe.params["log(pcap)"] < 0 and estimated["output_elasticity_of_public_capital"] == 0
 
 
 def test_regional_cluster_outputs_exist():
@@ -134,3 +140,12 @@ def test_build_script_rejects_unknown_regions(tmp_path):
 
 def test_no_generated_python_in_models():
     assert sorted(p.name for p in MODELS.rglob("*.py")) == []
+
+
+def test_regional_cluster_1_1_0_is_kept_with_its_recorded_hash():
+    spec = toml_of("regional_cluster")
+    recorded = {h["version"]: h["mdl_sha256"] for h in spec["history"]}
+    old = MODELS / "regional_cluster" / "versions" / "1.1.0.mdl"
+    assert hashlib.sha256(old.read_bytes()).hexdigest() == recorded["1.1.0"]
+    with (MODELS / "regional_cluster" / "versions" / "1.1.0.toml").open("rb") as fh:
+        assert tomllib.load(fh)["version"] == "1.1.0"

@@ -42,9 +42,21 @@ EQUILIBRIUM = {
     "knowledge_spillover": {"investment_start_time": 3000, "output_growth_rate": 0,
                             "between_cluster_absorption_rate": 0},
     "stakeholder_alignment": {"investment_start_time": 3000},
-    "regional_cluster": {"investment_start_time": 3000, "private_capital_trend_growth": 0,
-                         "labour_force_natural_growth": 0, "sme_birth_rate": equilibrium_birth_rate()},
+    "regional_cluster": None,  # see regional_equilibrium(): drivers off, national cycle flat
 }
+#: state-specific drivers of regional_cluster, set to 0 for the steady state
+REGIONAL_DRIVERS = ["labour_force_trend_growth", "public_capital_trend_growth", "output_trend_growth",
+                    "private_capital_trend_growth", "employment_trend_growth", "national_public_capital_trend_growth",
+                    "long_run_labour_force_growth", "between_cluster_absorption_rate"]
+
+
+def regional_equilibrium(model) -> dict:
+    """regional_cluster at rest: no programme, drivers and the national cycle off, births at the chain's equilibrium,
+    natural unemployment at its 1970 value."""
+    c = model.components
+    births = float((c.initial_sme_births() / c.initial_sme_firms()).values[0])
+    return {**dict.fromkeys(REGIONAL_DRIVERS, 0), "national_unemployment_cycle_index": 1,
+            "natural_unemployment_rate": c.initial_unemployment_rate(), "sme_birth_rate": births}
 #: outputs compared when TIME STEP halves, with the horizon of the comparison
 OUTCOMES = {
     "cluster_investment": (["output", "public_capital", "private_capital", "aligned_public_capital"], 2020),
@@ -82,14 +94,15 @@ def slow_if_regional(ids):
 def test_no_investment_public_capital_decays_at_its_depreciation_rate(model_id):
     model = fresh(model_id)
     params = {"public_investment_share": 0, "public_capital_replacement_ratio": 0}
-    out = run_model(model, params=params, columns=["public_capital", "completion"], final_time=1980)
+    inflow = "completion" if model_id == "cluster_investment" else "baseline_public_investment"
+    out = run_model(model, params=params, columns=["public_capital", inflow], final_time=1980)
     rate = float(model.components.public_capital_depreciation_rate())
     years = out.index.to_numpy() - 1970
     decay = (1 - rate * DT) ** (years / DT)  # Euler's exact solution of dK/dt = -delta K
     cols = [c for c in out.columns if c.startswith("public_capital")]
     first = out[cols].iloc[0].to_numpy()
     assert_allclose(out[cols].to_numpy(), np.outer(decay, first), rtol=1e-10, atol=0)
-    assert_allclose(out.filter(like="completion").to_numpy(), 0, rtol=0, atol=0)
+    assert_allclose(out.filter(like=inflow).to_numpy(), 0, rtol=0, atol=0)
     # 10 years at 3 %/yr: a loss of about 26 %
     assert_allclose(decay[-1], np.exp(-rate * 10), rtol=0.01, atol=0)
 
@@ -108,10 +121,10 @@ def test_no_smes_means_no_sme_births(saturation):
 
 @pytest.mark.slow
 def test_no_smes_means_no_sme_births_in_any_state():
-    out = run_model(fresh("regional_cluster"), columns=["sme_births", "young_smes", "mature_smes"],
+    out = run_model(fresh("regional_cluster"), columns=["sme_births", "start_ups", "young_smes", "mature_smes"],
                     params={"sme_support": 0.5, "public_investment_share": 0.05},
-                    initial_condition=(1970, {"young_smes": 0, "mature_smes": 0}), final_time=1980)
-    assert out.shape[1] == 3 * 48
+                    initial_condition=(1970, {"start_ups": 0, "young_smes": 0, "mature_smes": 0}), final_time=1980)
+    assert out.shape[1] == 4 * 48
     assert_allclose(out.to_numpy(), 0, rtol=0, atol=0)
 
 
@@ -139,7 +152,7 @@ def test_full_quota_and_no_engagement_fix_the_seat_share():
 
 
 UNIT_INTERVAL = ("alignment", "trust", "network_density", "absorptive_capacity", "engaged_sme_share",
-                 "sme_seat_share", "average_alignment_fit", "sme_employment_share")
+                 "sme_seat_share", "average_alignment_fit", "sme_employment_share", "programme_alignment_fit")
 
 
 @pytest.mark.parametrize("model_id", slow_if_regional(MODEL_IDS))
@@ -199,17 +212,19 @@ def test_firm_stocks_change_by_the_integral_of_their_flows(params):
 
 
 @pytest.mark.slow
-def test_public_capital_and_its_alignment_coflow_are_conserved():
+def test_programme_capital_and_its_fit_coflow_are_conserved():
     model = fresh("regional_cluster")
-    cols = ["public_capital", "completion", "public_capital_depreciation", "aligned_public_capital",
-            "aligned_completion", "aligned_depreciation", "average_alignment_fit"]
-    out = run_model(model, columns=cols, final_time=1980, saveper=DT)
-    for stock, inflow, outflow in [("public_capital", "completion", "public_capital_depreciation"),
-                                   ("aligned_public_capital", "aligned_completion", "aligned_depreciation")]:
-        change = by_element(out, stock, 1980.0) - by_element(out, stock, 1970.0)
-        integral = sum((by_element(out, inflow, t) - by_element(out, outflow, t)) * DT for t in out.index[:-1])
+    cols = ["programme_public_capital", "programme_completion", "effective_programme_capital", "fitting_completion",
+            "programme_alignment_fit"]
+    out = run_model(model, params={"public_investment_share": 0.02, "engagement_effort": 1}, columns=cols,
+                    final_time=1985, saveper=DT)
+    rate = float(model.components.public_capital_depreciation_rate())
+    for stock, inflow in [("programme_public_capital", "programme_completion"),
+                          ("effective_programme_capital", "fitting_completion")]:
+        change = by_element(out, stock, 1985.0) - by_element(out, stock, 1970.0)
+        integral = sum((by_element(out, inflow, t) - rate * by_element(out, stock, t)) * DT for t in out.index[:-1])
         assert_allclose(change.to_numpy(), integral.to_numpy(), rtol=1e-9, atol=1e-6)
-    fit = out.filter(like="average_alignment_fit").to_numpy()
+    fit = out.filter(like="programme_alignment_fit").loc[1980:].to_numpy()
     assert (fit > 0).all()
     assert (fit <= 1).all()
 
@@ -222,7 +237,8 @@ def test_equilibrium_start_stays_put(model_id):
     model = fresh(model_id)
     stocks = stock_names(model)
     final = 1980 if model_id == "regional_cluster" else 2000
-    out = run_model(model, params=EQUILIBRIUM[model_id], columns=stocks, final_time=final)
+    params = regional_equilibrium(model) if model_id == "regional_cluster" else EQUILIBRIUM[model_id]
+    out = run_model(model, params=params, columns=stocks, final_time=final)
     drift = (out - out.iloc[0]).abs().max()
     scale = out.iloc[0].abs().clip(lower=1.0)
     assert (drift / scale).max() < 1e-9, (drift / scale).sort_values().tail(3)

@@ -6,10 +6,13 @@ declared bounds. Checked on the batch engine (identical to PySD to round-off, se
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pandas as pd
 import pytest
 from models_helpers import MODEL_IDS
+from robustness import check_draws, robustness_draws
 
 import cluster_econ as ce
 
@@ -46,7 +49,16 @@ def test_module_stays_finite_across_its_declared_ranges(model_id: str) -> None:
     assert share == 0.0, f"{share:.1%} of {DRAWS} draws within bounds overflow; first variables: {culprits[:5]}"
 
 
+#: draws of the suite's regional_cluster check; the full 1,000 + 1,000 is benchmarks/bench_regional_robustness.py
+REGIONAL_DRAWS = int(os.environ.get("CLUSTER_ECON_ROBUSTNESS_DRAWS", "100"))
+
+
 @pytest.mark.slow
-def test_regional_cluster_stays_finite_across_its_declared_ranges() -> None:
-    share, culprits = non_finite_share("regional_cluster")
-    assert share == 0.0, f"{share:.1%} of {DRAWS} draws within bounds overflow; first variables: {culprits[:5]}"
+@pytest.mark.parametrize("final_time", [2000.0, 2030.0])
+def test_regional_cluster_is_robust_across_its_declared_ranges(final_time: float) -> None:
+    """Interior and corner draws plus all-lower / all-upper: finite, stocks >= 0, shares in [0, 1]."""
+    model = ce.load_model("regional_cluster")
+    draws = robustness_draws(model, REGIONAL_DRAWS, seed=20261201)
+    assert len(draws) == 2 * REGIONAL_DRAWS + 2
+    failures = check_draws(model, draws, final_time=final_time)
+    assert failures == [], f"{len(failures)} of {len(draws)} draws fail to {final_time:g}: {failures[:5]}"
