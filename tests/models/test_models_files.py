@@ -93,7 +93,8 @@ def test_regional_cluster_has_the_levers_and_outputs():
                       effects=("entity",), cov_type="clustered")
     assert_allclose(estimated["output_elasticity_of_private_capital"], fe.params["log(pc)"], rtol=0, atol=5e-4)
     assert_allclose(estimated["output_elasticity_of_labour"], fe.params["log(emp)"], rtol=0, atol=5e-4)
-    assert fe.params["log(pcap)"] < 0 and estimated["output_elasticity_of_public_capital"] == 0
+    assert fe.params["log(pcap)"] < 0
+    assert estimated["output_elasticity_of_public_capital"] == 0
 
 
 def test_regional_cluster_outputs_exist():

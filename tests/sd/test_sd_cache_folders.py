@@ -77,8 +77,10 @@ def test_tilde_and_variables_are_expanded(tmp_path, monkeypatch):
     assert _cachefs.cache_root("pysd") == tmp_path / "home" / "cache" / "pysd"
     monkeypatch.setenv("CLUSTER_ECON_CACHE", "$CE_TEST_BASE/c")
     assert _cachefs.cache_root("engine") == tmp_path / "elsewhere" / "c" / "engine"
-    assert (tmp_path / "home" / "cache" / "pysd").is_dir() and (tmp_path / "elsewhere" / "c" / "engine").is_dir()
-    assert not (tmp_path / "~").exists() and not (tmp_path / "$CE_TEST_BASE").exists()
+    assert (tmp_path / "home" / "cache" / "pysd").is_dir()
+    assert (tmp_path / "elsewhere" / "c" / "engine").is_dir()
+    assert not (tmp_path / "~").exists()
+    assert not (tmp_path / "$CE_TEST_BASE").exists()
 
 
 def test_default_is_under_the_home_folder(tmp_path, monkeypatch):
@@ -128,7 +130,8 @@ def test_a_regular_file_in_place_of_the_folder_falls_back_with_a_warning(tmp_pat
     with pytest.warns(ClusterEconWarning) as record:
         root = _cachefs.cache_root("pysd")
     message = _fallback_warning(record, "a part of the path is a file, not a folder")
-    assert str(blocker / "pysd") in message and "CLUSTER_ECON_CACHE" in message
+    assert str(blocker / "pysd") in message
+    assert "CLUSTER_ECON_CACHE" in message
     assert record[0].filename == __file__  # the warning points at the caller, not the package
     _assert_fallback(root, blocker)
     assert blocker.read_text(encoding="utf-8") == "not a folder"
@@ -162,7 +165,8 @@ def test_a_folder_writable_by_others_is_refused_with_the_fix(tmp_path, monkeypat
     with pytest.warns(ClusterEconWarning) as record:
         root = _cachefs.cache_root("pysd")
     message = _fallback_warning(record, f"chmod go-w {base / 'pysd'}")
-    assert "writable by" in message and f"{stat.S_IMODE(mode):04o}" in message
+    assert "writable by" in message
+    assert f"{stat.S_IMODE(mode):04o}" in message
     _assert_fallback(root, base)
     assert _cachefs.cache_roots("pysd") == [root]  # the unsafe folder is not even read
 
@@ -203,7 +207,8 @@ def test_a_read_only_folder_falls_back_for_writes_and_is_still_read(tmp_path):
     lines = dict(line.split(" ", 1) for line in done.stdout.splitlines())
     assert lines["READ"] == f"{root / 'entry.txt'} filled by its owner"
     assert not lines["WRITE"].startswith(str(base))
-    assert ("permission denied" in lines["WARN"] or "read-only" in lines["WARN"]) and str(root) in lines["WARN"]
+    assert ("permission denied" in lines["WARN"] or "read-only" in lines["WARN"])
+    assert str(root) in lines["WARN"]
     assert lines["LOOK"].startswith(f"[PosixPath('{root}'), ")  # the shared folder first, then the fallback
     assert sorted(p.name for p in root.iterdir()) == ["entry.txt"]
 
@@ -242,7 +247,8 @@ def test_read_verified(tmp_path, caplog):
     path.write_bytes(b"x = 4\n")
     with caplog.at_level(logging.WARNING, logger="cluster_econ._cachefs"):
         assert _cachefs.read_verified(path, sha) is None
-    assert "Discarding cache entry" in caplog.text and str(path) in caplog.text
+    assert "Discarding cache entry" in caplog.text
+    assert str(path) in caplog.text
     path.write_bytes(data[:3])  # truncated
     assert _cachefs.read_verified(path, sha) is None
 

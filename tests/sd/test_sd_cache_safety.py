@@ -74,7 +74,8 @@ def test_a_consistently_forged_entry_is_refused_by_the_check(sir_short, cache, c
         model = ce.load_model(sir_short)
         model.pysd()
     assert not marker.exists()
-    assert "which PySD's builder never writes" in caplog.text and "It is not imported" in caplog.text
+    assert "which PySD's builder never writes" in caplog.text
+    assert "It is not imported" in caplog.text
     assert b"__import__" not in (entry / "model.py").read_bytes()
 
 
@@ -186,6 +187,7 @@ print("RUN", ce.simulate(model, engine="pysd").data["infectious"].values[0])
         pytest.skip(f"a tmpfs cannot be mounted here: {done.stderr.strip()}")
     assert done.returncode == 0, done.stderr
     lines = dict(line.split(" ", 1) for line in done.stdout.splitlines() if line[:4] in ("WARN", "RUN "))
-    assert "no space left on the device" in lines["WARN"] and "private temporary cache" in lines["WARN"]
+    assert "no space left on the device" in lines["WARN"]
+    assert "private temporary cache" in lines["WARN"]
     assert float(lines["RUN"]) == 5.0
     assert list(small.iterdir()) == []  # the mount was private to the child

@@ -29,8 +29,10 @@ def ranged(tmp_path_factory):
 def test_unit_ranges_fill_lower_and_upper(ranged):
     table = ranged.parameters.set_index("name")
     assert (table.loc["contact_infectivity", "lower"], table.loc["contact_infectivity", "upper"]) == (0.0, 1.0)
-    assert table.loc["duration", "lower"] == 1.0 and math.isnan(table.loc["duration", "upper"])
-    assert math.isnan(table.loc["total_population", "lower"]) and table.loc["total_population", "upper"] == 1e6
+    assert table.loc["duration", "lower"] == 1.0
+    assert math.isnan(table.loc["duration", "upper"])
+    assert math.isnan(table.loc["total_population", "lower"])
+    assert table.loc["total_population", "upper"] == 1e6
     assert table.loc["contact_infectivity", "unit"] == "Persons/Persons/Day"
 
 

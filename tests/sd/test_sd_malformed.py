@@ -96,7 +96,8 @@ def test_malformed_file(name, tmp_path, cache):
     path.write_bytes(content)
     if expected is None:
         model = ce.load_model(path)
-        assert len(model.variables) == 12 and "infectious" in set(model.variables["name"])
+        assert len(model.variables) == 12
+        assert "infectious" in set(model.variables["name"])
         return
     with pytest.raises(ModelFileError, match=expected) as info:
         ce.load_model(path)
