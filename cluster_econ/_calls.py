@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -59,39 +59,59 @@ def _frame_spec(frame: pd.DataFrame) -> dict[str, Any]:
                       "index_name": frame.index.name}}
 
 
+def _series_spec(series: pd.Series) -> dict[str, Any]:
+    return {"series": {"index": [to_data(v) for v in series.index.tolist()],
+                       "values": [to_data(v) for v in series.tolist()]}}
+
+
+def _dataarray_spec(array: xr.DataArray) -> dict[str, Any]:
+    return {"dataarray": {"dims": [str(d) for d in array.dims],
+                          "coords": {str(d): [to_data(v) for v in array[d].values.tolist()]
+                                     for d in array.dims if d in array.coords},
+                          "values": to_data(array.values)}}
+
+
+def _params_data(value: Any) -> dict[str, Any]:
+    return {str(k): to_data(v) for k, v in value.to_params().items()}
+
+
+def _dataclass_data(value: Any) -> dict[str, Any]:
+    return {"spec": type(value).__name__,
+            **{f.name: to_data(getattr(value, f.name)) for f in dataclasses.fields(value)}}
+
+
+def _has_params(value: Any) -> bool:
+    return hasattr(value, "to_params") and callable(value.to_params)
+
+
+def _is_dataclass_instance(value: Any) -> bool:
+    return dataclasses.is_dataclass(value) and not isinstance(value, type)
+
+
+# (test, conversion), tried in this order: bool before int (a bool is an int), and objects with to_params()
+# before the mappings and sequences they may also be.
+_CONVERSIONS: tuple[tuple[Callable[[Any], bool], Callable[[Any], Any]], ...] = (
+    (lambda v: v is None or isinstance(v, bool | str), lambda v: v),
+    (lambda v: isinstance(v, np.bool_), bool),
+    (lambda v: isinstance(v, int | np.integer), int),
+    (lambda v: isinstance(v, float | np.floating), float),
+    (lambda v: isinstance(v, Path), str),
+    (_has_params, _params_data),
+    (lambda v: isinstance(v, pd.Series), _series_spec),
+    (lambda v: isinstance(v, pd.DataFrame), _frame_spec),
+    (lambda v: isinstance(v, xr.DataArray), _dataarray_spec),
+    (lambda v: isinstance(v, np.ndarray), lambda v: [to_data(x) for x in v.tolist()]),
+    (lambda v: isinstance(v, Mapping), lambda v: {str(k): to_data(x) for k, x in v.items()}),
+    (lambda v: isinstance(v, list | tuple), lambda v: [to_data(x) for x in v]),
+    (_is_dataclass_instance, _dataclass_data),
+)
+
+
 def to_data(value: Any) -> Any:
     """``value`` as plain, JSON- and TOML-writable data; NotData if it cannot be."""
-    if value is None or isinstance(value, bool | str):
-        return value
-    if isinstance(value, np.bool_):
-        return bool(value)
-    if isinstance(value, int | np.integer):
-        return int(value)
-    if isinstance(value, float | np.floating):
-        return float(value)
-    if isinstance(value, Path):
-        return str(value)
-    if hasattr(value, "to_params") and callable(value.to_params):
-        return {str(k): to_data(v) for k, v in value.to_params().items()}
-    if isinstance(value, pd.Series):
-        return {"series": {"index": [to_data(v) for v in value.index.tolist()],
-                           "values": [to_data(v) for v in value.tolist()]}}
-    if isinstance(value, pd.DataFrame):
-        return _frame_spec(value)
-    if isinstance(value, xr.DataArray):
-        return {"dataarray": {"dims": [str(d) for d in value.dims],
-                              "coords": {str(d): [to_data(v) for v in value[d].values.tolist()]
-                                         for d in value.dims if d in value.coords},
-                              "values": to_data(value.values)}}
-    if isinstance(value, np.ndarray):
-        return [to_data(v) for v in value.tolist()]
-    if isinstance(value, Mapping):
-        return {str(k): to_data(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [to_data(v) for v in value]
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {"spec": type(value).__name__,
-                **{f.name: to_data(getattr(value, f.name)) for f in dataclasses.fields(value)}}
+    for applies, convert in _CONVERSIONS:
+        if applies(value):
+            return convert(value)
     raise NotData(f"{type(value).__name__}")
 
 

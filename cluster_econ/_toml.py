@@ -30,30 +30,41 @@ def _string(text: str) -> str:
     return json.dumps(text, ensure_ascii=True).replace("\x7f", "\\u007f")
 
 
+def _float(number: float) -> str:
+    if math.isnan(number):
+        return "nan"
+    if math.isinf(number):
+        return "inf" if number > 0 else "-inf"
+    return repr(number)
+
+
+def _inline_table(table: Mapping[Any, Any]) -> str:
+    items = [f"{_key(k)} = {_scalar(v)}" for k, v in table.items() if v is not None]
+    return "{" + ", ".join(items) + "}"
+
+
+def _array(values: Any) -> str:
+    items = []
+    for item in values:
+        if item is None:
+            raise TypeError("TOML has no null: a list holds None.")
+        items.append(_scalar(item))
+    return "[" + ", ".join(items) + "]"
+
+
 def _scalar(value: Any) -> str:
     if isinstance(value, bool | np.bool_):
         return "true" if value else "false"
     if isinstance(value, int | np.integer):
         return str(int(value))
     if isinstance(value, float | np.floating):
-        number = float(value)
-        if math.isnan(number):
-            return "nan"
-        if math.isinf(number):
-            return "inf" if number > 0 else "-inf"
-        return repr(number)
+        return _float(float(value))
     if isinstance(value, str):
         return _string(value)
     if isinstance(value, Mapping):
-        items = [f"{_key(k)} = {_scalar(v)}" for k, v in value.items() if v is not None]
-        return "{" + ", ".join(items) + "}"
+        return _inline_table(value)
     if isinstance(value, Sequence | np.ndarray):
-        items = []
-        for item in value:
-            if item is None:
-                raise TypeError("TOML has no null: a list holds None.")
-            items.append(_scalar(item))
-        return "[" + ", ".join(items) + "]"
+        return _array(value)
     raise TypeError(f"cannot write {type(value).__name__} {value!r} to TOML.")
 
 

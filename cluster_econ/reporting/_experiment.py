@@ -80,78 +80,140 @@ def _option(where: str, path: str, value: Any, alias: Any) -> None:
     check_name(where, path, value, get_args(alias), "valid option")
 
 
-def _check(where: str, spec: Mapping[str, Any], model: Any) -> None:
+@dataclass(frozen=True)
+class _Names:
+    """The names an experiment file's names are checked against, and where to report a bad one."""
+
+    where: str
+    model: Any
+    constants: list[str]
+    variables: list[str]
+    datasets: list[str]
+
+    def constant(self, path: str, name: str) -> None:
+        check_name(self.where, path, name, self.constants, f"constant of {self.model.label}")
+
+    def variable(self, path: str, name: str) -> None:
+        check_name(self.where, path, name, self.variables, f"variable of {self.model.label}")
+
+    def dataset(self, path: str, name: str) -> None:
+        check_name(self.where, path, name, self.datasets, "bundled dataset")
+
+
+def _check_estimation(names: _Names, estimation: list[Mapping[str, Any]]) -> None:
+    for i, est in enumerate(estimation):
+        check_name(names.where, f"estimation[{i}].estimator", est["estimator"], ESTIMATORS, "estimator")
+        names.dataset(f"estimation[{i}].dataset", est["dataset"])
+
+
+def _check_simulation(names: _Names, sim: Mapping[str, Any]) -> None:
+    for name in sim.get("params", {}):
+        names.constant(f"simulation.params.{name}", name)
+    for name in sim.get("outputs", []):
+        names.variable("simulation.outputs", name)
+    if "engine" in sim:
+        check_name(names.where, "simulation.engine", sim["engine"], ("auto", "batch", "pysd"), "valid option")
+    if "method" in sim:
+        check_name(names.where, "simulation.method", sim["method"], ("euler", "rk4"), "valid option")
+
+
+def _check_calibration(names: _Names, cal: Mapping[str, Any]) -> None:
     import cluster_econ as ce
 
-    constants = _names(model, ("constant", "lookup", "data"))
-    variables = _names(model)
-    datasets = list(ce.list_datasets()["name"])
-    for i, est in enumerate(spec.get("estimation", [])):
-        check_name(where, f"estimation[{i}].estimator", est["estimator"], ESTIMATORS, "estimator")
-        check_name(where, f"estimation[{i}].dataset", est["dataset"], datasets, "bundled dataset")
-    sim = spec.get("simulation", {})
-    for name in sim.get("params", {}):
-        check_name(where, f"simulation.params.{name}", name, constants, f"constant of {model.label}")
-    for name in sim.get("outputs", []):
-        check_name(where, "simulation.outputs", name, variables, f"variable of {model.label}")
-    if "engine" in sim:
-        check_name(where, "simulation.engine", sim["engine"], ("auto", "batch", "pysd"), "valid option")
-    if "method" in sim:
-        check_name(where, "simulation.method", sim["method"], ("euler", "rk4"), "valid option")
-    cal = spec.get("calibration")
-    if cal:
-        from ..calibration import _calibrate as calibration
+    from ..calibration import _calibrate as calibration
 
-        check_name(where, "calibration.panel", cal["panel"], datasets, "bundled dataset")
-        columns = list(ce.load_dataset(cal["panel"]).variables)
-        for variable, column in cal["targets"].items():
-            check_name(where, f"calibration.targets.{variable}", variable, variables, f"variable of {model.label}")
-            column = column[0] if isinstance(column, list) else column
-            check_name(where, f"calibration.targets.{variable}", str(column), columns, f"column of {cal['panel']}")
-        for name in cal["parameters"]:
-            check_name(where, "calibration.parameters", name, constants, f"constant of {model.label}")
-        for name in (*cal.get("fixed", {}), *cal.get("fixed_from_estimates", {})):
-            check_name(where, "calibration.fixed", name, constants, f"constant of {model.label}")
-        for key, alias in (("loss", calibration.Loss), ("cov_type", calibration.CovType)):
-            if key in cal:
-                _option(where, f"calibration.{key}", cal[key], alias)
-    sweep = spec.get("sweep")
-    if sweep:
-        from ..sweeps import _designs, _indicators
+    names.dataset("calibration.panel", cal["panel"])
+    columns = list(ce.load_dataset(cal["panel"]).variables)
+    for variable, column in cal["targets"].items():
+        names.variable(f"calibration.targets.{variable}", variable)
+        column = column[0] if isinstance(column, list) else column
+        check_name(names.where, f"calibration.targets.{variable}", str(column), columns, f"column of {cal['panel']}")
+    for name in cal["parameters"]:
+        names.constant("calibration.parameters", name)
+    for name in (*cal.get("fixed", {}), *cal.get("fixed_from_estimates", {})):
+        names.constant("calibration.fixed", name)
+    for key, alias in (("loss", calibration.Loss), ("cov_type", calibration.CovType)):
+        if key in cal:
+            _option(names.where, f"calibration.{key}", cal[key], alias)
 
-        accepted = inspect.signature(ce.sweep).parameters
-        for key in ("executor", "store"):
-            if key in sweep and key not in accepted:
-                raise ExperimentError(f"{where}: sweep.{key}: this version of cluster_econ's sweep() takes no "
-                                      f"{key}=; remove the key.")
 
-        for table, what in (("lever", "constant"), ("uncertainty", "constant")):
-            for i, row in enumerate(sweep.get(table, [])):
-                check_name(where, f"sweep.{table}[{i}].name", row["name"], constants, f"{what} of {model.label}")
-        for i, row in enumerate(sweep.get("outcome", [])):
-            check_name(where, f"sweep.outcome[{i}].variable", row["variable"], variables, f"variable of {model.label}")
-        if not sweep.get("outcome"):
-            raise ExperimentError(f"{where}: sweep.outcome: give at least one [[sweep.outcome]].")
-        if "design" in sweep:
-            _option(where, "sweep.design", sweep["design"], _designs.Design)
-        if "executor" in sweep and "executor" in accepted:
-            from ..sd import _executors
+def _check_sweep_keys(where: str, sweep: Mapping[str, Any], accepted: Mapping[str, Any]) -> None:
+    """Keys of [sweep] that the installed sweep() does not take."""
+    for key in ("executor", "store"):
+        if key in sweep and key not in accepted:
+            raise ExperimentError(f"{where}: sweep.{key}: this version of cluster_econ's sweep() takes no "
+                                  f"{key}=; remove the key.")
 
-            check_name(where, "sweep.executor", sweep["executor"],
-                       [e for e in _executors.EXECUTORS if isinstance(e, str)], "executor")
-        levers = [row["name"] for row in sweep.get("lever", [])]
-        for name in sweep.get("reference", {}):
-            check_name(where, f"sweep.reference.{name}", name, levers, "lever of this sweep")
-        for role, value in sweep.get("indicators", {}).items():
-            if role in ("discount_rate", "horizon"):
-                continue
-            check_name(where, f"sweep.indicators.{role}", role, _indicators.ROLES, "indicator role")
-            check_name(where, f"sweep.indicators.{role}", str(value), variables, f"variable of {model.label}")
-        prim = spec.get("prim")
-        if prim:
-            outcomes = [row.get("name", row["variable"]) for row in sweep.get("outcome", [])]
-            check_name(where, "prim.indicator", prim["indicator"], [*_indicators.INDICATORS, *outcomes],
-                       "indicator or outcome of this sweep")
+
+def _check_sweep_rows(names: _Names, sweep: Mapping[str, Any]) -> None:
+    """The [[sweep.lever]], [[sweep.uncertainty]] and [[sweep.outcome]] rows (at least one outcome)."""
+    for table in ("lever", "uncertainty"):
+        for i, row in enumerate(sweep.get(table, [])):
+            names.constant(f"sweep.{table}[{i}].name", row["name"])
+    for i, row in enumerate(sweep.get("outcome", [])):
+        names.variable(f"sweep.outcome[{i}].variable", row["variable"])
+    if not sweep.get("outcome"):
+        raise ExperimentError(f"{names.where}: sweep.outcome: give at least one [[sweep.outcome]].")
+
+
+def _check_sweep_options(where: str, sweep: Mapping[str, Any], accepted: Mapping[str, Any]) -> None:
+    from ..sweeps import _designs
+
+    if "design" in sweep:
+        _option(where, "sweep.design", sweep["design"], _designs.Design)
+    if "executor" in sweep and "executor" in accepted:
+        from ..sd import _executors
+
+        check_name(where, "sweep.executor", sweep["executor"],
+                   [e for e in _executors.EXECUTORS if isinstance(e, str)], "executor")
+
+
+def _check_sweep_indicators(names: _Names, sweep: Mapping[str, Any]) -> None:
+    """sweep.reference names levers of the sweep; sweep.indicators maps indicator roles to variables."""
+    from ..sweeps import _indicators
+
+    levers = [row["name"] for row in sweep.get("lever", [])]
+    for name in sweep.get("reference", {}):
+        check_name(names.where, f"sweep.reference.{name}", name, levers, "lever of this sweep")
+    for role, value in sweep.get("indicators", {}).items():
+        if role in ("discount_rate", "horizon"):
+            continue
+        check_name(names.where, f"sweep.indicators.{role}", role, _indicators.ROLES, "indicator role")
+        names.variable(f"sweep.indicators.{role}", str(value))
+
+
+def _check_prim(where: str, prim: Mapping[str, Any], sweep: Mapping[str, Any]) -> None:
+    from ..sweeps import _indicators
+
+    outcomes = [row.get("name", row["variable"]) for row in sweep.get("outcome", [])]
+    check_name(where, "prim.indicator", prim["indicator"], [*_indicators.INDICATORS, *outcomes],
+               "indicator or outcome of this sweep")
+
+
+def _check_sweep(names: _Names, sweep: Mapping[str, Any], prim: Mapping[str, Any] | None) -> None:
+    import cluster_econ as ce
+
+    accepted = inspect.signature(ce.sweep).parameters
+    _check_sweep_keys(names.where, sweep, accepted)
+    _check_sweep_rows(names, sweep)
+    _check_sweep_options(names.where, sweep, accepted)
+    _check_sweep_indicators(names, sweep)
+    if prim:
+        _check_prim(names.where, prim, sweep)
+
+
+def _check(where: str, spec: Mapping[str, Any], model: Any) -> None:
+    """Every name in ``spec`` (models' variables, datasets, options) checked before any work is done."""
+    import cluster_econ as ce
+
+    names = _Names(where, model, constants=_names(model, ("constant", "lookup", "data")), variables=_names(model),
+                   datasets=list(ce.list_datasets()["name"]))
+    _check_estimation(names, spec.get("estimation", []))
+    _check_simulation(names, spec.get("simulation", {}))
+    if spec.get("calibration"):
+        _check_calibration(names, spec["calibration"])
+    if spec.get("sweep"):
+        _check_sweep(names, spec["sweep"], spec.get("prim"))
 
 
 # -- steps -----------------------------------------------------------------------------------------

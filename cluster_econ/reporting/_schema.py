@@ -104,26 +104,37 @@ def _fail(where: str, path: str, message: str) -> ExperimentError:
     return ExperimentError(f"{where}: {path}: {message}")
 
 
+def _unknown_key(where: str, sub: str, key: str, schema: Mapping[str, Any]) -> ExperimentError:
+    close = did_you_mean(key, schema)
+    hint = f" Did you mean {close[0]!r}?" if close else f" Valid keys: {', '.join(sorted(schema))}."
+    return _fail(where, sub, f"unknown key {key!r}.{hint}")
+
+
+def _check_table_array(where: str, sub: str, value: Any, row_schema: Mapping[str, Any]) -> None:
+    rows = value if isinstance(value, list) else None
+    if rows is None or not all(isinstance(r, Mapping) for r in rows):
+        raise _fail(where, sub, f"expected an array of tables ([[{sub}]]), got {type(value).__name__}.")
+    for i, row in enumerate(rows):
+        _check_table(where, f"{sub}[{i}]", row, row_schema)
+
+
+def _check_value(where: str, sub: str, value: Any, spec: Field | dict[str, Any] | list[Any]) -> None:
+    if isinstance(spec, list):  # an array of tables
+        _check_table_array(where, sub, value, spec[0])
+    elif isinstance(spec, dict):
+        _check_table(where, sub, value, spec)
+    elif not _is(spec.kind, value):
+        raise _fail(where, sub, f"expected {spec.kind}, got {type(value).__name__} {value!r}.")
+
+
 def _check_table(where: str, path: str, table: Any, schema: Mapping[str, Any]) -> None:
     if not isinstance(table, Mapping):
         raise _fail(where, path, f"expected a table, got {type(table).__name__} {table!r}.")
     for key, value in table.items():
         sub = f"{path}.{key}" if path else key
         if key not in schema:
-            close = did_you_mean(key, schema)
-            hint = f" Did you mean {close[0]!r}?" if close else f" Valid keys: {', '.join(sorted(schema))}."
-            raise _fail(where, sub, f"unknown key {key!r}.{hint}")
-        spec = schema[key]
-        if isinstance(spec, list):  # an array of tables
-            rows = value if isinstance(value, list) else None
-            if rows is None or not all(isinstance(r, Mapping) for r in rows):
-                raise _fail(where, sub, f"expected an array of tables ([[{sub}]]), got {type(value).__name__}.")
-            for i, row in enumerate(rows):
-                _check_table(where, f"{sub}[{i}]", row, spec[0])
-        elif isinstance(spec, dict):
-            _check_table(where, sub, value, spec)
-        elif not _is(spec.kind, value):
-            raise _fail(where, sub, f"expected {spec.kind}, got {type(value).__name__} {value!r}.")
+            raise _unknown_key(where, sub, key, schema)
+        _check_value(where, sub, value, schema[key])
     for key, spec in schema.items():
         if isinstance(spec, Field) and spec.required and key not in table:
             raise _fail(where, f"{path}.{key}" if path else key, "is required.")
