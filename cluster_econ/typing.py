@@ -15,15 +15,23 @@ from typing import Literal, TypeAlias
 
 __all__ = [
     "BetweenCovType",
+    "CalibrationCovType",
+    "CalibrationMethod",
     "CountCovType",
     "CovType",
+    "Design",
+    "Distribution",
     "Effect",
     "Engine",
     "Family",
+    "Loss",
     "Method",
+    "OutcomeTime",
     "PoissonFECovType",
     "RECovType",
     "REMethod",
+    "Reduce",
+    "Weights",
 ]
 
 #: Covariance of the within and pooled estimators (``panel_ols``, ``first_difference``).
@@ -46,3 +54,19 @@ Family: TypeAlias = Literal["poisson", "negative_binomial"]
 Engine: TypeAlias = Literal["auto", "batch", "pysd"]
 #: Integration method of ``simulate`` and ``simulate_batch``.
 Method: TypeAlias = Literal["euler", "rk4"]
+#: Residual of a calibration: log model minus log data, levels, or relative to the data.
+Loss: TypeAlias = Literal["log", "level", "relative"]
+#: Covariance of calibrated parameters.
+CalibrationCovType: TypeAlias = Literal["clustered", "unadjusted", "bootstrap"]
+#: Calibration method: trajectory least squares or indirect inference.
+CalibrationMethod: TypeAlias = Literal["trajectory", "indirect"]
+#: Distribution of a sweep uncertainty.
+Distribution: TypeAlias = Literal["uniform", "triangular", "normal"]
+#: Reduction of an outcome over regions.
+Reduce: TypeAlias = Literal["sum", "mean"]
+#: Experimental design of a sweep.
+Design: TypeAlias = Literal["lhs", "mc", "sobol", "morris", "full_factorial"]
+#: The named weighting of calibration targets (a mapping of weights is the other choice).
+Weights: TypeAlias = Literal["variance"]
+#: The named times of a sweep outcome (a number is the other choice).
+OutcomeTime: TypeAlias = Literal["final", "all"]

@@ -6,7 +6,7 @@ import logging
 import warnings
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -21,6 +21,9 @@ from cluster_econ.errors import (
     find_stack_level,
     plain,
 )
+from cluster_econ.typing import CalibrationCovType as CovType
+from cluster_econ.typing import CalibrationMethod as Method
+from cluster_econ.typing import Loss, Weights
 
 from . import _covariance as cv
 from ._evaluate import Evaluator, loss_residuals
@@ -33,9 +36,6 @@ __all__ = ["CovType", "Loss", "Method", "calibrate"]
 
 logger = logging.getLogger(__name__)
 
-Loss = Literal["log", "level", "relative"]
-CovType = Literal["clustered", "unadjusted", "bootstrap"]
-Method = Literal["trajectory", "indirect"]
 
 #: tolerance of the bootstrap refits: their spread, not their last digits, makes the standard errors
 BOOTSTRAP_TOLERANCE = 1e-7
@@ -48,7 +48,7 @@ def _target_weights(problem: Problem, weights: Any, resid: np.ndarray) -> np.nda
     names = [t.variable for t in problem.targets]
     mask = problem.in_fit
     if isinstance(weights, str):
-        check_option(weights, Literal["variance"], "weights")
+        check_option(weights, Weights, "weights")
         out = []
         for k in range(len(names)):
             e = resid[problem.obs_target[mask] == k]

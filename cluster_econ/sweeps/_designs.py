@@ -9,7 +9,7 @@ from __future__ import annotations
 import itertools
 import warnings
 from collections.abc import Sequence
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -17,12 +17,12 @@ from scipy import stats
 from scipy.stats import qmc
 
 from cluster_econ.errors import ClusterEconWarning, SpecError
+from cluster_econ.typing import Design
 
 from ._specs import Lever, Uncertainty
 
 __all__ = ["Design", "SamplingWarning", "draw"]
 
-Design = Literal["lhs", "mc", "sobol", "morris", "full_factorial"]
 MORRIS_LEVELS = 4
 
 

@@ -11,18 +11,17 @@ import math
 import numbers
 from collections.abc import Mapping
 from types import MappingProxyType
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
 from cluster_econ.errors import SpecError, check_option, plain
+from cluster_econ.typing import Distribution, OutcomeTime, Reduce
 
 __all__ = ["Distribution", "Lever", "Outcome", "Uncertainty", "uncertainties_from"]
 
-Distribution = Literal["uniform", "triangular", "normal"]
-Reduce = Literal["sum", "mean"]
 
 _PARAMS: dict[str, set[str]] = {"uniform": set(), "triangular": {"mode"}, "normal": {"mean", "sd", "correlation"}}
 
@@ -251,7 +250,7 @@ class Outcome:
     def __post_init__(self) -> None:
         _name(self.variable, "outcome variable")
         if isinstance(self.time, str):
-            check_option(self.time, Literal["final", "all"], "time")
+            check_option(self.time, OutcomeTime, "time")
         else:
             object.__setattr__(self, "time", _number(self.time, f"time of outcome {self.variable!r}"))
         if self.reduce is not None:
