@@ -123,6 +123,32 @@ class Provenance:
             out[field.name] = dict(value) if isinstance(value, Mapping) else value
         return out
 
+    @classmethod
+    def from_dict(cls, record: Mapping[str, Any]) -> Provenance:
+        """The record :meth:`to_dict` wrote (unknown keys are refused)."""
+        names = {field.name for field in dataclasses.fields(cls)}
+        unknown = sorted(set(record) - names)
+        if unknown or "created" not in record or "versions" not in record:
+            from .errors import SpecError
+
+            raise SpecError(f"Not a provenance record (unknown keys {unknown}, or no 'created'/'versions').")
+        return cls(**dict(record))
+
+    @classmethod
+    def from_json(cls, text: str) -> Provenance:
+        """The record of :meth:`to_dict` written as JSON (as results carry it in ``attrs['provenance']``)."""
+        import json
+
+        from .errors import SpecError
+
+        try:
+            record = json.loads(text)
+        except ValueError as exc:
+            raise SpecError(f"The provenance record is not valid JSON ({exc}).") from exc
+        if not isinstance(record, dict):
+            raise SpecError("The provenance record is not a JSON object.")
+        return cls.from_dict(record)
+
     def lines(self) -> list[tuple[str, str]]:
         """(label, value) pairs for a summary table: everything but the creation time."""
         rows: list[tuple[str, str]] = []
@@ -146,7 +172,8 @@ def cite(obj: Any) -> str:
     Parameters
     ----------
     obj : object with a ``provenance`` attribute, or a :class:`Provenance`
-        A panel, estimation result, simulation run, or sweep.
+        A panel, estimation result, simulation run, or sweep; or a Dataset whose
+        ``attrs["provenance"]`` holds the record as JSON (a result of ``simulate_batch``).
 
     Returns
     -------
@@ -154,6 +181,9 @@ def cite(obj: Any) -> str:
         A methods sentence followed by BibTeX entries for cluster_econ and the dataset source.
     """
     prov = obj if isinstance(obj, Provenance) else getattr(obj, "provenance", None)
+    attrs = getattr(obj, "attrs", None)
+    if not isinstance(prov, Provenance) and isinstance(attrs, Mapping) and isinstance(attrs.get("provenance"), str):
+        prov = Provenance.from_json(attrs["provenance"])
     if not isinstance(prov, Provenance):
         from .errors import SpecError
 

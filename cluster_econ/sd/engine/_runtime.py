@@ -20,6 +20,7 @@ __all__ = [
     "modulo",
     "pulse",
     "pulse_train",
+    "pulse_train_magnitude",
     "quantum",
     "ramp",
     "reduce",
@@ -90,6 +91,16 @@ def pulse_train(t, dt, start, repeat_time, width, end):
             np.where(np.mod(t - start + SMALL_VENSIM, repeat_time) < width, out, 0),
             0,
         )
+    return np.where(np.asarray(repeat_time) == 0, single, rep)
+
+
+def pulse_train_magnitude(t, dt, start, repeat_time, magnitude):
+    """XMILE's PULSE(magnitude, first, interval) as PySD computes it (one time step wide)."""
+    width = 0.5 * dt
+    out = magnitude / dt
+    with np.errstate(divide="ignore", invalid="ignore"):
+        single = np.where((start - SMALL_VENSIM <= t) & (t < start + width), out, 0)
+        rep = np.where(start <= t, np.where(np.mod(t - start + SMALL_VENSIM, repeat_time) < width, out, 0), 0)
     return np.where(np.asarray(repeat_time) == 0, single, rep)
 
 
