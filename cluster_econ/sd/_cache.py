@@ -1,129 +1,198 @@
 """Translation cache: PySD translations of model files, keyed by the sha256 of their bytes.
 
 Translations live outside the source tree, in ``$CLUSTER_ECON_CACHE/pysd/<sha256>/`` (default
-``~/.cache/cluster_econ/pysd/<sha256>/``). Each one is built in a temporary folder next to its final
-place and moved there with one atomic rename, so processes racing to translate the same model never
-see a half-written translation.
+``~/.cache/cluster_econ/pysd/<sha256>/``; see :mod:`cluster_econ._cachefs` for the folder rules).
+An entry holds the copy of the model source (``model.mdl`` or ``model.xmile``), the Python files
+PySD generated, and ``index.json`` recording the PySD version and the sha256 of every file.
+
+An entry is used only if every file has the sha256 its index records, no other file is present,
+and every Python file passes :func:`cluster_econ.sd._verify.check_source`; otherwise it is
+discarded (with a logged warning) and rebuilt. Translation itself runs in a child process with a
+time limit and a memory limit (:mod:`cluster_econ.sd._translate`), from a sanitised abstract model.
+Each entry is built in a temporary folder and moved into place with one atomic rename, so processes
+racing to translate the same model never see a half-written one.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
 import shutil
-import tempfile
+import subprocess
+import sys
 from pathlib import Path
 
-from ..errors import ModelVersionError, SpecError
+from .. import _cachefs
+from ..errors import ModelFileError, ModelVersionError, SpecError
+from . import _modelfile, _verify
 
-__all__ = ["cache_root", "translated_source", "translation_dir"]
+__all__ = ["cache_root", "translated_model_file", "translated_source", "translation_dir"]
 
 logger = logging.getLogger(__name__)
 
 _VENSIM = (".mdl",)
 _XMILE = (".xmile", ".xml", ".stmx")
-_META = "translation.json"
+_INDEX = "index.json"
+_FORMAT = 1
 
 
 def cache_root() -> Path:
-    """The folder holding PySD translations: ``$CLUSTER_ECON_CACHE/pysd`` or ``~/.cache/cluster_econ/pysd``."""
-    env = os.environ.get("CLUSTER_ECON_CACHE")
-    base = Path(env).expanduser() if env else Path.home() / ".cache" / "cluster_econ"
-    return base / "pysd"
-
-
-def _pysd_version() -> str:
-    import pysd
-
-    return str(pysd.__version__)
+    """The folder PySD translations are written to (see :func:`cluster_econ._cachefs.cache_root`)."""
+    return _cachefs.cache_root("pysd")
 
 
 def translation_dir(sha256: str) -> Path:
-    """The cache folder of the translation of the file with this sha256."""
+    """The folder where the translation of the file with this sha256 is (or would be) written."""
     return cache_root() / sha256
 
 
-def _is_complete(folder: Path) -> bool:
-    meta = folder / _META
-    if not meta.is_file() or not (folder / "model.py").is_file():
+def _files(folder: Path) -> list[str]:
+    """Every file below ``folder`` (relative POSIX paths), except byte-code caches."""
+    return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*")
+                  if p.is_file() or p.is_symlink() if "__pycache__" not in p.parts)
+
+
+def _verified(folder: Path, sha256: str, name: str) -> bool:
+    """Whether ``folder`` holds a complete, untampered translation of the file with this sha256."""
+    index_path = folder / _INDEX
+    if not index_path.is_file():
         return False
     try:
-        return json.loads(meta.read_text(encoding="utf-8")).get("pysd") == _pysd_version()
-    except (OSError, ValueError):
+        index = json.loads(index_path.read_text(encoding="utf-8"))
+        files = dict(index["files"])
+        ok = (index.get("format") == _FORMAT and index.get("pysd") == _cachefs.pysd_version()
+              and index.get("sha256") == sha256 and files.get(name) == sha256 and "model.py" in files)
+    except (OSError, ValueError, KeyError, TypeError):
+        logger.warning("Discarding translation %s: its index is unreadable", folder)
         return False
+    if not ok:
+        logger.info("Translation %s is for another PySD version or file; rebuilding it", folder)
+        return False
+    present = set(_files(folder)) - {_INDEX}
+    if present != set(files):
+        logger.warning("Discarding translation %s: files %s are not those its index records", folder,
+                       sorted(present ^ set(files)))
+        return False
+    for relative, digest in files.items():
+        data = _cachefs.read_verified(folder / relative, str(digest))
+        if data is None:
+            logger.warning("Discarding translation %s: %s does not match its recorded sha256", folder, relative)
+            return False
+        if relative.endswith(".py"):
+            try:
+                _verify.check_source(data, folder / relative)
+            except ModelFileError as err:
+                logger.warning("Discarding translation %s: %s", folder, err)
+                return False
+    return True
 
 
-def _translate(source: Path) -> None:
-    """Translate ``source`` with PySD; the Python model is written next to it."""
-    from pysd.builders.python.python_model_builder import ModelBuilder
+def _find(sha256: str, name: str) -> Path | None:
+    for root in _cachefs.cache_roots("pysd"):
+        folder = root / sha256
+        if folder.is_dir():
+            if _verified(folder, sha256, name):
+                return folder
+    return None
 
-    if source.suffix == ".mdl":
-        from pysd.translators.vensim.vensim_file import VensimFile
 
-        parsed = VensimFile(source)
-    else:
-        from pysd.translators.xmile.xmile_file import XmileFile
-
-        parsed = XmileFile(source)
-    parsed.parse()
-    ModelBuilder(parsed.get_abstract_model()).build_model()
+def _run_translation(source: Path, original: Path) -> None:
+    """Translate ``source`` (the cache's copy of ``original``) in a child process, within the limits."""
+    timeout = _modelfile.translation_timeout()
+    memory = _modelfile.translation_memory()
+    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+           "PYTHONDONTWRITEBYTECODE": "1"}
+    # run as a plain script (-P: without its folder on sys.path): the child imports PySD, not this package
+    command = [sys.executable, "-P", str(Path(__file__).with_name("_translate.py")), str(source), str(memory)]
+    try:
+        done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=timeout,
+                              stdin=subprocess.DEVNULL)
+    except subprocess.TimeoutExpired:
+        raise ModelFileError(
+            f"{original}: translation with PySD did not finish within {timeout:g} s and was stopped. "
+            f"A model this slow to parse is probably not a Vensim/XMILE model; if it is, raise the limit with "
+            f"the environment variable {_modelfile.TIMEOUT_ENV}.") from None
+    outcome_path = source.parent / ".outcome.json"
+    try:
+        outcome = json.loads(outcome_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        tail = (done.stderr or "").strip().splitlines()[-3:]
+        raise ModelFileError(f"{original}: translation with PySD stopped without a result (exit status "
+                             f"{done.returncode}): {' | '.join(tail) or 'no message'}") from None
+    outcome_path.unlink(missing_ok=True)
+    if not outcome.get("ok"):
+        raise _modelfile.translation_error(original, outcome, memory)
 
 
 def translated_source(path: Path, sha256: str) -> Path:
     """The cached copy of the model source whose sha256 is ``sha256``, translating it if needed.
 
-    The folder holds ``model.mdl`` (or ``model.xmile``), the PySD translation ``model.py`` and
-    ``translation.json`` (PySD version, original file name, sha256).
+    The folder holds ``model.mdl`` (or ``model.xmile``), the PySD translation ``model.py`` (and the
+    files of its macros and subscripts) and ``index.json``.
 
     Raises
     ------
     ModelVersionError
         If the file at ``path`` no longer has the sha256 it had when it was loaded.
+    ModelFileError
+        If the file cannot be translated (malformed, too large, too slow, unsafe names).
     SpecError
         If the file is not a Vensim or XMILE model.
     """
-    final = translation_dir(sha256)
-    suffix = path.suffix.lower()
+    suffix = Path(path).suffix.lower()
     if suffix not in _VENSIM + _XMILE:
         raise SpecError(f"{path} is not a Vensim (.mdl) or XMILE (.xmile, .xml, .stmx) model file.")
     name = "model" + (".mdl" if suffix in _VENSIM else ".xmile")
-    if _is_complete(final):
-        return final / name
-    data = Path(path).read_bytes()
-    actual = hashlib.sha256(data).hexdigest()
+    found = _find(sha256, name)
+    if found is not None:
+        return found / name
+    data = _modelfile.read_model_bytes(Path(path))
+    actual = _cachefs.sha256_bytes(data)
     if actual != sha256:
         raise ModelVersionError(
             f"{path} changed since it was loaded (sha256 {sha256} then, {actual} now): "
             f"load it again with load_model()."
         )
     root = cache_root()
-    root.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{sha256[:16]}-", dir=root))
+    final = root / sha256
+    tmp = _cachefs.make_temp_dir(root, f".tmp-{sha256[:16]}-")
     try:
-        (tmp / name).write_bytes(data)
+        _cachefs.atomic_write_bytes(tmp / name, data)
         logger.info("Translating %s with PySD into %s", path, final)
-        _translate(tmp / name)
-        meta = {"pysd": _pysd_version(), "source": Path(path).name, "sha256": sha256}
-        (tmp / _META).write_text(json.dumps(meta, indent=1), encoding="utf-8")
-        if final.exists() and not _is_complete(final):
-            # stale (other PySD version) or damaged: move it aside atomically, then delete it
-            stale = Path(tempfile.mkdtemp(prefix=f".stale-{sha256[:16]}-", dir=root))
-            try:
-                os.replace(final, stale / "old")
-            except FileNotFoundError:
-                pass
-            shutil.rmtree(stale, ignore_errors=True)
-        try:
-            os.replace(tmp, final)
-        except OSError:
-            # another process installed the same translation first
-            if not _is_complete(final):
-                raise
+        _run_translation(tmp / name, Path(path))
+        shutil.rmtree(tmp / "__pycache__", ignore_errors=True)
+        files = {}
+        for relative in _files(tmp):
+            content = (tmp / relative).read_bytes()
+            if relative.endswith(".py"):
+                _verify.check_source(content, Path(path))
+            files[relative] = _cachefs.sha256_bytes(content)
+        index = {"format": _FORMAT, "pysd": _cachefs.pysd_version(), "source": Path(path).name,
+                 "sha256": sha256, "files": files}
+        _cachefs.atomic_write_text(tmp / _INDEX, json.dumps(index, indent=1, sort_keys=True))
+        _install(tmp, final, sha256, name)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return final / name
+
+
+def _install(tmp: Path, final: Path, sha256: str, name: str) -> None:
+    """Move the finished translation ``tmp`` to ``final``, replacing a stale or damaged entry."""
+    if final.exists() and not _verified(final, sha256, name):
+        # stale (other PySD version) or damaged: move it aside atomically, then delete it
+        stale = _cachefs.make_temp_dir(final.parent, f".stale-{sha256[:16]}-")
+        try:
+            os.replace(final, stale / "old")
+        except FileNotFoundError:
+            pass
+        shutil.rmtree(stale, ignore_errors=True)
+    try:
+        os.replace(tmp, final)
+    except OSError:
+        # another process installed the same translation first
+        if not _verified(final, sha256, name):
+            raise
 
 
 def translated_model_file(path: Path, sha256: str) -> Path:

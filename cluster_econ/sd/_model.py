@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
+import sys
+import threading
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -11,15 +14,17 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from ..errors import SpecError, unknown_name
-from ..provenance import file_sha256
-from . import _cache, _registry
+from .. import _cachefs
+from ..errors import ModelFileError, SpecError, unknown_name
+from . import _cache, _modelfile, _registry
 
 if TYPE_CHECKING:  # pragma: no cover
     from pysd.py_backend.model import Model
     from pysd.translators.structures.abstract_model import AbstractModel
 
 __all__ = ["CONTROL_VARIABLES", "SDModel", "load_model"]
+
+_NO_BYTECODE = threading.Lock()
 
 #: PySD names of the simulation control variables, set through ``simulate``'s keywords.
 CONTROL_VARIABLES = ("initial_time", "final_time", "time_step", "saveper")
@@ -276,17 +281,18 @@ def load_model(id_or_path: str | Path, *, version: str | None = None) -> SDModel
     >>> model.parameters[["name", "value", "lower", "upper"]]  # doctest: +SKIP
     """
     if _is_path_like(id_or_path):
-        path = Path(id_or_path).expanduser()
-        if not path.is_file():
+        path = Path(os.path.expandvars(os.path.expanduser(str(id_or_path))))
+        if not os.path.lexists(path):
             raise SpecError(f"Model file {str(path)!r} does not exist. Give a path to a .mdl or .xmile file "
                             f"or a registered model id ({', '.join(_registry.registered_ids()) or 'none'}).")
-        if path.suffix.lower() not in _registry.SOURCE_SUFFIXES:
-            raise SpecError(f"{path} is not a Vensim (.mdl) or XMILE (.xmile, .xml, .stmx) model file.")
         if version is not None:
             raise SpecError(f"version={version!r} applies to registered models only; {path.name} is a "
                             f"file path. Drop version= or load a registered model by id.")
+        _modelfile.check_path(path)  # a folder, a device, a link loop ... is named as such
+        if path.suffix.lower() not in _registry.SOURCE_SUFFIXES:
+            raise SpecError(f"{path} is not a Vensim (.mdl) or XMILE (.xmile, .xml, .stmx) model file.")
         path = path.resolve()
-        sha = file_sha256(path)
+        sha = _cachefs.sha256_bytes(_modelfile.read_model_bytes(path))
         entry = None
     else:
         entry = _registry.find_entry(str(id_or_path))
@@ -308,7 +314,17 @@ def load_model(id_or_path: str | Path, *, version: str | None = None) -> SDModel
 def _load_pysd(path: Path, sha256: str, *, initialize: bool = True) -> Model:
     import pysd
 
-    model = pysd.load(str(_cache.translated_model_file(path, sha256)), initialize=False)
+    py_file = _cache.translated_model_file(path, sha256)
+    with _NO_BYTECODE:  # byte code beside the verified source would be imported unverified next time
+        previous = sys.dont_write_bytecode
+        sys.dont_write_bytecode = True
+        try:
+            model = pysd.load(str(py_file), initialize=False)
+        except Exception as err:  # a translation PySD itself cannot load (it was checked: nothing ran)
+            raise ModelFileError(f"{path}: PySD translated this model file but cannot load the translation "
+                                 f"({type(err).__name__}: {err}). The file is probably incomplete.") from err
+        finally:
+            sys.dont_write_bytecode = previous
     for element in model._external_elements:  # read external files next to the source, not the cache
         element.root = path.parent
     if initialize:

@@ -123,7 +123,7 @@ def test_translation_is_cached_outside_the_source_tree(tmp_path, monkeypatch):
     model = ce.load_model(path)
     assert sorted(p.name for p in source_dir.iterdir()) == ["regional_test.mdl"]
     folder = cache / "pysd" / model.sha256
-    assert {"model.mdl", "model.py", "translation.json"} <= {p.name for p in folder.iterdir()}
+    assert {"model.mdl", "model.py", "index.json"} <= {p.name for p in folder.iterdir()}
     assert (folder / "model.mdl").read_bytes() == path.read_bytes()
     assert [p.name for p in (cache / "pysd").iterdir()] == [model.sha256]  # no temporary folders left
     stamp = (folder / "model.py").stat().st_mtime_ns
