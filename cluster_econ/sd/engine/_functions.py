@@ -79,7 +79,7 @@ def _get_time_value(c: Any, call: Any, ctx: dict) -> Ex:
 
 
 def _invert_matrix(c: Any, call: Any, ctx: dict) -> Ex:
-    (mat,) = _args(c, call, ctx)
+    mat = _args(c, call, ctx)[0]  # INVERT MATRIX(matrix, n): n is implied by the matrix
     if mat.scalar or len(mat.dims) < 2:
         raise c.fail("INVERT MATRIX of a variable with fewer than two dimensions", ctx["element"])
     return Ex(f"np.linalg.inv({mat.code})", mat.dims, 0, False, mat.deps, mat.time)

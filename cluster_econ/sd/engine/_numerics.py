@@ -13,7 +13,7 @@ import json
 import os
 import sys
 import warnings
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -44,7 +44,7 @@ def stack_level() -> int:
 
 
 def nonfinite(data: dict[str, np.ndarray], times: np.ndarray, offset: int = 0,
-              undefined: dict[str, Sequence[int]] | None = None,
+              undefined: Mapping[str, Sequence[int]] | None = None,
               inputs: Collection[str] = ()) -> list[dict[str, Any]]:
     """One record per output with non-finite values: variable, first time, scenarios, first scenario.
 
