@@ -48,9 +48,31 @@ def elementwise(template: str, *, time: bool = False, arity: int | None = None) 
     return emit
 
 
+def _product(c: Any, call: Any, ctx: dict) -> Ex | None:
+    """SUM(a * b) as one ``einsum`` (no product array), when the argument is a product of two arrays."""
+    (ast,) = call.arguments
+    if type(ast).__name__ != "ArithmeticStructure" or list(ast.operators) != ["*"] or len(ast.arguments) != 2:
+        return None
+    left, right = (c.visit(a, ctx) for a in ast.arguments)
+    if left.scalar or right.scalar:
+        return None
+    own = [d for d, _ in ctx["def_dims"]]
+    dims = tuple(sorted(c.union(left, right), key=lambda d: own.index(d[0]) if d[0] in own else len(own)))
+    axes = tuple(i + 1 for i, (d, _) in enumerate(dims) if d.endswith("!"))
+    if not axes:
+        return None
+    kept = tuple((d, crd) for d, crd in dims if not d.endswith("!"))
+    code = f"_rt.sum_product({c.align(left, dims)}, {c.align(right, dims)}, {axes})"
+    return Ex(code, kept, 0, False, merge_deps(left, right), left.time or right.time)
+
+
 def _reduction(kind: str) -> Emitter:
     """SUM, PROD, VMIN, VMAX over the ``!`` dimensions of the argument (NaN skipped, as xarray does)."""
     def emit(c: Any, call: Any, ctx: dict) -> Ex:
+        if kind == "sum":
+            fused = _product(c, call, ctx)
+            if fused is not None:
+                return fused
         (arg,) = _args(c, call, ctx)
         axes = tuple(i + 1 for i, (d, _) in enumerate(arg.dims) if d.endswith("!"))
         if arg.scalar or not axes:

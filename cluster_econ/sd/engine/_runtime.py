@@ -25,6 +25,7 @@ __all__ = [
     "ramp",
     "reduce",
     "step",
+    "sum_product",
     "xidz",
     "zidz",
 ]
@@ -111,6 +112,24 @@ def reduce(kind, x, axes):
     if np.isnan(out).any():  # only then pay for the NaN-skipping version
         skip = {"sum": np.nansum, "prod": np.nanprod, "vmin": np.nanmin, "vmax": np.nanmax}[kind]
         out = skip(x, axis=axes)
+    return out
+
+
+_LETTERS = "abcdefghijklmnopqrstuvwxyz"
+
+
+def sum_product(a, b, axes):
+    """SUM(a * b) over ``axes`` without building the product (``einsum``), NaN skipped as xarray does.
+
+    ``a`` and ``b`` are laid out on the same dimensions (length-1 axes broadcast).
+    """
+    a = np.asarray(a, dtype=float)
+    b = np.asarray(b, dtype=float)
+    labels = _LETTERS[: max(a.ndim, b.ndim)]
+    kept = "".join(c for i, c in enumerate(labels) if i not in axes)
+    out = np.einsum(f"{labels},{labels}->{kept}", a, b)
+    if np.isnan(out).any():  # only then pay for the NaN-skipping version
+        out = np.nansum(a * b, axis=axes)
     return out
 
 
