@@ -3,8 +3,9 @@
 Runs ``regional_cluster`` (48 regions) for 10,000 scenarios over 6 levers and uncertainties, keeping
 5 outputs saved yearly, with ``ce.simulate_batch``; then times a sample of separate PySD runs of the
 same scenarios in the same process, each from a freshly loaded model (a clean state, as a sweep
-needs). Prints throughput in scenarios per second for both, their ratio, the engine's peak memory,
-and the ratio for a single-scenario run (compile time excluded, and reported). Before the package
+needs). Prints the engine's time per scenario without tracemalloc, throughput in scenarios per second
+for both, their ratio, the engine's peak memory (a second run, traced), and the ratio for a
+single-scenario run (compile time excluded, and reported). Before the package
 models exist it falls back to the SIR test model.
 """
 
@@ -23,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 import cluster_econ as ce
-from cluster_econ.sd.engine import _api as engine_api
+from cluster_econ.sd.engine import _api as engine_api  # its in-memory kernel cache is cleared below
 from cluster_econ.sd.engine import compile_model
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -63,12 +64,46 @@ def pysd_run(model, params: dict, columns: list[str]) -> tuple[pd.DataFrame, flo
     return frame, time.perf_counter() - start
 
 
+def profile(compiled, scenarios: pd.DataFrame, outputs: list[str], top: int = 12) -> None:
+    """Time every statement of the kernel's ``_step`` on one chunk and print the most expensive ones."""
+    from cluster_econ.sd.engine import _program, _runtime
+    from cluster_econ.sd.engine._integrate import integrate_fixed
+
+    source, _ = _program.assemble(compiled.program, outputs)
+    lines = source.splitlines()
+    start = lines.index(next(line for line in lines if line.startswith("def _step")))
+    end = lines.index("    return V, D", start)
+    timed = lines[: start + 1]
+    labels = []
+    for line in lines[start + 1: end]:
+        k = len(labels)
+        labels.append(line.strip())
+        timed += [f"    _c{k} = _pc()", line, f"    _T[{k}] += _pc() - _c{k}"]
+    timed += lines[end:]
+    totals = np.zeros(len(labels))
+    namespace = {"np": np, "_rt": _runtime, "_bc": _runtime.bc, "_pc": time.perf_counter, "_T": totals,
+                 **compiled.arrays}
+    exec(compile("\n".join(timed), "<profiled kernel>", "exec"), namespace)  # the engine's own generated code
+    functions = (namespace["_init"], namespace["_step"], namespace["_euler"], None)
+    params, _ = compiled.prepare(scenarios)
+    shapes = {k: compiled.shape_of(k) for k in outputs}
+    begin = time.perf_counter()
+    integrate_fixed(functions, params, len(scenarios), outputs, shapes, compiled.control_values(), "euler", [])
+    wall = time.perf_counter() - begin
+    print(f"\nprofile of _step on one chunk of {len(scenarios)} scenarios: {wall:.2f} s in all, "
+          f"{totals.sum() / wall:.0%} of it in _step's statements")
+    for k in np.argsort(-totals)[:top]:
+        print(f"  {totals[k] / totals.sum():6.1%}  {labels[k][:110]}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scenarios", type=int, default=10_000)
     parser.add_argument("--pysd-runs", type=int, default=3, help="separate PySD runs timed")
     parser.add_argument("--chunk-size", type=int, default=None)
     parser.add_argument("--seed", type=int, default=20240611)
+    parser.add_argument("--profile", type=int, default=0, metavar="N",
+                        help="only profile the kernel's statements on one chunk of N scenarios")
     args = parser.parse_args()
 
     ids = set(ce.list_models()["id"])
@@ -98,13 +133,19 @@ def main() -> int:
     print(f"compile: {cold:.2f} s cold, {warm:.3f} s from the cache")
 
     scenarios = latin_hypercube(bounds, args.scenarios, args.seed)
+    if args.profile:
+        profile(compiled, scenarios.iloc[: args.profile], outputs)
+        return 0
+    start = time.perf_counter()  # the speed, without tracemalloc (which slows numpy-heavy code down)
+    ce.simulate_batch(model, scenarios, outputs=outputs, chunk_size=args.chunk_size)
+    untraced = time.perf_counter() - start
     tracemalloc.start()
     start = time.perf_counter()
     batch = ce.simulate_batch(model, scenarios, outputs=outputs, chunk_size=args.chunk_size)  # bounds checked
     engine_time = time.perf_counter() - start
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
-    engine_rate = args.scenarios / engine_time
+    engine_rate = args.scenarios / untraced
 
     vensim = [batch[k].attrs["vensim_name"] for k in outputs]
     times, worst = [], 0.0
@@ -131,6 +172,8 @@ def main() -> int:
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
     print(f"\nengine: {args.scenarios} scenarios in {engine_time:.2f} s = {engine_rate:,.0f} scenarios/s "
           f"(peak traced memory {peak / 2**30:.2f} GiB; process peak RSS {rss:.2f} GiB)")
+    print(f"engine without tracemalloc: {untraced:.2f} s = {untraced / args.scenarios * 1000:.3f} ms per scenario "
+          f"(target <= 1.1 ms for regional_cluster at 10,000 scenarios)")
     print(f"pysd:   {args.pysd_runs} separate runs, {np.mean(times):.2f} s each = {pysd_rate:,.2f} scenarios/s")
     print(f"ratio (engine / pysd throughput): {engine_rate / pysd_rate:,.0f}x   (target >= 300)")
     print(f"max relative difference engine vs pysd on the sampled runs: {worst:.1e}")

@@ -126,6 +126,32 @@ class Provenance:
             out[field.name] = dict(value) if isinstance(value, Mapping) else value
         return out
 
+    @classmethod
+    def from_dict(cls, record: Mapping[str, Any]) -> Provenance:
+        """The record :meth:`to_dict` wrote (unknown keys are refused)."""
+        names = {field.name for field in dataclasses.fields(cls)}
+        unknown = sorted(set(record) - names)
+        if unknown or "created" not in record or "versions" not in record:
+            from .errors import SpecError
+
+            raise SpecError(f"Not a provenance record (unknown keys {unknown}, or no 'created'/'versions').")
+        return cls(**dict(record))
+
+    @classmethod
+    def from_json(cls, text: str) -> Provenance:
+        """The record of :meth:`to_dict` written as JSON (as results carry it in ``attrs['provenance']``)."""
+        import json
+
+        from .errors import SpecError
+
+        try:
+            record = json.loads(text)
+        except ValueError as exc:
+            raise SpecError(f"The provenance record is not valid JSON ({exc}).") from exc
+        if not isinstance(record, dict):
+            raise SpecError("The provenance record is not a JSON object.")
+        return cls.from_dict(record)
+
     def lines(self) -> list[tuple[str, str]]:
         """(label, value) pairs for a summary table: everything but the creation time."""
         rows: list[tuple[str, str]] = []

@@ -7,10 +7,11 @@ frame of scenarios at once on the vectorised engine of :mod:`cluster_econ.sd.eng
 
 from __future__ import annotations
 
+from ._batch import batch_provenance, simulate_batch
 from ._model import SDModel, load_model
 from ._registry import list_models, record_model_hash
 from ._run import Run
 from ._simulate import simulate
-from .engine import simulate_batch
 
-__all__ = ["Run", "SDModel", "list_models", "load_model", "record_model_hash", "simulate", "simulate_batch"]
+__all__ = ["Run", "SDModel", "batch_provenance", "list_models", "load_model", "record_model_hash", "simulate",
+           "simulate_batch"]

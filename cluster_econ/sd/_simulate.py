@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -13,28 +15,28 @@ import pandas as pd
 import xarray as xr
 
 from .._calls import capture
-from ..errors import SpecError, UnsupportedConstructError
+from ..errors import SimulationError, SpecError, UnsupportedConstructError
 from ..provenance import Provenance
 from ..typing import Engine, Method
 from ._inputs import REGION, check_control, check_option, check_outputs, check_params, check_regions, jsonable
 from ._model import SDModel, load_model
 from ._run import Run
+from .engine._integrate import max_saved, steps_upper_bound
+from .engine._numerics import MAX_STEPS, Errors, available_memory, nonfinite, record, report
 
 __all__ = ["Engine", "Method", "simulate"]
 
 logger = logging.getLogger(__name__)
 
 
-_COMPILED: dict[str, Any] = {}
-
-
 def _compiled(model: SDModel) -> Any:
-    """The batch engine's compiled model (cached per sha256); ImportError if the engine is absent."""
+    """The batch engine's compiled model (the engine caches it, in memory then on disk)."""
+    from ._batch import bounds_of
     from .engine import compile_model
 
-    if model.sha256 not in _COMPILED:
-        _COMPILED[model.sha256] = compile_model(model)
-    return _COMPILED[model.sha256]
+    compiled = compile_model(model)
+    compiled.bounds = bounds_of(model)
+    return compiled
 
 
 def _choose_engine(model: SDModel, engine: str, method: str, params: Mapping[str, Any]) -> Any:
@@ -61,6 +63,33 @@ def _choose_engine(model: SDModel, engine: str, method: str, params: Mapping[str
             raise
         logger.info("batch engine does not support %s (%s); running it with PySD", model.label, exc)
     return None
+
+
+def _check_limits(model: SDModel, control: Mapping[str, float | None], outputs: list[str] | None) -> None:
+    """Refuse, before PySD builds its time grid, a run whose steps or saved values are out of reach."""
+    given = {k: (v if v is not None else model.control.get(k, np.nan)) for k, v in control.items()}
+    t0, tf, dt = (float(given[k]) for k in ("initial_time", "final_time", "time_step"))
+    sp = float(given["saveper"]) if np.isfinite(float(given["saveper"])) else dt
+    if not all(np.isfinite([t0, tf, dt])) or dt <= 0 or sp <= 0:
+        return  # control variables that change in time: PySD checks them itself
+    steps = steps_upper_bound(t0, tf, dt)
+    limit = int(os.environ.get("CLUSTER_ECON_MAX_STEPS", MAX_STEPS))
+    if steps > limit:
+        raise SpecError(f"{model.label}: initial_time={t0:g}, final_time={tf:g} and time_step={dt:g} make "
+                        f"{steps:,} integration steps, more than the limit of {limit:,}; use a larger time_step "
+                        "or a shorter run (or set CLUSTER_ECON_MAX_STEPS).")
+    subs = model.subscripts
+    table = model._variables.set_index("name")
+    names = outputs if outputs else list(table.index)
+    cells = sum(int(np.prod([len(subs.get(d, [1])) for d in table.loc[n, "subscripts"]], dtype=np.int64))
+                for n in names if n in table.index)
+    rows = max_saved(t0, tf, dt, sp)
+    estimate = 8 * (rows * max(cells, 1) * 3 + steps)  # PySD keeps a frame of objects and copies it
+    available = available_memory()
+    if estimate > available:
+        raise SpecError(f"{model.label}: this run needs about {estimate / 2**30:,.1f} GiB ({rows:,} saved times x "
+                        f"{cells:,} saved cells), more than the {available / 2**30:,.1f} GiB available. Save less "
+                        "often (saveper) or keep fewer outputs (outputs=...).")
 
 
 def _dataset_from_pysd(frame: pd.DataFrame, namespace: Mapping[str, str],
@@ -116,12 +145,17 @@ def _run_pysd(model: SDModel, params: Mapping[str, Any], control: Mapping[str, f
         warnings.filterwarnings("ignore", message="Replacing a constant value with a time-dependent value")
         # PySD 3.14 still calls DataFrame.set_index(inplace=True), deprecated in pandas 3.1
         warnings.filterwarnings("ignore", message="The inplace keyword", module="pysd")
-        frame = pysd_model.run(
-            params=dict(params) or None,
-            return_columns=[vensim[name] for name in outputs] if outputs else None,
-            final_time=control["final_time"], time_step=control["time_step"], saveper=control["saveper"],
-            flatten_output=False,
-        )
+        try:
+            frame = pysd_model.run(
+                params=dict(params) or None,
+                return_columns=[vensim[name] for name in outputs] if outputs else None,
+                final_time=control["final_time"], time_step=control["time_step"], saveper=control["saveper"],
+                flatten_output=False,
+            )
+        except (ZeroDivisionError, OverflowError, FloatingPointError) as exc:  # PySD's scalar arithmetic
+            changed = ", ".join(f"{k}={jsonable(v)!r}" for k, v in params.items()) or "the model's own values"
+            raise SimulationError(f"PySD stopped running {model.label} with {changed}: {type(exc).__name__}: "
+                                  f"{exc}. Check the parameter values (bounds, divisions by zero).") from exc
     return _dataset_from_pysd(frame, pysd_model.namespace, model)
 
 
@@ -136,11 +170,12 @@ def _scenario_frame(params: Mapping[str, Any]) -> pd.DataFrame:
 
 
 def _run_batch(model: SDModel, compiled: Any, params: Mapping[str, Any], control: Mapping[str, float | None],
-               outputs: list[str] | None, method: str) -> xr.Dataset:
-    data = compiled.run(_scenario_frame(params), outputs=outputs, method=method, **control)
+               outputs: list[str] | None, method: str, errors: str) -> xr.Dataset:
+    data = compiled.run(_scenario_frame(params), outputs=outputs, method=method, errors=errors, **control)
     data = data.isel(scenario=0, drop=True)
     scalar = [name for name, coord in data.coords.items() if coord.ndim == 0]
     data = data.drop_vars(scalar)
+    data.attrs = {"numerical_issues": data.attrs.get("numerical_issues", "[]")}
     # variables in the order PySD returns them: the requested order, else the model's own order
     order = outputs if outputs else [name for name in model._variables["name"] if name in data.data_vars]
     rest = [name for name in data.data_vars if name not in order]
@@ -151,7 +186,7 @@ def simulate(model: SDModel | str | Path, *, params: Mapping[str, Any] | None = 
              initial_time: float | None = None, final_time: float | None = None,
              time_step: float | None = None, saveper: float | None = None,
              regions: str | Sequence[str] | None = None, outputs: str | Sequence[str] | None = None,
-             engine: Engine = "auto", method: Method = "euler") -> Run:
+             engine: Engine = "auto", method: Method = "euler", errors: Errors = "warn") -> Run:
     """Simulate a system-dynamics model once, from a clean state.
 
     Every call starts from the model file's own values plus ``params``: two identical calls give
@@ -177,6 +212,10 @@ def simulate(model: SDModel | str | Path, *, params: Mapping[str, Any] | None = 
         the batch engine when it supports the model and PySD otherwise.
     method : {"euler", "rk4"}, default "euler"
         Integration method; PySD offers Euler only, so "rk4" needs the batch engine.
+    errors : {"warn", "raise"}, default "warn"
+        What non-finite outputs (NaN, inf) give, with either engine: a
+        :class:`~cluster_econ.errors.NumericalWarning` naming the variable and the first time, or a
+        :class:`~cluster_econ.errors.SimulationError`. Recorded in ``provenance.details`` either way.
 
     Returns
     -------
@@ -188,7 +227,10 @@ def simulate(model: SDModel | str | Path, *, params: Mapping[str, Any] | None = 
         Unknown parameter, output or region name (with a did-you-mean suggestion).
     SpecError
         Values outside declared bounds, malformed inputs, invalid options, ``regions=`` for a model
-        without a ``Region`` subscript.
+        without a ``Region`` subscript, or time settings whose steps or saved values would not fit in
+        memory (the message gives the estimate and the fix).
+    SimulationError
+        With ``errors="raise"``, if an output is not finite.
 
     Examples
     --------
@@ -200,8 +242,11 @@ def simulate(model: SDModel | str | Path, *, params: Mapping[str, Any] | None = 
     call = capture("simulate", locals())
     check_option(engine, Engine, "engine")
     check_option(method, Method, "method")
+    check_option(errors, Errors, "errors")
     if not isinstance(model, SDModel):
         model = load_model(model)
+    if params is not None and not isinstance(params, Mapping) and hasattr(params, "to_params"):
+        params = params.to_params()  # a calibration result or parameter estimates
     control = check_control(model, initial_time, final_time, time_step, saveper)
     values = check_params(model, params)
     wanted = check_outputs(model, outputs)
@@ -210,14 +255,23 @@ def simulate(model: SDModel | str | Path, *, params: Mapping[str, Any] | None = 
     if compiled is not None:
         try:
             elements: dict[str, dict[str, list[Any]]] = {}
-            data, used = _run_batch(model, compiled, values, control, wanted, method), "batch"
+            data, used = _run_batch(model, compiled, values, control, wanted, method, errors), "batch"
         except UnsupportedConstructError as exc:  # e.g. a time-series input the kernel cannot take
             if engine == "batch" or method != "euler":
                 raise
             logger.info("batch engine cannot run this call of %s (%s); running it with PySD", model.label, exc)
             compiled = None
     if compiled is None:
+        _check_limits(model, control, wanted)
         data, elements = _run_pysd(model, values, control, wanted)
+        own = {k: data[k].sel({d: v for d, v in elements[k].items()}) if k in elements else data[k]
+               for k in map(str, data.data_vars)}  # a variable on part of a range is NaN elsewhere by construction
+        issues = nonfinite({k: np.asarray(v.transpose("time", ...).values)[None] for k, v in own.items()},
+                           np.asarray(data["time"].values),
+                           inputs=set(model._variables["name"][model._variables["kind"].isin(["constant", "lookup",
+                                                                                                "data"])]))
+        report(issues, _scenario_frame(values), errors, model.label)
+        record(data, issues, _scenario_frame(values))
         used = "pysd"
     if chosen_regions is not None:
         data = data.sel({REGION: chosen_regions})
@@ -225,7 +279,8 @@ def simulate(model: SDModel | str | Path, *, params: Mapping[str, Any] | None = 
     times = np.asarray(data["time"].values, dtype=float)
     if control["saveper"] is None and times.size > 1:  # the model's SAVEPER may follow TIME STEP
         settings["saveper"] = float(times[1] - times[0])
-    details = {"engine": used, "method": method, **settings, "regions": chosen_regions, "outputs": wanted}
+    details = {"engine": used, "method": method, **settings, "regions": chosen_regions, "outputs": wanted,
+               "numerical_issues": json.loads(data.attrs.pop("numerical_issues", "[]"))}
     provenance = Provenance.capture(
         model_id=model.id, model_version=model.version, model_sha256=model.sha256,
         changed_parameters={name: jsonable(value) for name, value in values.items()}, details=details,

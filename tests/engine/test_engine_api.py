@@ -18,7 +18,8 @@ from numpy.testing import assert_allclose, assert_array_equal
 
 import cluster_econ as ce
 from cluster_econ.errors import SpecError, UnknownNameError, UnsupportedConstructError
-from cluster_econ.sd.engine import CompiledModel, compile_model, simulate_batch
+from cluster_econ.sd import simulate_batch
+from cluster_econ.sd.engine import CompiledModel, compile_model
 from cluster_econ.sd.engine import _api as engine_api
 
 
@@ -175,21 +176,22 @@ def test_subscripted_constants_take_arrays_and_dataarrays(array_path):
 
 
 def test_unknown_parameter_names_a_close_match(sir_path):
-    with pytest.raises(UnknownNameError, match=r"'contact_infectivty' is not a constant of SIR\. "
+    with pytest.raises(UnknownNameError, match=r"'contact_infectivty' is not a parameter of SIR\.mdl\. "
                                                r"Did you mean 'contact_infectivity'\?"):
         simulate_batch(sir_path, pd.DataFrame({"contact_infectivty": [0.2]}))
 
 
 def test_unknown_output_names_a_close_match(sir_path):
-    with pytest.raises(UnknownNameError, match=r"'infectous' is not a variable of SIR\. "
+    with pytest.raises(UnknownNameError, match=r"'infectous' is not a variable of SIR\.mdl\. "
                                                r"Did you mean 'infectious'\?"):
         simulate_batch(sir_path, pd.DataFrame({"duration": [5.0]}), outputs=["infectous"])
 
 
 @pytest.mark.parametrize(("kwargs", "message"), [
-    ({"method": "rk45"}, r"method='rk45' is not valid; use one of \['euler', 'rk4'\]\."),
+    ({"method": "rk45"}, r"method='rk45' is not valid; choose one of 'euler', 'rk4'\. Did you mean 'rk4'\?"),
     ({"chunk_size": 0}, r"chunk_size=0 is not valid; give a positive integer or None\."),
-    ({"saveper": -1.0}, r"time_step and saveper must be positive; got 0\.03125 and -1\.0\."),
+    ({"saveper": -1.0}, r"saveper=-1\.0 is not valid: it must be positive\."),
+    ({"errors": "ignore"}, r"errors='ignore' is not valid; choose one of 'warn', 'raise'"),
 ])
 def test_bad_options_are_rejected(sir_path, kwargs, message):
     with pytest.raises(SpecError, match=message):
@@ -201,10 +203,10 @@ def test_bad_scenario_frames_are_rejected(sir_path, array_path):
         simulate_batch(sir_path, pd.DataFrame({"duration": []}))
     with pytest.raises(SpecError, match=r"scenarios must be a pandas DataFrame \(one row per scenario\), got dict"):
         simulate_batch(sir_path, {"duration": [5.0]})
-    with pytest.raises(SpecError, match=r"Scenario 1 gives 'duration' a non-finite value \(nan\)"):
+    with pytest.raises(SpecError, match=r"Scenario 1: Parameter 'duration' of SIR\.mdl got a non-finite value \(nan\)"):
         simulate_batch(sir_path, pd.DataFrame({"duration": [5.0, np.nan]}))
-    with pytest.raises(SpecError, match=r"Value for 'rate_a' has shape \(5,\); expected a number or an array "
-                                        r"of shape \(3, 2\)"):
+    with pytest.raises(SpecError, match=r"Scenario 0: Parameter 'rate_a' of test_subscript_2d_arrays\.mdl has "
+                                        r"subscripts .* of shape \(3, 2\); the array given has shape \(5,\)"):
         simulate_batch(array_path, pd.DataFrame({"rate_a": pd.Series([np.ones(5)], dtype=object)}))
 
 

@@ -14,8 +14,8 @@ from numpy.testing import assert_allclose, assert_array_equal
 
 import cluster_econ as ce
 from cluster_econ.errors import ModelVersionError, UnsupportedConstructError
-from cluster_econ.sd import _simulate
-from cluster_econ.sd.engine import _api, _compiled, compile_model
+from cluster_econ.provenance import file_sha256
+from cluster_econ.sd.engine import _api, compile_model
 from cluster_econ.sd.engine._compiler import DimensionMismatch, KernelCompiler
 
 
@@ -25,13 +25,11 @@ def fresh_caches(tmp_path, monkeypatch):
     folder = tmp_path / "cache"
     monkeypatch.setenv("CLUSTER_ECON_CACHE", str(folder))
     monkeypatch.setattr(_api, "_MEMORY", {})
-    monkeypatch.setattr(_simulate, "_COMPILED", {})
     return folder
 
 
 def _clear_memory(monkeypatch) -> None:
     monkeypatch.setattr(_api, "_MEMORY", {})
-    monkeypatch.setattr(_simulate, "_COMPILED", {})
 
 
 def test_a_model_file_edited_after_loading_is_refused_and_never_cached(tmp_path, fresh_caches, monkeypatch):
@@ -47,7 +45,7 @@ def test_a_model_file_edited_after_loading_is_refused_and_never_cached(tmp_path,
     with pytest.raises(ModelVersionError, match=r"SIR\.mdl changed since it was loaded \(sha256 "
                                                  + model.sha256 + r" then, [0-9a-f]{64} now\): load it again"):
         ce.simulate(model, engine="batch")
-    assert not list((fresh_caches / "engine").glob("*.pkl")), "a kernel was stored for a file that changed"
+    assert not list((fresh_caches / "engine").glob("*.index.json")), "a kernel was stored for a file that changed"
 
     path.write_bytes(original)
     _clear_memory(monkeypatch)
@@ -83,14 +81,14 @@ def test_a_file_edited_between_hashing_and_parsing_cannot_be_compiled_under_the_
 
 def test_the_cache_key_follows_model_time_series_engine_source_and_pysd_version():
     sha = "a" * 64
-    key = _compiled.source_key(sha, frozenset())
-    assert key == _compiled.source_key(sha, frozenset(), engine=_compiled.engine_fingerprint(),
+    key = _api.source_key(sha, frozenset())
+    assert key == _api.source_key(sha, frozenset(), engine=_api.engine_fingerprint(),
                                        pysd=pysd.__version__)
     others = {
-        _compiled.source_key("b" * 64, frozenset()),
-        _compiled.source_key(sha, frozenset({"duration"})),
-        _compiled.source_key(sha, frozenset(), engine="0" * 64),
-        _compiled.source_key(sha, frozenset(), pysd="0.0.0"),
+        _api.source_key("b" * 64, frozenset()),
+        _api.source_key(sha, frozenset({"duration"})),
+        _api.source_key(sha, frozenset(), engine="0" * 64),
+        _api.source_key(sha, frozenset(), pysd="0.0.0"),
     }
     assert key not in others
     assert len(others) == 4
@@ -98,13 +96,13 @@ def test_the_cache_key_follows_model_time_series_engine_source_and_pysd_version(
 
 def test_the_engine_fingerprint_covers_every_source_file_of_the_engine(tmp_path, monkeypatch):
     engine = tmp_path / "engine"
-    shutil.copytree(_compiled.Path(_compiled.__file__).parent, engine,
+    shutil.copytree(_api.Path(_api.__file__).parent, engine,
                     ignore=shutil.ignore_patterns("__pycache__"))
-    monkeypatch.setattr(_compiled, "__file__", str(engine / "_compiled.py"))
-    fingerprint = _compiled.engine_fingerprint.__wrapped__
+    monkeypatch.setattr(_api, "__file__", str(engine / "_api.py"))
+    fingerprint = _api.engine_fingerprint.__wrapped__
     before = fingerprint()
-    assert before == _compiled.engine_fingerprint()  # the copy is the engine itself
-    for name in ("_runtime.py", "_compiler.py", "_batch.py"):
+    assert before == _api.engine_fingerprint()  # the copy is the engine itself
+    for name in ("_runtime.py", "_compiler.py", "_functions.py", "_statefuls.py"):
         source = engine / name
         text = source.read_text(encoding="utf-8")
         source.write_text(text + "\n# changed\n", encoding="utf-8")
@@ -117,11 +115,11 @@ def test_a_kernel_cached_by_another_engine_version_is_not_reused(tmp_path, fresh
     path = tmp_path / "SIR.mdl"
     shutil.copy(SIR, path)
     compile_model(path)
-    assert len(list((fresh_caches / "engine").glob("*.pkl"))) == 1
+    assert len(list((fresh_caches / "engine").glob("*.index.json"))) == 1
     _clear_memory(monkeypatch)
-    monkeypatch.setattr(_compiled, "engine_fingerprint", lambda: "f" * 64)
+    monkeypatch.setattr(_api, "engine_fingerprint", lambda: "f" * 64)
     compile_model(path)
-    assert len(list((fresh_caches / "engine").glob("*.pkl"))) == 2
+    assert len(list((fresh_caches / "engine").glob("*.index.json"))) == 2
 
 
 def test_dimension_mismatches_name_the_variable(monkeypatch, fresh_caches):
@@ -166,4 +164,4 @@ def test_the_bytes_hashed_are_read_as_pysd_reads_the_file(tmp_path):
     assert_array_equal(compile_model(crlf).run(outputs=["infectious"])["infectious"].values,
                        compile_model(SIR).run(outputs=["infectious"])["infectious"].values)
     xmile = compile_model(SIR.parent / "test_chained_initialization.xmile")
-    assert xmile.sha256 == ce.load_model(SIR.parent / "test_chained_initialization.xmile").sha256
+    assert xmile.sha256 == file_sha256(SIR.parent / "test_chained_initialization.xmile")

@@ -7,14 +7,19 @@ operations, so results agree with PySD to round-off, not bit for bit: numpy's ve
 ``exp`` and ``log`` may round the last bit differently from the C library PySD's scalar arithmetic
 uses (and differently for one scenario than for a batch), and such differences grow a little along
 a run (relative differences up to about 1e-11 on the package models' parity runs, which allow 1e-9).
-RK4 is offered as Vensim does. :func:`simulate_batch` runs a scenario frame in memory-bounded chunks.
+RK4 is offered as Vensim does.
+
+This is a lower layer than :mod:`cluster_econ.sd`: it knows nothing of the model registry or of input
+checking. :func:`cluster_econ.simulate_batch` checks a frame of scenarios and runs it here in
+memory-bounded chunks. The constructs the engine compiles are listed in two registries,
+:data:`~._functions.FUNCTIONS` (Vensim functions) and :data:`~._statefuls.STATEFULS` (stateful
+objects); :func:`coverage` reports which of PySD's Vensim functions are supported.
 """
 
 from __future__ import annotations
 
 from ._api import compile_model
-from ._batch import simulate_batch
 from ._compiled import CompiledModel
+from ._coverage import coverage
 
-__all__ = ["CompiledModel", "compile_model", "simulate_batch"]
-
+__all__ = ["CompiledModel", "compile_model", "coverage"]

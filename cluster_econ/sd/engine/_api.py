@@ -1,20 +1,67 @@
-"""``compile_model``: from a model (SDModel or file) to a cached :class:`CompiledModel`."""
+"""``compile_model``: from a model (SDModel or file) to a cached :class:`CompiledModel`.
+
+One kernel cache: in memory (per process), then on disk (``$CLUSTER_ECON_CACHE/engine``, see
+:mod:`._store`), keyed by the model file's sha256, the time-series inputs, the engine's own source and
+the PySD version.
+"""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
+import warnings
 from pathlib import Path
 from typing import Any
 
-from cluster_econ.errors import ModelVersionError, SpecError, UnsupportedConstructError
+from cluster_econ.errors import ModelVersionError, NumericalWarning, SpecError, UnsupportedConstructError
 
-from ._compiled import CompiledModel, load_cached, store_cached
+from . import _store
+from ._compiled import CompiledModel
 from ._compiler import KernelCompiler, load_abstract_model
+from ._numerics import stack_level
 
 logger = logging.getLogger(__name__)
 
+__all__ = ["compile_model", "engine_fingerprint", "source_key"]
+
 _MEMORY: dict[tuple[str, frozenset], CompiledModel] = {}
+_ARRAYS = "arrays"
+_SOURCE = "source"
+
+
+@functools.cache
+def engine_fingerprint() -> str:
+    """sha256 of the engine's own source files (``cluster_econ/sd/engine/*.py``)."""
+    digest = hashlib.sha256()
+    for path in sorted(Path(__file__).parent.glob("*.py")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def source_key(sha256: str, timeseries: frozenset, *, engine: str | None = None, pysd: str | None = None) -> str:
+    """Cache key of a kernel: model sha256, time-series inputs, the engine's source and the PySD version.
+
+    ``engine`` and ``pysd`` default to :func:`engine_fingerprint` and the installed PySD's version.
+    """
+    engine = engine_fingerprint() if engine is None else engine
+    pysd = _store.pysd_version() if pysd is None else pysd
+    extra = ",".join(sorted(timeseries))
+    return hashlib.sha256(f"{sha256}|{extra}|{engine}|{pysd}".encode()).hexdigest()
+
+
+def load_cached(sha256: str, timeseries: frozenset) -> dict | None:
+    """The kernel description cached on disk, verified; None if absent or discarded."""
+    entry = _store.load_entry(source_key(sha256, timeseries))
+    if entry is None:
+        return None
+    source, arrays, meta = entry
+    return {**meta, _SOURCE: source, _ARRAYS: arrays}
+
+
+def store_cached(sha256: str, timeseries: frozenset, description: dict) -> None:
+    meta = {k: v for k, v in description.items() if k not in (_SOURCE, _ARRAYS, "owners")}
+    _store.store_entry(source_key(sha256, timeseries), description[_SOURCE], description[_ARRAYS], meta)
 
 
 def _resolve(model: Any) -> tuple[Path, str | None, str]:
@@ -81,6 +128,13 @@ def compile_model(model: Any, *, _timeseries: frozenset = frozenset(), _sha256: 
         return _MEMORY[key]
     description = load_cached(expected, timeseries)
     fresh = description is None
+    if description is not None:
+        try:
+            compiled = CompiledModel(description, name=name, sha256=expected, path=str(path), timeseries=timeseries)
+            compiled._kernel()  # verified before it runs; an entry that does not verify is compiled again
+        except (KeyError, TypeError, UnsupportedConstructError) as err:
+            _store.discard(source_key(expected, timeseries), f"it does not hold a valid kernel ({err})")
+            fresh, description = True, None
     if fresh:
         if data is None:
             data, _ = _read_verified(path, expected)
@@ -93,11 +147,14 @@ def compile_model(model: Any, *, _timeseries: frozenset = frozenset(), _sha256: 
             raise UnsupportedConstructError(
                 f"Model {name!r} could not be compiled by the batch engine, outside the equation of any one "
                 f"variable ({type(err).__name__}: {err}). Use engine='pysd' for this model.") from err
-    compiled = CompiledModel(description, name=name, sha256=expected, path=str(path), timeseries=timeseries)
     if fresh:
+        compiled = CompiledModel(description, name=name, sha256=expected, path=str(path), timeseries=timeseries)
         compiled.smoke_test()
         if not description.get("external_files"):  # data read from other files may change: not cached
             store_cached(expected, timeseries, description)
         logger.info("Compiled %s (%d variables) to a batch kernel", name, len(description["variables"]))
+    for variable, divisor in compiled.zero_divisions:
+        warnings.warn(f"{name}: {variable!r} divides by {divisor!r}, which is 0 in the model file; every run that "
+                      "keeps it 0 gives non-finite values there.", NumericalWarning, stacklevel=stack_level())
     _MEMORY[key] = compiled
     return compiled

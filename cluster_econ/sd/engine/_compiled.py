@@ -2,15 +2,9 @@
 
 from __future__ import annotations
 
-import functools
-import hashlib
 import logging
-import os
-import pickle
-import tempfile
 import traceback
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any, get_args
 
 import numpy as np
@@ -21,53 +15,20 @@ from cluster_econ.errors import SpecError, UnsupportedConstructError, unknown_na
 from cluster_econ.typing import Method
 
 from . import _runtime
+from ._integrate import integrate_dynamic, integrate_fixed
+from ._numerics import Errors, check_memory, nonfinite, record, report
+from ._program import assemble
+from ._statefuls import RK4_KINDS
+from ._verify import KERNEL_BUILTINS, verify_source
 
 logger = logging.getLogger(__name__)
-
-_RPREC = 1e-5
-_RK4_KINDS = {"integ", "smooth", "delay", "initial"}
-
-
-def cache_dir() -> Path:
-    """Folder of the engine's cache (``$CLUSTER_ECON_CACHE/engine`` or ``~/.cache/cluster_econ/engine``)."""
-    root = os.environ.get("CLUSTER_ECON_CACHE")
-    base = Path(root) if root else Path.home() / ".cache" / "cluster_econ"
-    return base / "engine"
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def save_times(t0: float, tf: float, dt: float, sp: float) -> tuple[list[float], list[bool]]:
-    """The times PySD visits and whether each is saved (same float operations as PySD's loop)."""
-    times, flags = [], []
-    prec = dt * _RPREC
-    t = t0
-    while True:
-        in_bounds = t + dt * _RPREC < tf
-        delay = t - t0
-        flags.append(bool(delay % sp < prec or -delay % sp < prec))
-        times.append(t)
-        if not in_bounds:
-            break
-        t = t + dt
-    return times, flags
-
 
 class CompiledModel:
     """A model compiled to a vectorised numpy kernel.
 
-    Holds generated Python source and numpy arrays only, so it pickles and can be sent to another
-    process or a Dask worker. Create it with :func:`compile_model`.
+    Holds the kernel program (generated lines as plain data) and numpy arrays only, so it pickles and
+    can be sent to another process or a Dask worker. Create it with :func:`compile_model`. Kernel
+    source is verified (:func:`~._verify.verify_source`) before it is executed.
 
     Attributes
     ----------
@@ -76,13 +37,17 @@ class CompiledModel:
     sha256 : str
         sha256 of the model file the kernel was compiled from.
     source : str
-        The generated kernel source.
+        The generated kernel source (every variable).
     variables : dict
         PySD Python name -> {"vensim_name", "units", "description", "dims"}.
     constants : dict
         Python names of the constants a scenario may set, with their dimension names.
     control : dict
         Default ``initial_time``, ``final_time``, ``time_step`` and ``saveper``.
+    bounds : dict
+        Declared bounds ``name -> (lower, upper)`` of constants, when the caller knows them (set by
+        :func:`cluster_econ.simulate_batch` from the model it loaded); scenario values are checked
+        against them even when the compiled model is given directly.
     """
 
     def __init__(self, description: dict, *, name: str, sha256: str, path: str | None = None,
@@ -91,6 +56,7 @@ class CompiledModel:
         self.sha256 = sha256
         self.path = path
         self.source: str = description["source"]
+        self.program: dict = description["program"]
         self.arrays: dict[str, np.ndarray] = description["arrays"]
         self.statefuls: dict[str, str] = description["statefuls"]
         self.variables: dict[str, dict] = description["variables"]
@@ -98,9 +64,15 @@ class CompiledModel:
         self.constants: dict[str, list[str]] = description["constants"]
         self.control: dict[str, float] = description["control"]
         self.timeseries = frozenset(timeseries)
-        self.owners: dict[int, str] = description.get("owners", {})
         self.dynamic_control: bool = description.get("dynamic_control", False)
-        self._functions: tuple | None = None
+        self.bounds: dict[str, tuple[float, float]] = {}
+        #: [variable, divisor] of divisions by a constant that is 0 in the model file
+        self.zero_divisions: list[list[str]] = description.get("zero_divisions", [])
+        #: flat positions of the subscript cells no equation defines, per variable (NaN by construction)
+        self.undefined: dict[str, list[int]] = {k: v["undefined"] for k, v in self.variables.items()
+                                                if v.get("undefined")}
+        self._kernels: dict[frozenset | None, tuple] = {}
+        self._owners: dict[str, dict[int, str]] = {}
         self._variants: dict[frozenset, CompiledModel] = {}
 
     def __repr__(self) -> str:
@@ -109,27 +81,34 @@ class CompiledModel:
 
     def __getstate__(self) -> dict:
         state = self.__dict__.copy()
-        state["_functions"] = None
+        state["_kernels"] = {}
+        state["_owners"] = {}
         state["_variants"] = {}
         return state
 
     # ------------------------------------------------------------------ kernel
-    def _kernel(self) -> tuple:
-        if self._functions is None:
-            namespace: dict[str, Any] = {"np": np, "_rt": _runtime, "_bc": _runtime.bc, **self.arrays}
-            code = compile(self.source, f"<cluster_econ kernel {self.name}>", "exec")
-            exec(code, namespace)
-            self._functions = (namespace["_init"], namespace["_step"], namespace["_euler"], namespace.get("_ctl"))
-        return self._functions
+    def _kernel(self, keep: Sequence[str] | None = None) -> tuple:
+        """The kernel's functions, for every variable or only for what ``keep`` (outputs) needs."""
+        key = None if keep is None or self.dynamic_control else frozenset(keep)
+        if key not in self._kernels:
+            source, owners = (self.source, None) if key is None else assemble(self.program, key)
+            if owners is None:
+                owners = assemble(self.program)[1]
+            verify_source(source)  # nothing but what the compiler emits is ever executed
+            filename = f"<cluster_econ kernel {self.name} #{len(self._owners)}>"
+            self._owners[filename] = owners
+            namespace: dict[str, Any] = {"__builtins__": KERNEL_BUILTINS, "np": np, "_rt": _runtime,
+                                         "_bc": _runtime.bc, **self.arrays}
+            exec(compile(source, filename, "exec"), namespace)
+            self._kernels[key] = (namespace["_init"], namespace["_step"], namespace["_euler"], namespace.get("_ctl"))
+        return self._kernels[key]
 
     def smoke_test(self) -> None:
         """Initialise and take one step with the defaults; a failure is an unsupported construct."""
-        if self.timeseries:
+        if self.timeseries or self.dynamic_control:
             return
         init, step, _, _ = self._kernel()
         c = self.control
-        if self.dynamic_control:
-            return
         try:
             with np.errstate(all="ignore"):
                 C, X = init({}, 2, c["initial_time"], c["time_step"], c["final_time"], c["saveper"])
@@ -158,8 +137,9 @@ class CompiledModel:
     def _owner(self, err: BaseException) -> str | None:
         """Vensim name of the variable whose generated line raised ``err`` (None if not in the kernel)."""
         for frame in reversed(traceback.extract_tb(err.__traceback__)):
-            if frame.filename.startswith("<cluster_econ kernel") and frame.lineno in self.owners:
-                return self.owners[frame.lineno]
+            owners = self._owners.get(frame.filename)
+            if owners is not None and frame.lineno in owners:
+                return owners[frame.lineno] or None
         return None
 
     def _named(self, err: UnsupportedConstructError) -> UnsupportedConstructError:
@@ -169,7 +149,8 @@ class CompiledModel:
             return err
         return UnsupportedConstructError(f"{err} (in the equation of {owner!r} in model {self.name!r})")
 
-    def _variant(self, timeseries: frozenset) -> CompiledModel:
+    def variant(self, timeseries: frozenset) -> CompiledModel:
+        """The kernel taking the constants ``timeseries`` as time series (compiled once, cached)."""
         if timeseries == self.timeseries:
             return self
         if timeseries not in self._variants:
@@ -179,8 +160,9 @@ class CompiledModel:
                     f"for {self.name!r}.")
             from ._api import compile_model
 
-            self._variants[timeseries] = compile_model(self.path, _timeseries=timeseries, _sha256=self.sha256,
-                                                       _name=self.name)
+            other = compile_model(self.path, _timeseries=timeseries, _sha256=self.sha256, _name=self.name)
+            other.bounds = self.bounds
+            self._variants[timeseries] = other
         return self._variants[timeseries]
 
     def dims_of(self, name: str) -> list[str]:
@@ -190,7 +172,12 @@ class CompiledModel:
         return tuple(len(c) for c in self.coords[name])
 
     # ------------------------------------------------------------------ params
-    def _params(self, scenarios: pd.DataFrame) -> tuple[dict, frozenset]:
+    def prepare(self, scenarios: pd.DataFrame) -> tuple[dict, frozenset]:
+        """Scenario columns (Python names) as kernel inputs: constant -> array, scenario axis first.
+
+        Also returns the constants given as time series (which need a kernel variant, :meth:`variant`).
+        Values are checked to be finite and, where :attr:`bounds` knows them, within their bounds.
+        """
         params: dict[str, Any] = {}
         timeseries = []
         n = len(scenarios)
@@ -222,8 +209,20 @@ class CompiledModel:
                 j = int(np.flatnonzero(~np.isfinite(out.reshape(n, -1)).all(axis=1))[0])
                 raise SpecError(f"Scenario {scenarios.index[j]!r} gives {col!r} a non-finite value "
                                 f"({cells[j]!r}); give finite numbers.")
+            self._check_bounds(col, out, scenarios.index)
             params[col] = out
         return params, frozenset(timeseries)
+
+    def _check_bounds(self, col: str, values: np.ndarray, index: pd.Index) -> None:
+        if col not in self.bounds:
+            return
+        lower, upper = self.bounds[col]
+        bad = np.flatnonzero(((values < lower) | (values > upper)).reshape(len(values), -1).any(axis=1))
+        if bad.size:
+            j = int(bad[0])
+            value = values[j].flat[int(np.flatnonzero((values[j] < lower) | (values[j] > upper))[0])]
+            raise SpecError(f"Scenario {index[j]!r}: parameter {col!r} = {value:g} is outside its declared bounds "
+                            f"[{lower:g}, {upper:g}] in {self.name}; choose a value within the bounds.")
 
     def _cell(self, col: str, cell: Any, shape: tuple[int, ...]) -> np.ndarray:
         if isinstance(cell, xr.DataArray):
@@ -246,8 +245,8 @@ class CompiledModel:
     # ------------------------------------------------------------------ run
     def run(self, scenarios: pd.DataFrame | None = None, *, initial_time: float | None = None,
             final_time: float | None = None, time_step: float | None = None, saveper: float | None = None,
-            outputs: Sequence[str] | None = None, method: Method = "euler") -> xr.Dataset:
-        """Integrate every scenario at once.
+            outputs: Sequence[str] | None = None, method: Method = "euler", errors: Errors = "warn") -> xr.Dataset:
+        """Integrate every scenario at once (one chunk; :func:`cluster_econ.simulate_batch` chunks).
 
         Parameters
         ----------
@@ -264,6 +263,10 @@ class CompiledModel:
             Integration method. Euler repeats PySD's order of evaluation and agrees with PySD to
             round-off, not bit for bit (see :mod:`cluster_econ.sd.engine`); RK4 is the classical
             fourth-order Runge-Kutta scheme Vensim offers.
+        errors : {"warn", "raise"}, default "warn"
+            Non-finite outputs give a :class:`~cluster_econ.errors.NumericalWarning` (and are
+            recorded in ``attrs["numerical_issues"]``), or with "raise" a
+            :class:`~cluster_econ.errors.SimulationError`.
 
         Returns
         -------
@@ -273,46 +276,28 @@ class CompiledModel:
         """
         if method not in get_args(Method):
             raise SpecError(f"method={method!r} is not valid; use one of {list(get_args(Method))}.")
+        if errors not in get_args(Errors):
+            raise SpecError(f"errors={errors!r} is not valid; use one of {list(get_args(Errors))}.")
         if scenarios is None:
             scenarios = pd.DataFrame(index=pd.RangeIndex(1, name="scenario"))
         if not isinstance(scenarios, pd.DataFrame):
             raise SpecError(f"scenarios must be a pandas DataFrame, got {type(scenarios).__name__}.")
         if len(scenarios) == 0:
             raise SpecError("scenarios has no rows; give at least one scenario.")
-        return self._run(scenarios, control=(initial_time, final_time, time_step, saveper), outputs=outputs,
-                         method=method)
+        params, timeseries = self.prepare(scenarios)
+        kernel = self.variant(timeseries)
+        names = kernel.output_names(outputs, scenarios)
+        control = kernel.control_values(initial_time, final_time, time_step, saveper)
+        check_memory(kernel, names, control, len(scenarios), len(scenarios))
+        data, times = kernel.integrate(params, len(scenarios), names, control, method)
+        issues = nonfinite(data, times, undefined=self.undefined, inputs=self.constants)
+        report(issues, scenarios, errors, self.name)
+        ds = kernel.dataset(data, times, names, scenarios)
+        record(ds, issues, scenarios)
+        return ds
 
-    def _run(self, scenarios: pd.DataFrame, *, control: tuple, outputs: Sequence[str] | None, method: str,
-             chunk_size: int | None = None, progress: bool = False) -> xr.Dataset:
-        params, timeseries = self._params(scenarios)
-        kernel = self._variant(timeseries)
-        names = kernel._outputs(outputs, scenarios)
-        ctl = kernel._control(*control)
-        kernel.check_method(method)
-        n = len(scenarios)
-        size = n if chunk_size is None else int(chunk_size)
-        starts = list(range(0, n, size))
-        if len(starts) == 1:
-            data, times = kernel._integrate_named(params, n, names, ctl, method)
-            return kernel._dataset(data, times, names, scenarios)
-        data: dict[str, np.ndarray] = {}
-        if progress:
-            from tqdm.auto import tqdm
-
-            starts = tqdm(starts, desc=f"{self.name}: chunks of {size} scenarios")
-        times = np.empty(0)
-        for start in starts:
-            rows = slice(start, min(start + size, n))
-            chunk = {k: (v[0], v[1][:, rows]) if isinstance(v, tuple) else v[rows] for k, v in params.items()}
-            part, times = kernel._integrate_named(chunk, rows.stop - rows.start, names, ctl, method)
-            for k in names:
-                if k not in data:
-                    data[k] = np.empty((n, *part[k].shape[1:]))
-                data[k][rows] = part[k]
-            logger.debug("%s: scenarios %d-%d done", self.name, rows.start, rows.stop - 1)
-        return kernel._dataset(data, times, names, scenarios)
-
-    def _outputs(self, outputs: Sequence[str] | None, scenarios: pd.DataFrame) -> list[str]:
+    def output_names(self, outputs: Sequence[str] | None, scenarios: pd.DataFrame) -> list[str]:
+        """Python names of the outputs to keep (default: every variable the scenarios do not set), once each."""
         if outputs is None:
             return [n for n in self.variables if n not in scenarios.columns]
         if isinstance(outputs, str):
@@ -322,15 +307,20 @@ class CompiledModel:
             if n not in self.variables:
                 raise unknown_name(str(n), sorted(self.variables), "variable", where=self.name)
             names.append(n)
-        return names
+        return list(dict.fromkeys(names))
 
-    def _control(self, t0, tf, dt, sp) -> dict[str, float]:
+    def control_values(self, initial_time: float | None = None, final_time: float | None = None,
+                       time_step: float | None = None, saveper: float | None = None) -> dict[str, float]:
+        """The model's control values with the given ones replacing them (checked)."""
         c = dict(self.control)
-        for key, value in (("initial_time", t0), ("final_time", tf), ("time_step", dt), ("saveper", sp)):
+        for key, value in (("initial_time", initial_time), ("final_time", final_time), ("time_step", time_step),
+                           ("saveper", saveper)):
             if value is not None:
                 c[key] = float(value)
         if self.dynamic_control:
             return c
+        if not all(np.isfinite(c[k]) for k in c):
+            raise SpecError(f"The control values must be finite; got {c}.")
         if not c["time_step"] > 0 or not c["saveper"] > 0:
             raise SpecError(f"time_step and saveper must be positive; got {c['time_step']} and {c['saveper']}.")
         if c["final_time"] < c["initial_time"]:
@@ -340,118 +330,39 @@ class CompiledModel:
     def check_method(self, method: str) -> None:
         """Raise :class:`UnsupportedConstructError` if ``method`` cannot integrate this model."""
         if method == "rk4":
-            bad = sorted({k for k in self.statefuls.values() if k not in _RK4_KINDS})
+            bad = sorted({k for k in self.statefuls.values() if k not in RK4_KINDS})
             if bad:
                 raise UnsupportedConstructError(
                     f"method='rk4' is not supported for models with {', '.join(bad)} objects ({self.name!r}); "
                     "use method='euler'.")
 
-    def _integrate_named(self, params: dict, n: int, names: list[str], control: dict, method: str):
-        """:meth:`_integrate`; a refusal raised by the kernel names the variable whose equation raised it."""
+    def integrate(self, params: dict, n: int, names: list[str], control: dict, method: str,
+                  out: dict[str, np.ndarray] | None = None) -> tuple[dict[str, np.ndarray], np.ndarray]:
+        """Integrate one chunk of ``n`` scenarios: the saved values of ``names`` and the saved times.
+
+        ``params`` maps constants to arrays with the scenario axis first (see :meth:`prepare`);
+        ``control`` is :meth:`control_values`'s result. Only what ``names`` and the stocks need is
+        computed. ``out`` may hold arrays of shape ``(n, max_saved, *shape)`` to write into. A refusal
+        raised by the kernel names the variable whose equation raised it.
+        """
+        self.check_method(method)
+        shapes = {k: self.shape_of(k) for k in names}
         try:
-            return self._integrate(params, n, names, control, method)
+            if self.dynamic_control:
+                if method != "euler":
+                    raise UnsupportedConstructError(
+                        f"method={method!r} is not supported for {self.name!r}, whose control variables change "
+                        "during the run; use method='euler'.")
+                return integrate_dynamic(self._kernel(), params, n, names, shapes, control)
+            keys = [k for k, kind in self.statefuls.items() if kind != "initial"]
+            return integrate_fixed(self._kernel(names), params, n, names, shapes, control, method, keys, out)
         except UnsupportedConstructError as err:
             named = self._named(err)
             if named is err:
                 raise
             raise named from err
 
-    def _integrate(self, params: dict, n: int, names: list[str], control: dict, method: str):
-        self.check_method(method)
-        if self.dynamic_control:
-            return self._integrate_dynamic(params, n, names, control, method)
-        init, step, euler, _ = self._kernel()
-        t0, tf, dt, sp = (control[k] for k in ("initial_time", "final_time", "time_step", "saveper"))
-        times, flags = save_times(t0, tf, dt, sp)
-        n_save = sum(flags)
-        prec = dt * _RPREC
-        with np.errstate(all="ignore"):
-            C, X = init(params, n, t0, dt, tf, sp)
-            fixed = [k for k in names if k in C or k in control]  # constant in time: stored once below
-            moving = [k for k in names if k not in fixed]
-            series: dict[str, list] = {k: [] for k in moving}
-            saved_times = []
-            for i, (t, flag) in enumerate(zip(times, flags, strict=True)):
-                V, D = step(t, C, X, params, t0, dt, tf, sp)
-                if flag:
-                    for k in moving:
-                        series[k].append(V[k])
-                    saved_times.append(np.round(t, -int(np.log10(prec))))
-                if i == len(times) - 1:
-                    break
-                if method == "euler":
-                    X = euler(X, D, dt)
-                else:
-                    X = self._rk4(X, D, t, dt, step, C, params, (t0, dt, tf, sp))
-        out = {}
-        for k in names:
-            shape = (n, n_save, *self.shape_of(k))
-            if k in series:
-                value = np.stack(series[k], axis=1) if series[k] else np.empty(shape)
-            else:
-                value = np.asarray(C[k] if k in C else control[k], dtype=float)
-                value = value.reshape((*value.shape[:1], 1, *value.shape[1:])) if value.ndim else value
-            out[k] = np.array(np.broadcast_to(value, shape), dtype=float)
-        return out, np.asarray(saved_times)
-
-    def _integrate_dynamic(self, params: dict, n: int, names: list[str], control: dict, method: str):
-        """Integration when TIME STEP, FINAL TIME or SAVEPER change during the run (PySD's loop)."""
-        if method != "euler":
-            raise UnsupportedConstructError(
-                f"method={method!r} is not supported for {self.name!r}, whose control variables change during the "
-                "run; use method='euler'.")
-        init, step, euler, ctl = self._kernel()
-        t0 = control["initial_time"]
-        given = {k: control[k] for k in ("time_step", "final_time", "saveper") if np.isfinite(control[k])}
-
-        def controls(t, C, X, dt, tf, sp):
-            dt, tf, sp = ctl(t, C, X, params, t0, dt, tf, sp)
-            return given.get("time_step", dt), given.get("final_time", tf), given.get("saveper", sp)
-
-        nan = float("nan")
-        series: dict[str, list] = {k: [] for k in names}
-        saved_times = []
-        with np.errstate(all="ignore"):
-            C, X = init(params, n, t0, nan, nan, nan)
-            dt, tf, sp = controls(t0, C, X, nan, nan, nan)
-            C, X = init(params, n, t0, dt, tf, sp)
-            t = t0
-            while True:
-                dt, tf, sp = controls(t, C, X, dt, tf, sp)
-                V, D = step(t, C, X, params, t0, dt, tf, sp)
-                prec = dt * _RPREC
-                delay = t - t0
-                if delay % sp < prec or -delay % sp < prec:
-                    for k in names:
-                        series[k].append(V[k] if k in V else C[k])
-                    saved_times.append(np.round(t, -int(np.log10(prec))))
-                if not t + dt * _RPREC < tf:
-                    break
-                X = euler(X, D, dt)
-                t = t + dt
-        out = {k: np.array(np.broadcast_to(np.stack([np.asarray(v, dtype=float).reshape(
-            (-1, *self.shape_of(k))) for v in series[k]], axis=1), (n, len(saved_times), *self.shape_of(k))))
-            for k in names}
-        return out, np.asarray(saved_times)
-
-    def _rk4(self, X, k1, t, dt, step, C, params, ctl):
-        keys = [k for k, kind in self.statefuls.items() if kind != "initial"]
-
-        def shifted(D, h):
-            Y = dict(X)
-            for k in keys:
-                Y[k] = X[k] + D[k] * h
-            return Y
-
-        k2 = step(t + dt / 2, C, shifted(k1, dt / 2), params, *ctl)[1]
-        k3 = step(t + dt / 2, C, shifted(k2, dt / 2), params, *ctl)[1]
-        k4 = step(t + dt, C, shifted(k3, dt), params, *ctl)[1]
-        new = dict(X)
-        for k in keys:
-            new[k] = X[k] + dt / 6 * (k1[k] + 2 * k2[k] + 2 * k3[k] + k4[k])
-        return new
-
-    def _dataset(self, data: dict, times: np.ndarray, names: list[str], scenarios: pd.DataFrame) -> xr.Dataset:
+    def dataset(self, data: dict, times: np.ndarray, names: list[str], scenarios: pd.DataFrame) -> xr.Dataset:
         coords: dict[str, Any] = {"scenario": np.asarray(scenarios.index), "time": times}
         data_vars = {}
         for k in names:
@@ -468,49 +379,3 @@ class CompiledModel:
                 coords[label] = ("scenario", np.asarray(values, dtype=float))
         return xr.Dataset(data_vars, coords=coords)
 
-
-@functools.cache
-def engine_fingerprint() -> str:
-    """sha256 of the engine's own source files (``cluster_econ/sd/engine/*.py``)."""
-    digest = hashlib.sha256()
-    for path in sorted(Path(__file__).parent.glob("*.py")):
-        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
-    return digest.hexdigest()
-
-
-def _pysd_version() -> str:
-    import pysd
-
-    return str(pysd.__version__)
-
-
-def source_key(sha256: str, timeseries: frozenset, *, engine: str | None = None, pysd: str | None = None) -> str:
-    """Cache key of a kernel: model sha256, time-series inputs, the engine's source and the PySD version.
-
-    ``engine`` and ``pysd`` default to :func:`engine_fingerprint` and the installed PySD's version.
-    """
-    engine = engine_fingerprint() if engine is None else engine
-    pysd = _pysd_version() if pysd is None else pysd
-    extra = ",".join(sorted(timeseries))
-    return hashlib.sha256(f"{sha256}|{extra}|{engine}|{pysd}".encode()).hexdigest()
-
-
-def load_cached(sha256: str, timeseries: frozenset) -> dict | None:
-    path = cache_dir() / f"{source_key(sha256, timeseries)}.pkl"
-    if not path.exists():
-        return None
-    try:
-        with path.open("rb") as fh:
-            return pickle.load(fh)
-    except Exception:  # a corrupt cache entry is recompiled
-        logger.warning("Ignoring unreadable engine cache entry %s", path)
-        return None
-
-
-def store_cached(sha256: str, timeseries: frozenset, description: dict) -> None:
-    path = cache_dir() / f"{source_key(sha256, timeseries)}.pkl"
-    try:
-        _atomic_write(path, pickle.dumps(description, protocol=pickle.HIGHEST_PROTOCOL))
-        _atomic_write(path.with_suffix(".py"), description["source"].encode())
-    except OSError as err:  # a read-only cache only costs recompilation
-        logger.warning("Could not write the engine cache %s: %s", path, err)

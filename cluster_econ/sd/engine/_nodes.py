@@ -5,12 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 CONTROL = {"initial_time": "_t0", "final_time": "_tf", "time_step": "_dt", "saveper": "_sp"}
-REDUCE = {"sum", "prod", "vmin", "vmax"}
-NUMPY_FUNCS = {
-    "abs": "np.abs", "exp": "np.exp", "sin": "np.sin", "cos": "np.cos", "tan": "np.tan",
-    "arcsin": "np.arcsin", "arccos": "np.arccos", "arctan": "np.arctan", "sinh": "np.sinh",
-    "cosh": "np.cosh", "tanh": "np.tanh", "sqrt": "np.sqrt", "ln": "np.log",
-}
 OPS = {
     "^": ("%(left)s**%(right)s", 1), "*": ("%(left)s*%(right)s", 2), "/": ("%(left)s/%(right)s", 2),
     "+": ("%(left)s + %(right)s", 3), "-": ("%(left)s - %(right)s", 3),
@@ -64,6 +58,7 @@ class Stateful:
     dims: Dims
     element: str
     ddt: list[str] = field(default_factory=list)
+    ddt_deps: set = field(default_factory=set)
 
 
 def merge_deps(*exs: Ex) -> frozenset:

@@ -20,10 +20,12 @@ __all__ = [
     "modulo",
     "pulse",
     "pulse_train",
+    "pulse_train_magnitude",
     "quantum",
     "ramp",
     "reduce",
     "step",
+    "sum_product",
     "xidz",
     "zidz",
 ]
@@ -93,6 +95,16 @@ def pulse_train(t, dt, start, repeat_time, width, end):
     return np.where(np.asarray(repeat_time) == 0, single, rep)
 
 
+def pulse_train_magnitude(t, dt, start, repeat_time, magnitude):
+    """XMILE's PULSE(magnitude, first, interval) as PySD computes it (one time step wide)."""
+    width = 0.5 * dt
+    out = magnitude / dt
+    with np.errstate(divide="ignore", invalid="ignore"):
+        single = np.where((start - SMALL_VENSIM <= t) & (t < start + width), out, 0)
+        rep = np.where(start <= t, np.where(np.mod(t - start + SMALL_VENSIM, repeat_time) < width, out, 0), 0)
+    return np.where(np.asarray(repeat_time) == 0, single, rep)
+
+
 def reduce(kind, x, axes):
     """SUM, PROD, VMIN, VMAX over ``axes`` skipping NaN, as xarray does."""
     plain = {"sum": np.sum, "prod": np.prod, "vmin": np.min, "vmax": np.max}[kind]
@@ -100,6 +112,24 @@ def reduce(kind, x, axes):
     if np.isnan(out).any():  # only then pay for the NaN-skipping version
         skip = {"sum": np.nansum, "prod": np.nanprod, "vmin": np.nanmin, "vmax": np.nanmax}[kind]
         out = skip(x, axis=axes)
+    return out
+
+
+_LETTERS = "abcdefghijklmnopqrstuvwxyz"
+
+
+def sum_product(a, b, axes):
+    """SUM(a * b) over ``axes`` without building the product (``einsum``), NaN skipped as xarray does.
+
+    ``a`` and ``b`` are laid out on the same dimensions (length-1 axes broadcast).
+    """
+    a = np.asarray(a, dtype=float)
+    b = np.asarray(b, dtype=float)
+    labels = _LETTERS[: max(a.ndim, b.ndim)]
+    kept = "".join(c for i, c in enumerate(labels) if i not in axes)
+    out = np.einsum(f"{labels},{labels}->{kept}", a, b)
+    if np.isnan(out).any():  # only then pay for the NaN-skipping version
+        out = np.nansum(a * b, axis=axes)
     return out
 
 
