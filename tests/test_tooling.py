@@ -52,14 +52,10 @@ def test_mypy_and_the_ruff_families_are_configured() -> None:
     assert {"C90", "PT", "PERF", "S"} <= selected
 
 
-# The batch engine's two largest modules are being split into an emitter table (DESIGN.md, section 6).
-OVERSIZED_FOR_NOW = {"cluster_econ/sd/engine/_compiled.py", "cluster_econ/sd/engine/_compiler.py"}
-
-
 def test_every_module_reads_in_one_go() -> None:
     sizes = {
         path.relative_to(ROOT).as_posix(): len(path.read_text(encoding="utf-8").splitlines())
         for path in (ROOT / "cluster_econ").rglob("*.py")
     }
-    too_long = {p: n for p, n in sizes.items() if n > 500 and p not in OVERSIZED_FOR_NOW}
+    too_long = {p: n for p, n in sizes.items() if n > 500}
     assert too_long == {}
