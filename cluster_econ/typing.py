@@ -23,6 +23,7 @@ __all__ = [
     "Distribution",
     "Effect",
     "Engine",
+    "Errors",
     "Family",
     "Loss",
     "Method",
@@ -70,3 +71,5 @@ Design: TypeAlias = Literal["lhs", "mc", "sobol", "morris", "full_factorial"]
 Weights: TypeAlias = Literal["variance"]
 #: The named times of a sweep outcome (a number is the other choice).
 OutcomeTime: TypeAlias = Literal["final", "all"]
+#: What a simulation does with non-finite outputs: warn (and record them) or raise.
+Errors: TypeAlias = Literal["warn", "raise"]

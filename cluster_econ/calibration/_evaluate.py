@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import warnings
 from typing import Any
 
 import numpy as np
@@ -24,6 +25,7 @@ def run_kernel(model: Any, frame: pd.DataFrame, *, outputs: list[str], final_tim
 
     Returns the compiled model, each output as an array ``(scenario, time, region)`` and the saved times.
     """
+    from cluster_econ.errors import NumericalWarning
     from cluster_econ.sd.engine import compile_model
 
     compiled = compile_model(model)
@@ -35,8 +37,12 @@ def run_kernel(model: Any, frame: pd.DataFrame, *, outputs: list[str], final_tim
     parts: dict[str, list[np.ndarray]] = {k: [] for k in outputs}
     times = np.empty(0)
     for start in range(0, len(frame), size):
-        data = compiled.run(frame.iloc[start:start + size], final_time=final_time, saveper=saveper,
-                            outputs=outputs)
+        with warnings.catch_warnings():
+            # a trial point whose trajectories are not finite is rejected by the objective (a large loss), and
+            # a non-finite start is a CalibrationError naming the parameters: the engine's warning adds nothing
+            warnings.simplefilter("ignore", NumericalWarning)
+            data = compiled.run(frame.iloc[start:start + size], final_time=final_time, saveper=saveper,
+                                outputs=outputs)
         times = np.asarray(data["time"].values, dtype=float)
         for k in outputs:
             array = data[k]

@@ -12,6 +12,20 @@ import numpy as np
 __all__ = ["morris_indices", "sobol_indices"]
 
 
+
+def _wsum(weights: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """``weights @ values``, summed over the samples one at a time, in the same order for every cell.
+
+    A BLAS product rounds differently for different numbers of columns, so indices computed for a block
+    of cells (a sweep read from its store) would differ in the last bits from those of all cells at once,
+    and by much more where an output barely varies. Accumulating sample by sample gives each cell the same
+    float operations whatever the block.
+    """
+    total = np.zeros((weights.shape[0], *values.shape[1:]))
+    for i in range(values.shape[0]):
+        total += weights[:, i, None] * values[i]
+    return total
+
 def _weights(n: int, resamples: int, seed: int) -> np.ndarray:
     """Bootstrap weights (resamples, n): multinomial counts over n rows, divided by n."""
     rng = np.random.default_rng(seed)
@@ -68,8 +82,8 @@ def sobol_indices(y: np.ndarray, k: int, *, second_order: bool, resamples: int =
     def var(weights: np.ndarray | None) -> np.ndarray:
         if weights is None:
             return np.var(np.concatenate([a, b]), axis=0)
-        mean = (weights @ a + weights @ b) / 2
-        return (weights @ (a * a) + weights @ (b * b)) / 2 - mean * mean
+        mean = (_wsum(weights, a) + _wsum(weights, b)) / 2
+        return (_wsum(weights, a * a) + _wsum(weights, b * b)) / 2 - mean * mean
 
     v, vb = var(None), var(w)
     out: dict[str, np.ndarray] = {}
@@ -79,8 +93,8 @@ def sobol_indices(y: np.ndarray, k: int, *, second_order: bool, resamples: int =
         total = 0.5 * (a - ab[j]) ** 2
         s1.append(_safe(first.mean(axis=0), v))
         st.append(_safe(total.mean(axis=0), v))
-        s1b.append(_safe(w @ first, vb))
-        stb.append(_safe(w @ total, vb))
+        s1b.append(_safe(_wsum(w, first), vb))
+        stb.append(_safe(_wsum(w, total), vb))
     for name, point, boot in (("S1", s1, s1b), ("ST", st, stb)):
         out[name] = np.array(point)
         lo, hi = _interval(np.stack(boot, axis=1), level)
@@ -93,7 +107,7 @@ def sobol_indices(y: np.ndarray, k: int, *, second_order: bool, resamples: int =
             for i in range(j + 1, k):
                 joint = ba[j] * ab[i] - a * b
                 s2[j, i] = _safe(joint.mean(axis=0), v) - s1[j] - s1[i]
-                boot = _safe(w @ joint, vb) - s1b[j] - s1b[i]
+                boot = _safe(_wsum(w, joint), vb) - s1b[j] - s1b[i]
                 lo2[j, i], hi2[j, i] = _interval(boot, level)
         out["S2"], out["S2_lower"], out["S2_upper"], out["S2_conf"] = s2, lo2, hi2, (hi2 - lo2) / 2
     # cells whose output does not vary beyond rounding (variance below 1e-12 of its second moment) have no

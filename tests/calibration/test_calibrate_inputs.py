@@ -57,10 +57,10 @@ def test_bounds_needed_without_model_toml(model, panel):
 
 def test_fixed_value_outside_declared_bounds(panel):
     rc = ce.load_model("regional_cluster")
-    with pytest.raises(SpecError, match=r"'sme_birth_rate' = 0.5.*\[0.08, 0.12\]"):
+    with pytest.raises(SpecError, match=r"'sme_birth_rate' = 0.5.*\[0.08, 0.14\]"):
         ce.calibrate(rc, panel, targets={"output": "gsp"}, parameters=["young_sme_hazard"],
                      fixed={"sme_birth_rate": 0.5})
-    with pytest.raises(SpecError, match=r"\(0.01, 0.5\) of parameter 'sme_birth_rate'.*\[0.08, 0.12\]"):
+    with pytest.raises(SpecError, match=r"\(0.01, 0.5\) of parameter 'sme_birth_rate'.*\[0.08, 0.14\]"):
         ce.calibrate(rc, panel, targets={"output": "gsp"}, parameters={"sme_birth_rate": (0.01, 0.5)})
 
 

@@ -28,7 +28,7 @@ def test_lever_range_outside_declared_bounds(regional) -> None:
     with pytest.raises(SpecError, match=r"range \[0, 0.1\] of lever 'public_investment_share'.*declared bounds "
                                         r"\[0, 0.05\]"):
         ce.sweep(regional, levers=[ce.Lever("public_investment_share", 0.0, 0.1)], outcomes=OUT, n=2)
-    with pytest.raises(SpecError, match=r"\[0.05, 0.2\] of uncertainty 'sme_birth_rate'.*\[0.08, 0.12\]"):
+    with pytest.raises(SpecError, match=r"\[0.05, 0.2\] of uncertainty 'sme_birth_rate'.*\[0.08, 0.14\]"):
         ce.sweep(regional, uncertainties=[ce.Uncertainty("sme_birth_rate", 0.05, 0.2)], outcomes=OUT, n=2)
 
 

@@ -15,18 +15,18 @@ import sys
 import warnings
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from cluster_econ.errors import NumericalWarning, SimulationError, SpecError
+from cluster_econ.typing import Errors
 
 from ._integrate import max_saved, steps_upper_bound
 
 __all__ = ["Errors", "available_memory", "check_memory", "merge", "nonfinite", "record", "report"]
 
-Errors = Literal["warn", "raise"]
 
 #: integration steps above which a run is refused (``CLUSTER_ECON_MAX_STEPS`` overrides)
 MAX_STEPS = 10**8
