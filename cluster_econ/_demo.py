@@ -21,7 +21,7 @@ Say = Callable[[object], None]
 PRODUCTION_FUNCTION = "log(gsp) ~ log(pcap) + log(pc) + log(emp) + unemp"
 ELASTICITIES = {"output_elasticity_of_public_capital": "log(pcap)", "output_elasticity_of_private_capital": "log(pc)",
                 "output_elasticity_of_labour": "log(emp)"}
-CALIBRATED = ["private_capital_trend_growth", "private_capital_depreciation_rate"]
+CALIBRATED = ["private_capital_depreciation_rate", "migration_response"]
 
 DEMO_OUTCOMES = {  # variable: (label, how to aggregate the 48 states)
     "output": ("Output (USD bn 1982/yr)", "sum"),

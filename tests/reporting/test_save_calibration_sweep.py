@@ -20,7 +20,7 @@ def model():
 @pytest.fixture(scope="module")
 def calibration(model):
     return ce.calibrate(model, ce.load_dataset("us_states"), targets={"output": "gsp", "employment": "emp"},
-                        parameters=["private_capital_trend_growth", "public_capital_depreciation_rate"],
+                        parameters=["private_capital_depreciation_rate", "migration_response"],
                         holdout=(1981, 1986), seed=0)
 
 
@@ -53,7 +53,7 @@ def test_calibration_with_another_model_sha_is_reported(calibration, tmp_path):
     manifest = tomllib.loads(path.read_text(encoding="utf-8"))
     manifest["model"]["sha256"] = "0" * 64
     path.write_text(_toml.dumps(manifest), encoding="utf-8")
-    with pytest.raises(ReproducibilityError, match=r"The model differs: .* records regional_cluster 1\.1\.0 with "
+    with pytest.raises(ReproducibilityError, match=r"The model differs: .* records regional_cluster 2\.0\.0 with "
                                                    r"sha256 0000"):
         ce.reproduce(folder)
 
@@ -95,15 +95,15 @@ def test_the_full_report_renders_every_figure(calibration, sweep, tmp_path, chro
 
 def test_cite_a_calibration_and_a_sweep(calibration, sweep, model):
     text = ce.cite(calibration)
-    assert text.startswith(f"We calibrated private_capital_trend_growth, public_capital_depreciation_rate of "
-                           f"model regional_cluster 1.1.0 (sha256 {model.sha256[:12]}) to the panel targets "
+    assert text.startswith(f"We calibrated private_capital_depreciation_rate, migration_response of "
+                           f"model regional_cluster 2.0.0 (sha256 {model.sha256[:12]}) to the panel targets "
                            "output ~ gsp, employment ~ emp (calibration by trajectory (log loss, clustered "
                            "covariance); holdout 1981-1986), on dataset "
                            "us_states (sha256 5e71babeca1d; Munnell 1990), seed 0.")
     assert "@incollection{munnell1990regional" in text
-    assert "@software{regional_cluster_1_1_0" in text
+    assert "@software{regional_cluster_2_0_0" in text
     text = ce.cite(sweep)
-    assert text.startswith(f"We ran a policy sweep of model regional_cluster 1.1.0 (sha256 {model.sha256[:12]}): "
+    assert text.startswith(f"We ran a policy sweep of model regional_cluster 2.0.0 (sha256 {model.sha256[:12]}): "
                            "32 scenarios, design sobol, over the levers public_investment_share, "
                            "engagement_start_delay and the uncertainties fit_elasticity_of_public_capital, each "
                            "paired with a reference run")
