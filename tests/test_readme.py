@@ -17,7 +17,8 @@ def test_the_readme_has_python_blocks() -> None:
 
 
 @pytest.mark.slow
-def test_every_readme_block_runs() -> None:
+def test_every_readme_block_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)  # the README writes results/ and report.html where the reader works
     namespace: dict[str, object] = {"__name__": "__readme__"}
     for number, block in enumerate(BLOCKS, start=1):
         code = compile(block, f"README.md, python block {number}", "exec")
