@@ -285,7 +285,6 @@ def simulate_batch(model: Any, scenarios: pd.DataFrame, *, params: Any = None,
     else:
         compiled, source = compile_model(model), model
     if source is not None:
-        compiled.bounds = bounds_of(source)
         control_given = check_control(source, initial_time, final_time, time_step, saveper)
     else:
         control_given = {"initial_time": initial_time, "final_time": final_time, "time_step": time_step,
@@ -294,7 +293,7 @@ def simulate_batch(model: Any, scenarios: pd.DataFrame, *, params: Any = None,
     varied = [str(c) for c in scenarios.columns]
     scenarios = _checked_scenarios(source, compiled, scenarios, defaults)
     wanted = _output_names(source, compiled, outputs)
-    values, timeseries = compiled.prepare(scenarios)
+    values, timeseries = compiled.prepare(scenarios, bounds_of(source) if source is not None else None)
     kernel = compiled.variant(timeseries)
     names = kernel.output_names(wanted, scenarios)
     control = kernel.control_values(**control_given)

@@ -30,13 +30,11 @@ logger = logging.getLogger(__name__)
 
 
 def _compiled(model: SDModel) -> Any:
-    """The batch engine's compiled model (the engine caches it, in memory then on disk)."""
-    from ._batch import bounds_of
+    """The batch engine's compiled model (the engine caches it, in memory then on disk; the parameter
+    values are checked against the model's bounds by ``check_params``, not by the shared kernel)."""
     from .engine import compile_model
 
-    compiled = compile_model(model)
-    compiled.bounds = bounds_of(model)
-    return compiled
+    return compile_model(model)
 
 
 def _choose_engine(model: SDModel, engine: str, method: str, params: Mapping[str, Any]) -> Any:

@@ -54,3 +54,28 @@ def test_simulate_checks_the_file_bounds(ranged):
 def test_simulate_batch_checks_the_file_bounds(ranged):
     with pytest.raises(SpecError, match=r"contact_infectivity.*outside"):
         ce.simulate_batch(ranged, pd.DataFrame({"contact_infectivity": [0.5, -0.1]}))
+
+
+def test_a_run_does_not_leave_its_bounds_on_the_shared_kernel(ranged):
+    """The compiled kernel is cached per file: one call's bounds must not reach another call."""
+    from cluster_econ.sd.engine import compile_model
+
+    compiled = compile_model(ranged)
+    wide = pd.DataFrame({"contact_infectivity": [0.5, 2.0]})
+    before = compiled.run(wide, outputs=["infectious"])  # no bounds given: every value runs
+    with pytest.raises(SpecError, match=r"Scenario 1: (?i:parameter) 'contact_infectivity' = 2 .*bounds \[0, 1\]"):
+        ce.simulate_batch(ranged, wide, outputs=["infectious"])
+    ce.simulate(ranged, params={"contact_infectivity": 0.5})
+    after = compiled.run(wide, outputs=["infectious"])
+    assert after["infectious"].equals(before["infectious"])
+    with pytest.raises(SpecError, match=r"Scenario 1: (?i:parameter) 'contact_infectivity' = 2 .*bounds \[0, 1\]"):
+        compiled.run(wide, outputs=["infectious"], bounds={"contact_infectivity": (0.0, 1.0)})
+
+
+def test_the_shared_kernel_cannot_be_changed(ranged):
+    from cluster_econ.sd.engine import compile_model
+
+    compiled = compile_model(ranged)
+    with pytest.raises(AttributeError, match=r"CompiledModel is immutable .* bounds= to run\(\)"):
+        compiled.bounds = {"contact_infectivity": (0.0, 0.1)}  # type: ignore[attr-defined]
+    assert compile_model(ranged) is compiled

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import traceback
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, get_args
 
 import numpy as np
@@ -44,10 +44,10 @@ class CompiledModel:
         Python names of the constants a scenario may set, with their dimension names.
     control : dict
         Default ``initial_time``, ``final_time``, ``time_step`` and ``saveper``.
-    bounds : dict
-        Declared bounds ``name -> (lower, upper)`` of constants, when the caller knows them (set by
-        :func:`cluster_econ.simulate_batch` from the model it loaded); scenario values are checked
-        against them even when the compiled model is given directly.
+
+    A compiled model is shared (it is cached per model file), so it is immutable: its attributes
+    cannot be set, and what differs between runs (scenario values, declared bounds, time controls)
+    is passed to each run.
     """
 
     def __init__(self, description: dict, *, name: str, sha256: str, path: str | None = None,
@@ -65,7 +65,6 @@ class CompiledModel:
         self.control: dict[str, float] = description["control"]
         self.timeseries = frozenset(timeseries)
         self.dynamic_control: bool = description.get("dynamic_control", False)
-        self.bounds: dict[str, tuple[float, float]] = {}
         #: [variable, divisor] of divisions by a constant that is 0 in the model file
         self.zero_divisions: list[list[str]] = description.get("zero_divisions", [])
         #: flat positions of the subscript cells no equation defines, per variable (NaN by construction)
@@ -74,10 +73,20 @@ class CompiledModel:
         self._kernels: dict[frozenset | None, tuple] = {}
         self._owners: dict[str, dict[int, str]] = {}
         self._variants: dict[frozenset, CompiledModel] = {}
+        self._frozen = True
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if getattr(self, "_frozen", False):
+            raise AttributeError(f"CompiledModel is immutable (it is shared by every run of {self.name!r}); "
+                                 f"pass per-run settings such as bounds= to run() instead of setting {name!r}.")
+        object.__setattr__(self, name, value)
 
     def __repr__(self) -> str:
         return (f"<CompiledModel {self.name} ({len(self.variables)} variables, "
                 f"{len(self.statefuls)} stateful objects)>")
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
 
     def __getstate__(self) -> dict:
         state = self.__dict__.copy()
@@ -161,7 +170,6 @@ class CompiledModel:
             from ._api import compile_model
 
             other = compile_model(self.path, _timeseries=timeseries, _sha256=self.sha256, _name=self.name)
-            other.bounds = self.bounds
             self._variants[timeseries] = other
         return self._variants[timeseries]
 
@@ -172,12 +180,15 @@ class CompiledModel:
         return tuple(len(c) for c in self.coords[name])
 
     # ------------------------------------------------------------------ params
-    def prepare(self, scenarios: pd.DataFrame) -> tuple[dict, frozenset]:
+    def prepare(self, scenarios: pd.DataFrame, bounds: Mapping[str, tuple[float, float]] | None = None,
+                ) -> tuple[dict, frozenset]:
         """Scenario columns (Python names) as kernel inputs: constant -> array, scenario axis first.
 
         Also returns the constants given as time series (which need a kernel variant, :meth:`variant`).
-        Values are checked to be finite and, where :attr:`bounds` knows them, within their bounds.
+        Values are checked to be finite and, where ``bounds`` (name -> (lower, upper)) has them,
+        within their bounds.
         """
+        bounds = {} if bounds is None else bounds
         params: dict[str, Any] = {}
         timeseries = []
         n = len(scenarios)
@@ -209,14 +220,13 @@ class CompiledModel:
                 j = int(np.flatnonzero(~np.isfinite(out.reshape(n, -1)).all(axis=1))[0])
                 raise SpecError(f"Scenario {scenarios.index[j]!r} gives {col!r} a non-finite value "
                                 f"({cells[j]!r}); give finite numbers.")
-            self._check_bounds(col, out, scenarios.index)
+            if col in bounds:
+                self._check_bounds(col, out, scenarios.index, bounds[col])
             params[col] = out
         return params, frozenset(timeseries)
 
-    def _check_bounds(self, col: str, values: np.ndarray, index: pd.Index) -> None:
-        if col not in self.bounds:
-            return
-        lower, upper = self.bounds[col]
+    def _check_bounds(self, col: str, values: np.ndarray, index: pd.Index, bounds: tuple[float, float]) -> None:
+        lower, upper = bounds
         bad = np.flatnonzero(((values < lower) | (values > upper)).reshape(len(values), -1).any(axis=1))
         if bad.size:
             j = int(bad[0])
@@ -245,7 +255,8 @@ class CompiledModel:
     # ------------------------------------------------------------------ run
     def run(self, scenarios: pd.DataFrame | None = None, *, initial_time: float | None = None,
             final_time: float | None = None, time_step: float | None = None, saveper: float | None = None,
-            outputs: Sequence[str] | None = None, method: Method = "euler", errors: Errors = "warn") -> xr.Dataset:
+            outputs: Sequence[str] | None = None, method: Method = "euler", errors: Errors = "warn",
+            bounds: Mapping[str, tuple[float, float]] | None = None) -> xr.Dataset:
         """Integrate every scenario at once (one chunk; :func:`cluster_econ.simulate_batch` chunks).
 
         Parameters
@@ -267,6 +278,9 @@ class CompiledModel:
             Non-finite outputs give a :class:`~cluster_econ.errors.NumericalWarning` (and are
             recorded in ``attrs["numerical_issues"]``), or with "raise" a
             :class:`~cluster_econ.errors.SimulationError`.
+        bounds : mapping, optional
+            Declared bounds ``name -> (lower, upper)`` to check the scenario values against
+            (:func:`cluster_econ.simulate_batch` passes those of the model it loaded).
 
         Returns
         -------
@@ -284,7 +298,7 @@ class CompiledModel:
             raise SpecError(f"scenarios must be a pandas DataFrame, got {type(scenarios).__name__}.")
         if len(scenarios) == 0:
             raise SpecError("scenarios has no rows; give at least one scenario.")
-        params, timeseries = self.prepare(scenarios)
+        params, timeseries = self.prepare(scenarios, bounds)
         kernel = self.variant(timeseries)
         names = kernel.output_names(outputs, scenarios)
         control = kernel.control_values(initial_time, final_time, time_step, saveper)
