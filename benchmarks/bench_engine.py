@@ -1,17 +1,20 @@
 """Batch engine against separate PySD runs: ``.venv/bin/python benchmarks/bench_engine.py``.
 
-Runs ``regional_cluster`` (48 regions) for 10,000 scenarios over 6 levers and uncertainties, keeping
-5 outputs saved yearly, with ``ce.simulate_batch``; then times a sample of separate PySD runs of the
-same scenarios in the same process, each from a freshly loaded model (a clean state, as a sweep
-needs). Prints the engine's time per scenario without tracemalloc, throughput in scenarios per second
-for both, their ratio, the engine's peak memory (a second run, traced), and the ratio for a
-single-scenario run (compile time excluded, and reported). Before the package
-models exist it falls back to the SIR test model.
+Runs ``regional_cluster`` (48 regions) over 6 levers and uncertainties, keeping 5 outputs saved
+yearly, with ``ce.simulate_batch``, at 1,000 and 10,000 scenarios (``--sizes``), each with
+tracemalloc off (the speed) and on (the peak memory); the same for a baseline kernel compiled in the
+same run without sparse evaluation of constant weight matrices (``--no-baseline`` leaves it out),
+with the ratio of the two. Then it times a sample of separate PySD runs of the same scenarios in
+the same process, each from a freshly loaded model (a clean state, as a sweep needs), and prints
+throughput in scenarios per second for both, their ratio, and the ratio for a single-scenario run
+(compile time excluded, and reported). ``--profile N`` instead times every statement of the kernel's
+step on one chunk of N scenarios. Before the package models exist it falls back to the SIR test model.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import resource
 import tempfile
@@ -96,14 +99,83 @@ def profile(compiled, scenarios: pd.DataFrame, outputs: list[str], top: int = 12
         print(f"  {totals[k] / totals.sum():6.1%}  {labels[k][:110]}")
 
 
+@contextlib.contextmanager
+def private_cache():
+    """A temporary kernel cache (disk and memory), restored afterwards."""
+    with tempfile.TemporaryDirectory() as cache:
+        old = os.environ.get("CLUSTER_ECON_CACHE")
+        os.environ["CLUSTER_ECON_CACHE"] = cache
+        saved = dict(engine_api._MEMORY)
+        engine_api._MEMORY.clear()
+        try:
+            yield
+        finally:
+            engine_api._MEMORY.clear()
+            engine_api._MEMORY.update(saved)
+            if old is None:
+                os.environ.pop("CLUSTER_ECON_CACHE")
+            else:
+                os.environ["CLUSTER_ECON_CACHE"] = old
+
+
+def dense_kernel(model):
+    """The model compiled without sparse evaluation of constant weight matrices (the baseline)."""
+    from cluster_econ.sd.engine import _functions
+
+    original = _functions.sparse_product
+    _functions.sparse_product = lambda *args: args[-1]  # the dense form, as before sparse evaluation
+    try:
+        with private_cache():
+            return compile_model(model)
+    finally:
+        _functions.sparse_product = original
+
+
+def timed(run, n: int) -> tuple[float, float, int]:
+    """ms per scenario without tracemalloc, with it, and the traced peak in bytes."""
+    start = time.perf_counter()
+    run()
+    untraced = time.perf_counter() - start
+    tracemalloc.start()
+    start = time.perf_counter()
+    run()
+    traced = time.perf_counter() - start
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    return untraced / n * 1000, traced / n * 1000, peak
+
+
+def speed_table(model, compiled, bounds, outputs, sizes, chunk_size, seed, baseline: bool) -> None:
+    kernels = {"sparse (default)": compiled}
+    if baseline:
+        kernels = {"dense (baseline)": dense_kernel(model), **kernels}
+    for kernel in kernels.values():
+        kernel.run(outputs=outputs)  # builds the kernel function once
+    print(f"\n{'kernel':<18} {'scenarios':>9} {'ms/scen':>8} {'traced':>8} {'peak MiB':>9} {'ratio':>6}   "
+          f"(load average {os.getloadavg()[0]:.2f} at start)")
+    for n in sizes:
+        scenarios = latin_hypercube(bounds, n, seed)
+        first = None
+        for label, kernel in kernels.items():
+            def run(kernel=kernel, scenarios=scenarios):
+                ce.simulate_batch(kernel, scenarios, outputs=outputs, chunk_size=chunk_size)
+            ms, traced, peak = timed(run, n)
+            first = first or ms
+            print(f"{label:<18} {n:>9,} {ms:>8.3f} {traced:>8.3f} {peak / 2**20:>9.1f} {first / ms:>5.2f}x")
+    print(f"target: <= 1.1 ms per scenario at 10,000 scenarios without tracemalloc "
+          f"(load average {os.getloadavg()[0]:.2f} at the end)")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--scenarios", type=int, default=10_000)
+    parser.add_argument("--scenarios", type=int, default=1_000, help="scenarios of the comparison with PySD")
     parser.add_argument("--pysd-runs", type=int, default=3, help="separate PySD runs timed")
     parser.add_argument("--chunk-size", type=int, default=None)
     parser.add_argument("--seed", type=int, default=20240611)
     parser.add_argument("--profile", type=int, default=0, metavar="N",
                         help="only profile the kernel's statements on one chunk of N scenarios")
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1_000, 10_000], help="numbers of scenarios timed")
+    parser.add_argument("--no-baseline", action="store_true", help="leave out the dense baseline kernel")
     args = parser.parse_args()
 
     ids = set(ce.list_models()["id"])
@@ -114,10 +186,7 @@ def main() -> int:
     print(f"varied ({len(bounds)}): {', '.join(bounds)}")
     print(f"outputs ({len(outputs)}), saved every {model.control['saveper']}: {', '.join(outputs)}")
 
-    with tempfile.TemporaryDirectory() as cache:  # cold compile: parse, generate, cache
-        old = os.environ.get("CLUSTER_ECON_CACHE")
-        os.environ["CLUSTER_ECON_CACHE"] = cache
-        engine_api._MEMORY.clear()
+    with private_cache():  # cold compile: parse, generate, cache
         start = time.perf_counter()
         compile_model(model)
         cold = time.perf_counter() - start
@@ -125,10 +194,6 @@ def main() -> int:
         start = time.perf_counter()
         compiled = compile_model(model)
         warm = time.perf_counter() - start
-        if old is None:
-            os.environ.pop("CLUSTER_ECON_CACHE")
-        else:
-            os.environ["CLUSTER_ECON_CACHE"] = old
     compiled.run(outputs=outputs)  # builds the kernel function once
     print(f"compile: {cold:.2f} s cold, {warm:.3f} s from the cache")
 
@@ -136,6 +201,7 @@ def main() -> int:
     if args.profile:
         profile(compiled, scenarios.iloc[: args.profile], outputs)
         return 0
+    speed_table(model, compiled, bounds, outputs, args.sizes, args.chunk_size, args.seed, not args.no_baseline)
     start = time.perf_counter()  # the speed, without tracemalloc (which slows numpy-heavy code down)
     ce.simulate_batch(model, scenarios, outputs=outputs, chunk_size=args.chunk_size)
     untraced = time.perf_counter() - start

@@ -9,6 +9,11 @@ uses (and differently for one scenario than for a batch), and such differences g
 a run (relative differences up to about 1e-11 on the package models' parity runs, which allow 1e-9).
 RK4 is offered as Vensim does.
 
+Work that is constant in time is done once per run (per scenario chunk): sub-expressions of
+constants and INITIAL values are hoisted, variables no kept output or stock needs are left out, and
+a sum over a partner dimension weighted by a matrix that is constant in time
+(``SUM(w[A, B!] * f(...))``) is evaluated only on the matrix's non-zero cells (:mod:`._sparse`).
+
 This is a lower layer than :mod:`cluster_econ.sd`: it knows nothing of the model registry or of input
 checking. :func:`cluster_econ.simulate_batch` checks a frame of scenarios and runs it here in
 memory-bounded chunks. The constructs the engine compiles are listed in two registries,

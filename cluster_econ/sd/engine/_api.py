@@ -72,10 +72,10 @@ def _resolve(model: Any) -> tuple[Path, str | None, str]:
             raise SpecError(f"Model file {str(path)!r} does not exist; give the path of a .mdl or .xmile file "
                             "or an SDModel from ce.load_model().")
         return path, None, path.stem
-    path = getattr(model, "path", None)
-    if path is None:
+    given = getattr(model, "path", None)
+    if given is None:
         raise SpecError(f"compile_model expects an SDModel or a path to a model file, got {type(model).__name__}.")
-    return Path(path), getattr(model, "sha256", None), str(getattr(model, "id", Path(path).stem))
+    return Path(given), getattr(model, "sha256", None), str(getattr(model, "id", Path(given).stem))
 
 
 def _read_verified(path: Path, expected: str | None) -> tuple[bytes, str]:
@@ -87,6 +87,41 @@ def _read_verified(path: Path, expected: str | None) -> tuple[bytes, str]:
             f"{path} changed since it was loaded (sha256 {expected} then, {sha} now): load it again with "
             "load_model().")
     return data, sha
+
+
+def _from_disk(path: Path, sha256: str, name: str, timeseries: frozenset) -> CompiledModel | None:
+    """The kernel cached on disk, verified; None if there is none (or it does not verify: discarded)."""
+    description = load_cached(sha256, timeseries)
+    if description is None:
+        return None
+    try:
+        compiled = CompiledModel(description, name=name, sha256=sha256, path=str(path), timeseries=timeseries)
+        compiled._kernel()  # verified before it runs; an entry that does not verify is compiled again
+    except (KeyError, TypeError, UnsupportedConstructError) as err:
+        _store.discard(source_key(sha256, timeseries), f"it does not hold a valid kernel ({err})")
+        return None
+    return compiled
+
+
+def _compile(path: Path, sha256: str, name: str, timeseries: frozenset, data: bytes | None) -> CompiledModel:
+    """Compile the file (whose bytes must have ``sha256``), smoke-test the kernel and cache it on disk."""
+    if data is None:
+        data, _ = _read_verified(path, sha256)
+    abstract = load_abstract_model(path, data)
+    try:
+        description = KernelCompiler(abstract, name=name, timeseries=timeseries).compile()
+    except UnsupportedConstructError:  # names the construct and the variable
+        raise
+    except Exception as err:  # failures inside a variable's equation are named by the compiler
+        raise UnsupportedConstructError(
+            f"Model {name!r} could not be compiled by the batch engine, outside the equation of any one "
+            f"variable ({type(err).__name__}: {err}). Use engine='pysd' for this model.") from err
+    compiled = CompiledModel(description, name=name, sha256=sha256, path=str(path), timeseries=timeseries)
+    compiled.smoke_test()
+    if not description.get("external_files"):  # data read from other files may change: not cached
+        store_cached(sha256, timeseries, description)
+    logger.info("Compiled %s (%d variables) to a batch kernel", name, len(description["variables"]))
+    return compiled
 
 
 def compile_model(model: Any, *, _timeseries: frozenset = frozenset(), _sha256: str | None = None,
@@ -126,33 +161,9 @@ def compile_model(model: Any, *, _timeseries: frozenset = frozenset(), _sha256: 
     key = (expected, timeseries)
     if key in _MEMORY:
         return _MEMORY[key]
-    description = load_cached(expected, timeseries)
-    fresh = description is None
-    if description is not None:
-        try:
-            compiled = CompiledModel(description, name=name, sha256=expected, path=str(path), timeseries=timeseries)
-            compiled._kernel()  # verified before it runs; an entry that does not verify is compiled again
-        except (KeyError, TypeError, UnsupportedConstructError) as err:
-            _store.discard(source_key(expected, timeseries), f"it does not hold a valid kernel ({err})")
-            fresh, description = True, None
-    if fresh:
-        if data is None:
-            data, _ = _read_verified(path, expected)
-        abstract = load_abstract_model(path, data)
-        try:
-            description = KernelCompiler(abstract, name=name, timeseries=timeseries).compile()
-        except UnsupportedConstructError:  # names the construct and the variable
-            raise
-        except Exception as err:  # failures inside a variable's equation are named by the compiler
-            raise UnsupportedConstructError(
-                f"Model {name!r} could not be compiled by the batch engine, outside the equation of any one "
-                f"variable ({type(err).__name__}: {err}). Use engine='pysd' for this model.") from err
-    if fresh:
-        compiled = CompiledModel(description, name=name, sha256=expected, path=str(path), timeseries=timeseries)
-        compiled.smoke_test()
-        if not description.get("external_files"):  # data read from other files may change: not cached
-            store_cached(expected, timeseries, description)
-        logger.info("Compiled %s (%d variables) to a batch kernel", name, len(description["variables"]))
+    compiled = _from_disk(path, expected, name, timeseries)
+    if compiled is None:
+        compiled = _compile(path, expected, name, timeseries, data)
     for variable, divisor in compiled.zero_divisions:
         warnings.warn(f"{name}: {variable!r} divides by {divisor!r}, which is 0 in the model file; every run that "
                       "keeps it 0 gives non-finite values there.", NumericalWarning, stacklevel=stack_level())

@@ -17,13 +17,12 @@ import numpy as np
 from . import _runtime
 from ._nodes import CONTROL
 from ._program import assemble
+from ._state import _CHOICE, _MARKER, CompilerState
 from ._statefuls import BY_KIND
 from ._verify import KERNEL_BUILTINS, check_identifier, verify_expression
 
-_MARKER = re.compile("«([0-9]+)»")
 
-
-class CodegenMixin:
+class CodegenMixin(CompilerState):
     """Control variables, node ordering, hoisting and the kernel program (used by ``KernelCompiler``)."""
 
     # ------------------------------------------------------------------ control
@@ -78,7 +77,7 @@ class CodegenMixin:
         for name in self.nodes:
             check_identifier(f"v_{name}")
         self._classify()
-        init_order = self._toposort({k: n.init_deps for k, n in self.nodes.items()}, "initialisation")
+        init_order = self._toposort({k: n.init_deps or set() for k, n in self.nodes.items()}, "initialisation")
         dynamic = {k for k, n in self.nodes.items() if n.dynamic}
         step_order = self._toposort({k: {d for d in n.step_deps if d in dynamic}
                                      for k, n in self.nodes.items() if k in dynamic}, "run")
@@ -89,7 +88,7 @@ class CodegenMixin:
         ddt = [[key, self._owner(key), [self.resolve(line, hoisted) for line in st.ddt], sorted(st.ddt_deps)]
                for key, st in self.statefuls.items()]
         init = [["", "t = _t0"], ["", "C = {}"], ["", "X = {}"]]
-        init += [[self._owner(k), self.expand(line)] for k in init_order for line in self.nodes[k].init_lines]
+        init += [[self._owner(k), self.expand(line)] for k in init_order for line in self.nodes[k].init_lines or []]
         init.append(["", "C.update({" + ", ".join(f"{k!r}: v_{k}" for k in statics) + "})"])
         init += [[self._owner(owner), f"C['_h{h}'] = {self.expand(self.hoists[h].code)}"]
                  for h, owner in sorted(hoisted.items())]
@@ -140,7 +139,8 @@ class CodegenMixin:
         return not ex.time and all(d in self.nodes and not self.nodes[d].dynamic for d in ex.deps)
 
     def expand(self, code: str) -> str:
-        """``code`` with every hoist marker replaced by its expression (inside ``_init``)."""
+        """``code`` with every hoist marker replaced by its expression (inside ``_init``: dense forms)."""
+        code = _CHOICE.sub(lambda m: self.choices[int(m.group(1))][2], code)
         return _MARKER.sub(lambda m: f"({self.expand(self.hoists[int(m.group(1))].code)})", code)
 
     def resolve(self, code: str, hoisted: dict[int, str]) -> str:
@@ -152,7 +152,11 @@ class CodegenMixin:
                 return f"h_{h}"
             return f"({self.resolve(self.hoists[h].code, hoisted)})"
 
-        return _MARKER.sub(one, code)
+        def choose(match: re.Match) -> str:
+            key, sparse, dense = self.choices[int(match.group(1))]
+            return sparse if self._constant(key) else dense
+
+        return _MARKER.sub(one, _CHOICE.sub(choose, code))
 
     def _control_function(self, statics: list[str], step_order: list[str], dynamic: set[str]) -> list[str]:
         """Source of ``_ctl``: TIME STEP, FINAL TIME and SAVEPER at the current time and state."""

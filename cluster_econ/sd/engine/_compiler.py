@@ -15,12 +15,12 @@ from typing import Any
 
 import numpy as np
 
-from cluster_econ.errors import UnsupportedConstructError
-
-from ._codegen import _MARKER, CodegenMixin
-from ._elements import DimensionMismatch, ElementsMixin
+from ._codegen import CodegenMixin
+from ._elements import ElementsMixin
 from ._functions import FUNCTIONS
 from ._nodes import CONTROL, OPS, Dims, Ex, Node, Stateful, merge_deps
+from ._sparse import Gather
+from ._state import DimensionMismatch
 from ._statefuls import STATEFULS, build_stateful
 from ._tables import TablesMixin, load_abstract_model
 
@@ -71,104 +71,22 @@ class KernelCompiler(CodegenMixin, ElementsMixin, TablesMixin):
         self.control: dict[str, float] = {}
         self.hoists: dict[int, Ex] = {}  # candidate sub-expressions that may be constant in time
         self.divisions: list[tuple[str, str]] = []  # (element, code of a divisor)
-
-    # ------------------------------------------------------------------ helpers
-    def _array(self, value: np.ndarray, prefix: str = "_A") -> str:
-        key = f"{prefix}{len(self.arrays)}"
-        self.arrays[key] = np.ascontiguousarray(value)
-        return key
-
-    def fail(self, construct: str, element: str, hint: str = "") -> UnsupportedConstructError:
-        vensim = self.elements[element].name if element in self.elements else element
-        msg = (f"{construct} used by {vensim!r} in model {self.model_name!r} is not supported by the "
-               "batch engine.")
-        return UnsupportedConstructError(msg + (" " + hint if hint else " Use engine='pysd' for this model."))
-
-    _fail = fail
-
-    @staticmethod
-    def vensim_function(call: Any) -> str:
-        """The Vensim spelling of a call's function (``if_then_else`` -> ``IF THEN ELSE``)."""
-        return str(call.function.reference).upper().replace("_", " ")
-
-    def reduction(self, kind: str, arg: Ex, axes: tuple[int, ...]) -> str:
-        """Code of a SUM/PROD/VMIN/VMAX of ``arg`` over ``axes`` (NaN skipped, as xarray does)."""
-        return f"_rt.reduce({kind!r}, {arg.code}, {axes})"
-
-    def candidate(self, ex: Ex) -> Ex:
-        """``ex`` registered as a sub-expression that is computed once per run if it proves constant.
-
-        Whether it is constant is known only when every element is compiled (``CodegenMixin``), so
-        its code is replaced by a marker the code generator resolves: the hoisted value where every
-        dependency is constant in time, the expression itself elsewhere.
-        """
-        if ex.scalar or ex.time or self.dynamic_control or ex.code.isidentifier() or _MARKER.fullmatch(ex.code):
-            return ex
-        key = len(self.hoists)
-        self.hoists[key] = Ex(ex.code, ex.dims, ex.order, ex.scalar, ex.deps, ex.time)
-        return Ex(f"«{key}»", ex.dims, 0, ex.scalar, ex.deps, ex.time)
-
-    def element_dims(self, py_name: str) -> Dims:
-        el = self.elements[py_name]
-        return tuple((d, tuple(c)) for d, c in self.subs.make_coord_dict(el.subscripts).items())
-
-    @staticmethod
-    def _shape(dims: Dims) -> tuple[int, ...]:
-        return tuple(len(c) for _, c in dims)
-
-    def align(self, ex: Ex, target: Dims, *, lead: bool = True) -> str:
-        """Code for ``ex`` laid out on ``target`` dims (missing dims become length-1 axes)."""
-        if ex.scalar or (ex.dims == target[: len(ex.dims)] and len(ex.dims) == len(target)):
-            return ex.code
-        names = [d for d, _ in target]
-        tmap = dict(target)
-        for d, c in ex.dims:
-            if d not in tmap:
-                raise DimensionMismatch(f"The dimension {d!r}, which cannot be placed on the dimensions {names},")
-            if tuple(tmap[d]) != tuple(c):
-                raise DimensionMismatch(
-                    f"The dimension {d!r} with two different sets of elements ({list(tmap[d])} and {list(c)})")
-        own = [d for d, _ in ex.dims]
-        order = sorted(range(len(own)), key=lambda i: names.index(own[i]))
-        code = f"({ex.code})"
-        if order != list(range(len(own))):
-            code = f"np.transpose({ex.code}, {(0, *[i + 1 for i in order])})"
-        present = {own[i] for i in order}
-        if len(present) != len(names):
-            idx = ", ".join(":" if d in present else "None" for d in names)
-            code = f"{code}[:, {idx}]"
-        return code
-
-    @staticmethod
-    def union(*exs: Ex) -> Dims:
-        out: dict[str, tuple] = {}
-        for e in exs:
-            for d, c in e.dims:
-                if d in out and tuple(out[d]) != tuple(c):
-                    raise DimensionMismatch(
-                        f"The dimension {d!r} with two different sets of elements ({list(out[d])} and {list(c)})")
-                out.setdefault(d, tuple(c))
-        return tuple(out.items())
+        self.gather: Gather | None = None  # set while a factor is compiled on gathered cells (._sparse)
+        self.choices: dict[int, tuple[int, str, str]] = {}  # sparse or dense form, by hoist candidate
 
     # ------------------------------------------------------------------ visitor
     def visit(self, ast: Any, ctx: dict) -> Ex:
         from pysd.translators.structures import abstract_expressions as ae
 
-        if isinstance(ast, bool):
-            return Ex(repr(float(ast)), scalar=True)
-        if isinstance(ast, int | float | np.integer | np.floating):
-            value = float(ast) if isinstance(ast, np.floating) else ast
-            if isinstance(value, float) and np.isnan(value):
-                return Ex("np.nan", scalar=True)
-            return Ex(repr(value), scalar=True)
-        if isinstance(ast, np.ndarray):
-            dims = ctx["def_dims"]
-            arr = np.asarray(ast, dtype=float).reshape((1, *self._shape(dims)))
-            return Ex(self._array(arr), dims=dims)
+        if self.gather is not None:
+            self.gather.check(ast)
+        if isinstance(ast, bool | int | float | np.integer | np.floating | np.ndarray):
+            return self._literal(ast, ctx)
         if isinstance(ast, ae.ArithmeticStructure | ae.LogicStructure):
             return self.candidate(self._operation(ast, ctx))
         if isinstance(ast, ae.ReferenceStructure):
-            return self._reference(ast, ctx)
+            ref = self._reference(ast, ctx)
+            return ref if self.gather is None else self.gather.reference(ref)
         if isinstance(ast, ae.CallStructure):
             return self.candidate(self._call(ast, ctx))
         if isinstance(ast, ae.InlineLookupsStructure):
@@ -180,19 +98,38 @@ class KernelCompiler(CodegenMixin, ElementsMixin, TablesMixin):
                                      scalar=arg.scalar, deps=arg.deps, time=arg.time))
         if isinstance(ast, ae.AllocateByPriorityStructure):
             return self._allocate_by_priority(ast, ctx)
+        if isinstance(ast, ae.GetConstantsStructure | ae.GetDataStructure):
+            return self._external_values(ast, ctx)
+        if type(ast).__name__ in STATEFULS:
+            return build_stateful(self, ast, ctx)
+        raise self._fail(type(ast).__name__.replace("Structure", "").upper(), ctx["element"])
+
+    def _literal(self, ast: Any, ctx: dict) -> Ex:
+        """A number (scalar code) or an array of numbers on the element's dimensions."""
+        if isinstance(ast, np.ndarray):
+            dims = ctx["def_dims"]
+            arr = np.asarray(ast, dtype=float).reshape((1, *self._shape(dims)))
+            return Ex(self._array(arr), dims=dims)
+        if isinstance(ast, bool):
+            return Ex(repr(float(ast)), scalar=True)
+        value = float(ast) if isinstance(ast, np.floating) else ast
+        if isinstance(value, float) and np.isnan(value):
+            return Ex("np.nan", scalar=True)
+        return Ex(repr(value), scalar=True)
+
+    def _external_values(self, ast: Any, ctx: dict) -> Ex:
+        """GET DIRECT/XLS CONSTANTS (an array) and GET DIRECT/XLS DATA (a time series, interpolated)."""
+        from pysd.translators.structures import abstract_expressions as ae
+
         if isinstance(ast, ae.GetConstantsStructure):
             values = self._external("constant", ast, ctx)
             arr = np.asarray(values, dtype=float).reshape((1, *self._shape(ctx["def_dims"])))
             return Ex(self._array(arr), dims=ctx["def_dims"])
-        if isinstance(ast, ae.GetDataStructure):
-            times, values = self._external("data", ast, ctx)
-            ys = np.asarray(values, dtype=float).reshape((len(times), 1, *self._shape(ctx["def_dims"])))
-            interp = (ctx.get("keyword") or "interpolate").replace(" ", "_")
-            code = f"_rt.data(t, {self._array(np.asarray(times, float), '_X')}, {self._array(ys, '_Y')}, {interp!r})"
-            return Ex(code, dims=ctx["def_dims"], time=True)
-        if type(ast).__name__ in STATEFULS:
-            return build_stateful(self, ast, ctx)
-        raise self._fail(type(ast).__name__.replace("Structure", "").upper(), ctx["element"])
+        times, values = self._external("data", ast, ctx)
+        table = np.asarray(values, dtype=float).reshape((len(times), 1, *self._shape(ctx["def_dims"])))
+        interp = (ctx.get("keyword") or "interpolate").replace(" ", "_")
+        code = f"_rt.data(t, {self._array(np.asarray(times, float), '_X')}, {self._array(table, '_Y')}, {interp!r})"
+        return Ex(code, dims=ctx["def_dims"], time=True)
 
     def _operation(self, ast: Any, ctx: dict) -> Ex:
         args = [self.visit(a, ctx) for a in ast.arguments]
@@ -216,22 +153,11 @@ class KernelCompiler(CodegenMixin, ElementsMixin, TablesMixin):
             if ops[0] == "negative":
                 order = 1
             return Ex(OPS[ops[0]][0] % args[0].code, dims, order, scalar, deps, tflag)
-        for op, right in zip(ops, args[1:], strict=False):
+        for op, divisor in zip(ops, args[1:], strict=False):
             if op == "/":  # a division by a constant that is 0 in the file is reported at compile time
-                self.divisions.append((ctx["element"], right.code))
+                self.divisions.append((ctx["element"], divisor.code))
         if set(ops) <= {"*", "/"} or set(ops) <= {"+", "-"}:
-            # a left-associative chain: Python evaluates its prefixes first, so each prefix is a
-            # sub-expression that is computed once per run when it proves constant in time
-            for a in args[:-1]:
-                a.lower(order)
-            code = args[0].code
-            for k in range(1, len(args)):
-                code = OPS[ops[k - 1]][0] % {"left": code, "right": args[k].code}
-                if k < len(args) - 1:
-                    part = args[: k + 1]
-                    code = self.candidate(Ex(code, dims, order, all(a.scalar for a in part), merge_deps(*part),
-                                             any(a.time for a in part))).code
-            return Ex(code, dims, order, scalar, deps, tflag)
+            return Ex(self._chain(args, ops, dims, order), dims, order, scalar, deps, tflag)
         right = args.pop().code
         while args or ops:
             template = OPS[ops.pop()][0]
@@ -239,6 +165,23 @@ class KernelCompiler(CodegenMixin, ElementsMixin, TablesMixin):
             left.lower(order)
             right = template % {"left": left.code, "right": right}
         return Ex(right, dims, order, scalar, deps, tflag)
+
+    def _chain(self, args: list[Ex], ops: list[str], dims: Dims, order: int) -> str:
+        """Code of a left-associative chain (``a * b / c``, ``a + b - c``).
+
+        Python evaluates its prefixes first, so each prefix is a sub-expression that is computed once
+        per run when it proves constant in time.
+        """
+        for a in args[:-1]:
+            a.lower(order)
+        code = args[0].code
+        for k in range(1, len(args)):
+            code = OPS[ops[k - 1]][0] % {"left": code, "right": args[k].code}
+            if k < len(args) - 1:
+                part = args[: k + 1]
+                code = self.candidate(Ex(code, dims, order, all(a.scalar for a in part), merge_deps(*part),
+                                         any(a.time for a in part))).code
+        return code
 
     def _dep(self, py_name: str, ctx: dict) -> Ex:
         """A reference to a whole element."""
@@ -284,24 +227,40 @@ class KernelCompiler(CodegenMixin, ElementsMixin, TablesMixin):
         coords = self.subs.make_coord_dict(ref_subs)
         if len(coords) != len(ref_subs):
             raise self._fail("A reference with a repeated subscript range", ctx["element"])
-        def_subs = ctx["def_subs"]
-        mapping: dict[str, list] = {}
-        for dim, crd in coords.items():
-            if len(crd) > 1:
-                if dim not in def_subs and not dim.endswith("!"):
-                    not_mapped = True
-                    for mapped in self.subs.mapping[dim]:
-                        if mapped in def_subs and mapped not in coords:
-                            mapping[mapped] = self.subs.subscripts[mapped]
-                            not_mapped = False
-                            break
-                    if not_mapped:
-                        mapping[dim] = crd
-                else:
-                    mapping[dim] = crd
+        mapping = self._mapping(coords, ctx["def_subs"])
         original = list(whole.dims)
         if len(original) != len(coords):
             raise self._fail(f"A reference to {py_name!r} with {len(coords)} subscripts", ctx["element"])
+        index, takes, final = self._selection(coords, original, py_name, ctx, lead)
+        code = self._taken(whole.code, index, takes)
+        dims = tuple(final)
+        if len(mapping) != len(final):
+            raise self._fail(f"The subscript mapping on {py_name!r}", ctx["element"])
+        mdims = tuple((d, tuple(c)) for d, c in mapping.items())
+        for (d1, c1), (_d2, c2) in zip(dims, mdims, strict=True):
+            if len(c1) != len(c2):
+                raise self._fail(f"The subscript mapping of {d1!r} on {py_name!r}", ctx["element"])
+        return Ex(code, dims=mdims, deps=whole.deps, time=whole.time)
+
+    def _mapping(self, coords: dict[str, list], def_subs: dict) -> dict[str, list]:
+        """The dimensions a reference's ranges take in the element (through subscript mappings)."""
+        mapping: dict[str, list] = {}
+        for dim, crd in coords.items():
+            if len(crd) <= 1:
+                continue
+            if dim in def_subs or dim.endswith("!"):
+                mapping[dim] = crd
+                continue
+            mapped = next((m for m in self.subs.mapping[dim] if m in def_subs and m not in coords), None)
+            if mapped is None:
+                mapping[dim] = crd
+            else:
+                mapping[mapped] = self.subs.subscripts[mapped]
+        return mapping
+
+    def _selection(self, coords: dict[str, list], original: list, py_name: str, ctx: dict,
+                   lead: int) -> tuple[list[str], list[tuple[int, list[int]]], list[tuple[str, tuple]]]:
+        """Basic indices, subranges to take (axis, positions) and the dimensions left of a reference."""
         index: list[str] = [":"] * lead
         takes: list[tuple[int, list[int]]] = []
         final: list[tuple[str, tuple]] = []
@@ -323,7 +282,10 @@ class KernelCompiler(CodegenMixin, ElementsMixin, TablesMixin):
                 raise self._fail(f"The range {dim!r} on {py_name!r}", ctx["element"])
             final.append((dim, tuple(crd)))
             axis += 1
-        code = whole.code
+        return index, takes, final
+
+    def _taken(self, code: str, index: list[str], takes: list[tuple[int, list[int]]]) -> str:
+        """``code`` indexed by ``index``, then the positions ``takes`` taken along their axes."""
         if any(i != ":" for i in index):
             code = f"{code}[{', '.join(index)}]"
         for ax, pos in takes:
@@ -332,14 +294,7 @@ class KernelCompiler(CodegenMixin, ElementsMixin, TablesMixin):
             else:
                 sl = [":"] * ax + [f"{pos[0]}:{pos[0] + len(pos)}"]
                 code = f"{code}[{', '.join(sl)}]"
-        dims = tuple(final)
-        if len(mapping) != len(final):
-            raise self._fail(f"The subscript mapping on {py_name!r}", ctx["element"])
-        mdims = tuple((d, tuple(c)) for d, c in mapping.items())
-        for (d1, c1), (_d2, c2) in zip(dims, mdims, strict=True):
-            if len(c1) != len(c2):
-                raise self._fail(f"The subscript mapping of {d1!r} on {py_name!r}", ctx["element"])
-        return Ex(code, dims=mdims, deps=whole.deps, time=whole.time)
+        return code
 
     def _call(self, ast: Any, ctx: dict) -> Ex:
         """A call: a macro, a lookup table, or a function of the registry (else refused, named)."""

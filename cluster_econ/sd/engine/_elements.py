@@ -9,6 +9,7 @@ its own, so each call keeps its own state.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -16,13 +17,10 @@ import numpy as np
 from cluster_econ.errors import UnsupportedConstructError
 
 from ._nodes import CONTROL, Dims, Ex, Node
+from ._state import CompilerState, DimensionMismatch
 
 
-class DimensionMismatch(UnsupportedConstructError):
-    """Dimensions that do not line up; re-raised naming the variable being compiled."""
-
-
-class ElementsMixin:
+class ElementsMixin(CompilerState):
     """Compile model elements and macro calls (used by ``KernelCompiler``)."""
 
     def _component_ctx(self, py_name: str, component: Any, mode: str) -> dict:
@@ -65,7 +63,7 @@ class ElementsMixin:
             self._compile_element(py_name)
 
     @contextlib.contextmanager
-    def _naming(self, py_name: str):
+    def _naming(self, py_name: str) -> Iterator[None]:
         try:
             yield
         except DimensionMismatch as err:
@@ -103,41 +101,7 @@ class ElementsMixin:
         node_name = self.prefix + py_name
         node = Node(name=node_name, local=f"v_{node_name}")
         for mode in ("step", "init"):
-            lines: list[str] = []
-            deps: set = set()
-            parts = []
-            tflag = False
-            active = False
-            for c in comps:
-                ctx = self._component_ctx(py_name, c, mode)
-                ex = self.visit(c.ast, ctx)
-                active = active or ctx.get("active_initial", False)
-                deps |= set(ex.deps)
-                tflag = tflag or ex.time
-                code = ex.code if ex.scalar else self.align(ex, ctx["def_dims"])
-                place = self._placement(py_name, c, ctx["def_dims"])
-                exact = not ex.scalar and ex.dims == ctx["def_dims"]
-                parts.append((code, place, self._shape(ctx["def_dims"]), exact))
-            shape = self._shape(el_dims)
-            if len(parts) == 1 and parts[0][1] is None:
-                value = parts[0][0] if parts[0][3] else f"_bc({parts[0][0]}, {shape})"
-            else:
-                for _code, place, _, _ in parts:
-                    if place is None:
-                        raise self._fail("Overlapping subscript definitions", py_name)
-                items = ", ".join(f"({code}, {p[0]}, {p[1]}, {cs})" for code, p, cs, _ in parts)
-                value = f"_rt.assemble({shape}, [{items}])"
-                covered = set().union(*(set(self.arrays[p[0]].tolist()) for _, p, _, _ in parts))
-                missing = sorted(set(range(int(np.prod(shape, dtype=int)))) - covered)
-                if missing and not self.prefix:  # cells no equation defines: NaN by construction, as in PySD
-                    self.variables[py_name]["undefined"] = missing
-            if py_name in self.timeseries:
-                lines.append(f"v_{py_name} = _rt.lookup(t, P[{py_name!r}][0], P[{py_name!r}][1], 'interpolate')")
-                tflag = True
-            elif is_const:
-                lines.append(f"v_{py_name} = P[{py_name!r}] if {py_name!r} in P else {value}")
-            else:
-                lines.append(f"v_{node_name} = {value}")
+            lines, deps, tflag, active = self._element_lines(py_name, comps, el_dims, mode, is_const)
             if mode == "step":
                 node.step_lines, node.step_deps = lines, deps
                 node.dynamic = tflag or active
@@ -149,6 +113,51 @@ class ElementsMixin:
         if is_const:
             self.constants[py_name] = {"dims": el_dims}
         self.nodes[node_name] = node
+
+    def _element_lines(self, py_name: str, comps: list, el_dims: Dims, mode: str,
+                       is_const: bool) -> tuple[list[str], set[str], bool, bool]:
+        """The lines computing an element in ``mode`` ("step" or "init"), their dependencies, whether
+        they depend on time, and whether the element is an ACTIVE INITIAL one."""
+        deps: set[str] = set()
+        parts: list[tuple[str, tuple[str, str] | None, tuple[int, ...], bool]] = []
+        tflag = active = False
+        for c in comps:
+            ctx = self._component_ctx(py_name, c, mode)
+            ex = self.visit(c.ast, ctx)
+            active = active or ctx.get("active_initial", False)
+            deps |= set(ex.deps)
+            tflag = tflag or ex.time
+            code = ex.code if ex.scalar else self.align(ex, ctx["def_dims"])
+            place = self._placement(py_name, c, ctx["def_dims"])
+            exact = not ex.scalar and ex.dims == ctx["def_dims"]
+            parts.append((code, place, self._shape(ctx["def_dims"]), exact))
+        value = self._assembled(py_name, parts, self._shape(el_dims))
+        if py_name in self.timeseries:
+            line = f"v_{py_name} = _rt.lookup(t, P[{py_name!r}][0], P[{py_name!r}][1], 'interpolate')"
+            tflag = True
+        elif is_const:
+            line = f"v_{py_name} = P[{py_name!r}] if {py_name!r} in P else {value}"
+        else:
+            line = f"v_{self.prefix + py_name} = {value}"
+        return [line], deps, tflag, active
+
+    def _assembled(self, py_name: str, parts: list[tuple[str, tuple[str, str] | None, tuple[int, ...], bool]],
+                   shape: tuple[int, ...]) -> str:
+        """The code of an element's value from the code of its components, each placed in its cells."""
+        code, place, _, exact = parts[0]
+        if len(parts) == 1 and place is None:
+            return code if exact else f"_bc({code}, {shape})"
+        places: list[tuple[str, str]] = []
+        for _code, where, _, _ in parts:
+            if where is None:
+                raise self._fail("Overlapping subscript definitions", py_name)
+            places.append(where)
+        items = ", ".join(f"({c}, {p[0]}, {p[1]}, {cs})" for (c, _, cs, _), p in zip(parts, places, strict=True))
+        covered = set().union(*(set(self.arrays[p[0]].tolist()) for p in places))
+        missing = sorted(set(range(int(np.prod(shape, dtype=int)))) - covered)
+        if missing and not self.prefix:  # cells no equation defines: NaN by construction, as in PySD
+            self.variables[py_name]["undefined"] = missing
+        return f"_rt.assemble({shape}, [{items}])"
 
     def _macro_call(self, fname: str, ast: Any, ctx: dict) -> Ex:
         """Inline one call of a macro: its elements become nodes of their own, named per call."""

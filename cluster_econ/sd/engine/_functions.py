@@ -19,6 +19,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ._nodes import Ex, merge_deps
+from ._sparse import sparse_product
 
 __all__ = ["FUNCTIONS", "Emitter", "elementwise"]
 
@@ -63,6 +64,7 @@ def _product(c: Any, call: Any, ctx: dict) -> Ex | None:
         return None
     kept = tuple((d, crd) for d, crd in dims if not d.endswith("!"))
     code = f"_rt.sum_product({c.align(left, dims)}, {c.align(right, dims)}, {axes})"
+    code = sparse_product(c, ast.arguments[1], left, dims, axes, ctx, code)
     return Ex(code, kept, 0, False, merge_deps(left, right), left.time or right.time)
 
 

@@ -15,6 +15,7 @@ import sys
 import warnings
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 import numpy as np
@@ -35,7 +36,7 @@ _PACKAGE = str(Path(__file__).resolve().parents[2])
 
 def stack_level() -> int:
     """The stack level of the first frame outside cluster_econ (for ``warnings.warn``)."""
-    frame = sys._getframe(1)
+    frame: FrameType | None = sys._getframe(1)
     level = 1
     while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE):
         frame = frame.f_back

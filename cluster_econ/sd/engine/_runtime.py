@@ -7,6 +7,9 @@ reproduces the float operations of :mod:`pysd.py_backend.functions` and
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import numpy as np
 
 SMALL_VENSIM = 1e-6
@@ -24,6 +27,7 @@ __all__ = [
     "quantum",
     "ramp",
     "reduce",
+    "sparsity",
     "step",
     "sum_product",
     "xidz",
@@ -105,13 +109,15 @@ def pulse_train_magnitude(t, dt, start, repeat_time, magnitude):
     return np.where(np.asarray(repeat_time) == 0, single, rep)
 
 
+_PLAIN: dict[str, Callable[..., Any]] = {"sum": np.sum, "prod": np.prod, "vmin": np.min, "vmax": np.max}
+_SKIP: dict[str, Callable[..., Any]] = {"sum": np.nansum, "prod": np.nanprod, "vmin": np.nanmin, "vmax": np.nanmax}
+
+
 def reduce(kind, x, axes):
     """SUM, PROD, VMIN, VMAX over ``axes`` skipping NaN, as xarray does."""
-    plain = {"sum": np.sum, "prod": np.prod, "vmin": np.min, "vmax": np.max}[kind]
-    out = plain(x, axis=axes)
+    out = _PLAIN[kind](x, axis=axes)
     if np.isnan(out).any():  # only then pay for the NaN-skipping version
-        skip = {"sum": np.nansum, "prod": np.nanprod, "vmin": np.nanmin, "vmax": np.nanmax}[kind]
-        out = skip(x, axis=axes)
+        out = _SKIP[kind](x, axis=axes)
     return out
 
 
@@ -131,6 +137,22 @@ def sum_product(a, b, axes):
     if np.isnan(out).any():  # only then pay for the NaN-skipping version
         out = np.nansum(a * b, axis=axes)
     return out
+
+
+def sparsity(w):
+    """The cells of ``w`` (scenario axis, rows, partners) that a sum over partners needs.
+
+    Returns ``(cols, weights)``: per row the K partners whose weight is not zero in some scenario
+    (in increasing order, padded with zero-weight partners; K at least 1), and ``w`` at those cells
+    (0 at the padding). See :mod:`cluster_econ.sd.engine._sparse`.
+    """
+    w = np.asarray(w, dtype=float)
+    needed = (w != 0).any(axis=0)
+    k = max(1, int(needed.sum(axis=1).max(initial=0)))
+    cols = np.argsort(~needed, axis=1, kind="stable")[:, :k]
+    kept = np.take_along_axis(needed, cols, axis=1)
+    weights = np.where(kept, np.take_along_axis(w, cols[None], axis=2), 0.0)
+    return cols, weights
 
 
 def _one(value, what):

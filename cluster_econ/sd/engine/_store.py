@@ -47,7 +47,7 @@ def store_entry(key: str, source: str, arrays: dict[str, np.ndarray], meta: dict
     """Write one kernel entry (a read-only or full cache only costs compiling again, with a warning)."""
     paths = _paths(key)
     buffer = io.BytesIO()
-    np.savez(buffer, **arrays)
+    np.savez(buffer, **arrays)  # type: ignore[arg-type]  # numpy's stub types allow_pickle as a keyword
     blobs = {"source": source.encode("utf-8"), "arrays": buffer.getvalue(), "meta": _to_json(meta)}
     index = {"format": 1, "files": {name: {"file": paths[name].name, "sha256": sha256_bytes(blob)}
                                     for name, blob in blobs.items()}}

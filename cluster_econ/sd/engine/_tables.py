@@ -17,8 +17,10 @@ import numpy as np
 
 from cluster_econ.errors import UnsupportedConstructError
 
+from ._state import CompilerState
 
-class TablesMixin:
+
+class TablesMixin(CompilerState):
     """Read lookup tables and external data (used by ``KernelCompiler``)."""
 
     def _external(self, kind: str, ast: Any, ctx: dict) -> Any:
@@ -77,7 +79,7 @@ class TablesMixin:
                 raise self._fail("A lookup with repeated x values", py_name)
             order = np.argsort(x)
             x, y = x[order], y[order]
-            pos = [np.searchsorted(xs, x)]
+            pos: list[Any] = [np.searchsorted(xs, x)]
             for (_d, coords), (_ed, ecoords) in zip(def_subs.items(), el_dims, strict=True):
                 pos.append([list(ecoords).index(cc) for cc in coords])
             y = y.reshape((len(x),) + (1,) * len(el_dims)) if y.ndim == 1 else y
@@ -100,7 +102,10 @@ def _decode_vensim(data: bytes) -> str:
 
     first = io.BytesIO(data).readline()
     try:
-        encoding = re.search(r"(?<={)(.*)(?=})", first.decode(vensim_utils.detect(first)["encoding"])).group()
+        found = re.search(r"(?<={)(.*)(?=})", first.decode(vensim_utils.detect(first)["encoding"]))
+        if found is None:
+            raise LookupError("no encoding on the first line")
+        encoding = found.group()
         codecs.lookup(encoding)
     except (AttributeError, LookupError, TypeError, UnicodeDecodeError):
         encoding = "UTF-8"
@@ -115,8 +120,7 @@ def load_abstract_model(path: str | Path, data: bytes | None = None) -> Any:
     what is compiled is exactly what was hashed. External files are still found next to ``path``.
     """
     path = Path(path)
-    if data is None:
-        data = path.read_bytes()
+    content: bytes = path.read_bytes() if data is None else data
     suffix = path.suffix.lower()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -125,7 +129,7 @@ def load_abstract_model(path: str | Path, data: bytes | None = None) -> Any:
 
             class _Bytes(VensimFile):
                 def _read(self, encoding: str | None) -> str:
-                    return _decode_vensim(data)
+                    return _decode_vensim(content)
 
             vf = _Bytes(path)
             vf.parse()
@@ -137,7 +141,7 @@ def load_abstract_model(path: str | Path, data: bytes | None = None) -> Any:
             class _XBytes(XmileFile):
                 def _get_root(self) -> Any:
                     parser = etree.XMLParser(encoding="utf-8", recover=True)
-                    return etree.parse(io.BytesIO(data), parser=parser).getroot()
+                    return etree.parse(io.BytesIO(content), parser=parser).getroot()
 
             xf = _XBytes(path)
             xf.parse()
