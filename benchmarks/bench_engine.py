@@ -131,11 +131,13 @@ def dense_kernel(model):
         _functions.sparse_product = original
 
 
-def timed(run, n: int) -> tuple[float, float, int]:
-    """ms per scenario without tracemalloc, with it, and the traced peak in bytes."""
+def timed(run, n: int, trace: bool = True) -> tuple[float, float, int]:
+    """ms per scenario without tracemalloc, with it, and the traced peak in bytes (NaN, 0 untraced)."""
     start = time.perf_counter()
     run()
     untraced = time.perf_counter() - start
+    if not trace:
+        return untraced / n * 1000, float("nan"), 0
     tracemalloc.start()
     start = time.perf_counter()
     run()
@@ -145,7 +147,8 @@ def timed(run, n: int) -> tuple[float, float, int]:
     return untraced / n * 1000, traced / n * 1000, peak
 
 
-def speed_table(model, compiled, bounds, outputs, sizes, chunk_size, seed, baseline: bool) -> None:
+def speed_table(model, compiled, bounds, outputs, sizes, chunk_size, seed, baseline: bool,
+                trace_up_to: int) -> None:
     kernels = {"sparse (default)": compiled}
     if baseline:
         kernels = {"dense (baseline)": dense_kernel(model), **kernels}
@@ -159,7 +162,7 @@ def speed_table(model, compiled, bounds, outputs, sizes, chunk_size, seed, basel
         for label, kernel in kernels.items():
             def run(kernel=kernel, scenarios=scenarios):
                 ce.simulate_batch(kernel, scenarios, outputs=outputs, chunk_size=chunk_size)
-            ms, traced, peak = timed(run, n)
+            ms, traced, peak = timed(run, n, trace=n <= trace_up_to)
             first = first or ms
             print(f"{label:<18} {n:>9,} {ms:>8.3f} {traced:>8.3f} {peak / 2**20:>9.1f} {first / ms:>5.2f}x")
     print(f"target: <= 1.1 ms per scenario at 10,000 scenarios without tracemalloc "
@@ -176,6 +179,8 @@ def main() -> int:
                         help="only profile the kernel's statements on one chunk of N scenarios")
     parser.add_argument("--sizes", type=int, nargs="+", default=[1_000, 10_000], help="numbers of scenarios timed")
     parser.add_argument("--no-baseline", action="store_true", help="leave out the dense baseline kernel")
+    parser.add_argument("--trace-up-to", type=int, default=10**9, metavar="N",
+                        help="time with tracemalloc on only up to N scenarios (it doubles the run time)")
     args = parser.parse_args()
 
     ids = set(ce.list_models()["id"])
@@ -201,7 +206,8 @@ def main() -> int:
     if args.profile:
         profile(compiled, scenarios.iloc[: args.profile], outputs)
         return 0
-    speed_table(model, compiled, bounds, outputs, args.sizes, args.chunk_size, args.seed, not args.no_baseline)
+    speed_table(model, compiled, bounds, outputs, args.sizes, args.chunk_size, args.seed, not args.no_baseline,
+                args.trace_up_to)
     start = time.perf_counter()  # the speed, without tracemalloc (which slows numpy-heavy code down)
     ce.simulate_batch(model, scenarios, outputs=outputs, chunk_size=args.chunk_size)
     untraced = time.perf_counter() - start
