@@ -12,6 +12,8 @@ from typing import Any
 
 import numpy as np
 
+from ._sparse import sparsity
+
 SMALL_VENSIM = 1e-6
 
 __all__ = [
@@ -137,22 +139,6 @@ def sum_product(a, b, axes):
     if np.isnan(out).any():  # only then pay for the NaN-skipping version
         out = np.nansum(a * b, axis=axes)
     return out
-
-
-def sparsity(w):
-    """The cells of ``w`` (scenario axis, rows, partners) that a sum over partners needs.
-
-    Returns ``(cols, weights)``: per row the K partners whose weight is not zero in some scenario
-    (in increasing order, padded with zero-weight partners; K at least 1), and ``w`` at those cells
-    (0 at the padding). See :mod:`cluster_econ.sd.engine._sparse`.
-    """
-    w = np.asarray(w, dtype=float)
-    needed = (w != 0).any(axis=0)
-    k = max(1, int(needed.sum(axis=1).max(initial=0)))
-    cols = np.argsort(~needed, axis=1, kind="stable")[:, :k]
-    kept = np.take_along_axis(needed, cols, axis=1)
-    weights = np.where(kept, np.take_along_axis(w, cols[None], axis=2), 0.0)
-    return cols, weights
 
 
 def _one(value, what):

@@ -4,7 +4,7 @@ A between-region exchange ``SUM(weight[Region, Partner!] * MAX(x[Partner!] - x[R
 an S x R x P array at every step, although most weights are zero (a region trades with the few
 regions of its group). When the weights prove constant in time, the kernel computes once per run
 (per scenario chunk) which partners have a weight that is not zero in some scenario
-(:func:`cluster_econ.sd.engine._runtime.sparsity`: at most K per region, padded with zero weights),
+(:func:`sparsity`: at most K per region, padded with zero weights),
 and at every step evaluates the other factor only at those R x K cells, gathering the partner
 values with an index array. Zero weights contribute nothing to the sum (and a non-finite product
 is skipped by the NaN-skipping sum either way), so the result is the dense one up to the order of
@@ -22,9 +22,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from ._nodes import Dims, Ex
 
-__all__ = ["Gather", "NotGathered", "sparse_product"]
+__all__ = ["Gather", "NotGathered", "sparse_product", "sparsity"]
 
 #: functions whose result at a cell depends on the arguments at that cell only
 ELEMENTWISE = frozenset({"max", "min", "abs", "exp", "ln", "sqrt", "if_then_else", "integer"})
@@ -102,3 +104,19 @@ def sparse_product(c: Any, factor: Any, left: Ex, dims: Dims, axes: tuple[int, .
     if len(c.statefuls) != statefuls or len(c.arrays) != arrays:
         return dense
     return c.choice(key, f"_rt.sum_product({pattern.code}[1], {code}, {axes})", dense)
+
+
+def sparsity(w):
+    """The cells of ``w`` (scenario axis, rows, partners) that a sum over partners needs.
+
+    Returns ``(cols, weights)``: per row the K partners whose weight is not zero in some scenario
+    (in increasing order, padded with zero-weight partners; K at least 1), and ``w`` at those cells
+    (0 at the padding). See :mod:`cluster_econ.sd.engine._sparse`.
+    """
+    w = np.asarray(w, dtype=float)
+    needed = (w != 0).any(axis=0)
+    k = max(1, int(needed.sum(axis=1).max(initial=0)))
+    cols = np.argsort(~needed, axis=1, kind="stable")[:, :k]
+    kept = np.take_along_axis(needed, cols, axis=1)
+    weights = np.where(kept, np.take_along_axis(w, cols[None], axis=2), 0.0)
+    return cols, weights
