@@ -7,7 +7,8 @@ failure stops the run with a :class:`~cluster_econ.errors.SimulationError` namin
 
 * ``None``: in this process, one task after another.
 * ``"processes"``: a local process pool with one process per core; ``shared`` goes to each process
-  once, through the pool's initializer.
+  once, through the pool's initializer. The processes start with one BLAS/OpenMP thread each
+  (``OMP_NUM_THREADS=1`` etc.), as Dask's own workers do, so two processes never share a core.
 * a ``dask.distributed.Client``: any Dask cluster (LocalCluster, dask-jobqueue, Kubernetes); ``shared``
   is scattered to every worker once (``broadcast=True``).
 * ``"dask"``: starts a ``LocalCluster`` with one single-threaded worker per core, closed afterwards.
@@ -32,6 +33,24 @@ logger = logging.getLogger(__name__)
 EXECUTORS = (None, "processes", "dask")
 
 _SHARED: dict[str, Any] = {}
+
+#: set to 1 in the environment the pool's processes start with: one core per process, no oversubscription
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
+
+
+@contextlib.contextmanager
+def _single_threaded() -> Iterator[None]:
+    """Processes started inside inherit one thread per library; this process's environment is restored after."""
+    saved = {k: os.environ.get(k) for k in THREAD_VARIABLES}
+    os.environ.update({k: "1" for k in THREAD_VARIABLES})
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
 
 
 def _install(token: str, shared: Any) -> None:  # runs once in every pool process
@@ -64,6 +83,8 @@ def _distributed() -> Any:
 def check_executor(executor: Any) -> None:
     """Raise :class:`SpecError` unless ``executor`` is None, "processes", "dask" or a Dask Client."""
     if (executor in EXECUTORS and not isinstance(executor, bool)) or _is_client(executor):
+        if executor == "dask":
+            _distributed()  # says how to install it, before any work is done
         return
     raise SpecError(f"executor={executor!r} is not valid; give None, 'processes', 'dask' or a "
                     "dask.distributed.Client.")
@@ -136,7 +157,8 @@ def _processes(fn: Callable, shared: Any, tasks: Sequence[Any], names: list[str]
     context = multiprocessing.get_context("spawn")  # no fork of a process holding threads (BLAS, tqdm)
     with cf.ProcessPoolExecutor(max_workers=min(_cores(), len(tasks)), mp_context=context, initializer=_install,
                                 initargs=(token, shared)) as pool:
-        futures = {pool.submit(_call, token, fn, task): (i, 0) for i, task in enumerate(tasks)}
+        with _single_threaded():  # the pool starts its processes as tasks are submitted
+            futures = {pool.submit(_call, token, fn, task): (i, 0) for i, task in enumerate(tasks)}
         while futures:
             done, _ = cf.wait(list(futures), return_when=cf.FIRST_COMPLETED)
             for future in done:

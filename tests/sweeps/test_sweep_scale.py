@@ -136,15 +136,12 @@ def test_a_failing_chunk_is_retried_once_then_named() -> None:
 
 
 @pytest.mark.slow
-def test_processes_and_a_local_dask_cluster_give_the_same_bytes(toy) -> None:
-    distributed = pytest.importorskip("distributed")
+def test_processes_and_a_local_dask_cluster_give_the_same_bytes(toy, dask_client) -> None:
     memory = ce.sweep(toy, **_spec())
     _same(memory, ce.sweep(toy, executor="processes", **_spec()))
     _same(memory, ce.sweep(toy, **_spec(chunk_size=50)))
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=None) as cluster, \
-            distributed.Client(cluster) as client:
-        assert len(client.scheduler_info()["workers"]) == 2
-        _same(memory, ce.sweep(toy, executor=client, **_spec(chunk_size=5)))
+    assert len(dask_client.scheduler_info()["workers"]) == 2
+    _same(memory, ce.sweep(toy, executor=dask_client, **_spec(chunk_size=5)))
     _same(memory, ce.sweep(toy, executor="dask", **_spec(chunk_size=13)))
 
 
