@@ -191,7 +191,7 @@ def run_chunks(kernel: CompiledModel, params: dict, n: int, names: list[str], co
     for start in starts:
         rows = slice(start, min(start + size, n))
         chunk = {k: (v[0], v[1][:, rows]) if isinstance(v, tuple) else v[rows] for k, v in params.items()}
-        out = {k: v[rows] for k, v in data.items()} if data else None
+        out = {k: v[rows] for k, v in data.items()} if rows_saved else None  # dynamic control: copied below
         part, times = kernel.integrate(chunk, rows.stop - rows.start, names, control, method, out=out)
         if not data:  # dynamic control: the number of saved times is known only now
             data = {k: np.empty((n, *part[k].shape[1:])) for k in names}

@@ -54,3 +54,34 @@ def test_executor_is_checked_before_any_work(growth, monkeypatch) -> None:
     with pytest.raises(SpecError, match=r"executor='dask' needs the distributed package: pip install "
                                         r"'cluster-econ\[dask\]'"):
         ce.simulate_batch(growth, _scenarios(), executor="dask")
+
+
+@pytest.mark.parametrize("name", ["regional_growth.mdl", "test_control_vars.mdl"])  # fixed and dynamic control
+def test_chunks_gathered_from_an_executor_equal_the_in_process_loop(name) -> None:
+    from cluster_econ.sd._batch import run_chunks
+    from cluster_econ.sd._batch_tasks import run_on
+    from cluster_econ.sd.engine import compile_model
+
+    compiled = compile_model(ce.load_model(FIXTURES / name))
+    scenarios = _scenarios(11) if name.startswith("regional") else pd.DataFrame(index=range(11))
+    values, timeseries = compiled.prepare(scenarios)
+    kernel = compiled.variant(timeseries)
+    names = kernel.output_names(None, scenarios)
+    control = kernel.control_values()
+    loop = run_chunks(kernel, values, 11, names, control, "euler", 4)
+    gathered = run_on(None, kernel, values, 11, names, control, "euler", 4)  # as from workers, chunk by chunk
+    assert gathered[1].tobytes() == loop[1].tobytes()
+    assert sorted(gathered[0]) == sorted(loop[0])
+    assert len(loop[0]) > 0
+    for key, array in loop[0].items():
+        assert gathered[0][key].shape == array.shape, key
+        assert gathered[0][key].tobytes() == array.tobytes(), key
+    assert gathered[2] == loop[2]
+
+
+def test_a_model_with_dynamic_control_gives_the_same_batch_in_chunks() -> None:
+    model = ce.load_model(FIXTURES / "test_control_vars.mdl")  # TIME STEP, SAVEPER, FINAL TIME change in the run
+    whole = ce.simulate_batch(model, pd.DataFrame(index=range(9)), outputs=["var"])
+    chunked = ce.simulate_batch(model, pd.DataFrame(index=range(9)), outputs=["var"], chunk_size=2)
+    assert np.isfinite(whole["var"].values).all()
+    _same(whole, chunked)  # every chunk written, not only the first
