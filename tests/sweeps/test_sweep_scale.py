@@ -226,7 +226,7 @@ def test_sensitivity_and_fans_of_a_stored_time_series_are_read_by_blocks(regiona
     in_memory = ce.sweep(regional, **spec)
     memory = in_memory.sobol("alignment", resamples=50)
     stored = ce.sweep(regional, store=tmp_path / "sobol.zarr", **spec)
-    monkeypatch.setattr(_result, "BLOCK_BYTES", 32 * 100 * 8)  # 100 of the 31 x 48 cells at a time: 15 blocks
+    monkeypatch.setattr(_result, "BLOCK_BYTES", 32 * 500 * 8)  # 500 of the 31 x 48 cells at a time: 3 blocks
     assert type(stored.data["alignment"].data).__module__.startswith("dask")
     blocks = stored.sobol("alignment", resamples=50)
     assert blocks["S1"].dims == ("parameter", "time", "Region")
@@ -237,6 +237,9 @@ def test_sensitivity_and_fans_of_a_stored_time_series_are_read_by_blocks(regiona
     lines = [[line.get_ydata().tobytes() for line in ax.lines] for ax in fans]
     assert len(lines[0]) == 3
     assert lines[0] == lines[1]
+    import matplotlib.pyplot as plt
+
+    plt.close("all")
     toy_spec = dict(levers=[ce.Lever("subsidy", 0.0, 1.0)], uncertainties=[ce.Uncertainty("growth", 0.0, 0.04)],
                     outcomes=[ce.Outcome("output", time="all")], n=10, design="morris", chunk_size=7,
                     reference={"subsidy": 0.0})
