@@ -165,6 +165,39 @@ def test_processes_and_a_local_dask_cluster_give_the_same_bytes(toy, dask_client
     _same(memory, ce.sweep(toy, executor="dask", **_spec(chunk_size=13)))
 
 
+_UNPICKLED: list[int] = []
+
+
+def _unpickled() -> _Shipped:
+    _UNPICKLED.append(1)
+    return _Shipped()
+
+
+class _Shipped:
+    """Stands for the compiled kernel: counts how often a process unpickles it."""
+
+    def __reduce__(self):
+        return _unpickled, ()
+
+
+def _unpickle_count() -> int:
+    return len(_UNPICKLED)
+
+
+def _echo(shared, task):
+    assert isinstance(shared, _Shipped)
+    return task
+
+
+def test_the_shared_object_reaches_each_dask_worker_once(dask_client) -> None:
+    before = dask_client.run(_unpickle_count)
+    out = dict(run_tasks(_echo, _Shipped(), list(range(12)), executor=dask_client))
+    assert out == {i: i for i in range(12)}
+    after = dask_client.run(_unpickle_count)
+    assert len(after) == 2
+    assert {w: after[w] - before[w] for w in after} == dict.fromkeys(after, 1)  # once per worker, not per task
+
+
 @pytest.mark.slow
 def test_a_chunk_failing_in_a_worker_process_is_named() -> None:
     labels = [f"chunk {i} (first scenario {10 * i})" for i in range(4)]
