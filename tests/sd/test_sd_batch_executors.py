@@ -69,7 +69,7 @@ def test_chunks_gathered_from_an_executor_equal_the_in_process_loop(name) -> Non
     names = kernel.output_names(None, scenarios)
     control = kernel.control_values()
     loop = run_chunks(kernel, values, 11, names, control, "euler", 4)
-    gathered = run_on(None, kernel, values, 11, names, control, "euler", 4)  # as from workers, chunk by chunk
+    gathered = run_on(None, kernel, values, 11, names, control, "euler", 4, progress=True)  # as from workers
     assert gathered[1].tobytes() == loop[1].tobytes()
     assert sorted(gathered[0]) == sorted(loop[0])
     assert len(loop[0]) > 0
