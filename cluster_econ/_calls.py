@@ -137,8 +137,8 @@ def call_data(verb: str, given: Mapping[str, Any], provenance: Any = None) -> di
     arguments: dict[str, Any] = {}
     problems: list[str] = []
     for name, value in given.items():
-        if name == "progress":
-            continue  # a display option, never a part of the result
+        if name in ("progress", "executor"):
+            continue  # a display option, or where it ran: never a part of the result
         try:
             arguments[name] = _argument(name, value, provenance)
         except NotData as exc:

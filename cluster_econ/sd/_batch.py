@@ -21,6 +21,7 @@ import xarray as xr
 from .._calls import capture
 from ..errors import SpecError, check_option
 from ..provenance import Provenance
+from ._executors import check_executor
 from ._inputs import check_control, check_outputs, check_params, check_scenario_column, jsonable
 from ._model import SDModel, _is_path_like, load_model
 from .engine import CompiledModel, compile_model
@@ -163,13 +164,19 @@ def _output_names(model: SDModel | None, compiled: CompiledModel, outputs: Any) 
 
 
 def run_chunks(kernel: CompiledModel, params: dict, n: int, names: list[str], control: dict, method: str,
-               size: int, *, progress: bool = False,
-               on_chunk: Callable[[int, int], None] | None = None) -> tuple[dict, np.ndarray, list[dict]]:
+               size: int, *, progress: bool = False, on_chunk: Callable[[int, int], None] | None = None,
+               executor: Any = None) -> tuple[dict, np.ndarray, list[dict]]:
     """Integrate ``n`` scenarios in chunks of ``size``; results, saved times and non-finite records.
 
     Each chunk is one call of :meth:`CompiledModel.integrate` on its rows of ``params``, writing into
     its rows of the result arrays; its outputs are checked for non-finite values as it finishes.
+    With an ``executor`` (see :mod:`cluster_econ.sd._executors`) the chunks run there
+    (:func:`cluster_econ.sd._batch_tasks.run_on`), with the same result.
     """
+    if executor is not None:
+        from ._batch_tasks import run_on
+
+        return run_on(executor, kernel, params, n, names, control, method, size, progress=progress)
     shapes = {k: kernel.shape_of(k) for k in names}
     rows_saved = max_saved(*(control[k] for k in ("initial_time", "final_time", "time_step", "saveper"))) \
         if not kernel.dynamic_control else 0
@@ -184,7 +191,7 @@ def run_chunks(kernel: CompiledModel, params: dict, n: int, names: list[str], co
     for start in starts:
         rows = slice(start, min(start + size, n))
         chunk = {k: (v[0], v[1][:, rows]) if isinstance(v, tuple) else v[rows] for k, v in params.items()}
-        out = {k: v[rows] for k, v in data.items()} if data else None
+        out = {k: v[rows] for k, v in data.items()} if rows_saved else None  # dynamic control: copied below
         part, times = kernel.integrate(chunk, rows.stop - rows.start, names, control, method, out=out)
         if not data:  # dynamic control: the number of saved times is known only now
             data = {k: np.empty((n, *part[k].shape[1:])) for k in names}
@@ -202,7 +209,7 @@ def simulate_batch(model: Any, scenarios: pd.DataFrame, *, params: Any = None,
                    outputs: str | Sequence[str] | None = None, method: Method = "euler",
                    initial_time: float | None = None, final_time: float | None = None,
                    time_step: float | None = None, saveper: float | None = None, chunk_size: int | None = None,
-                   errors: Errors = "warn", progress: bool = False) -> xr.Dataset:
+                   errors: Errors = "warn", progress: bool = False, executor: Any = None) -> xr.Dataset:
     """Simulate many scenarios of a model at once with the vectorised batch engine.
 
     Parameters
@@ -236,6 +243,12 @@ def simulate_batch(model: Any, scenarios: pd.DataFrame, *, params: Any = None,
         ``attrs["numerical_issues"]`` either way.
     progress : bool, default False
         Show a progress bar over chunks.
+    executor : None, "processes", "dask" or dask.distributed.Client
+        Where the chunks run: in this process (None), a process pool with one process per core, a
+        Dask ``LocalCluster`` started for the call (``"dask"``), or any Dask cluster through its client.
+        The compiled kernel goes to each worker once; the result is the same, bit for bit. Dask needs
+        ``pip install 'cluster-econ[dask]'``; ``"processes"`` needs the ``if __name__ == "__main__":``
+        guard in a script.
 
     Returns
     -------
@@ -254,7 +267,8 @@ def simulate_batch(model: Any, scenarios: pd.DataFrame, *, params: Any = None,
         If a column or output is not a constant or variable of the model.
     SpecError
         If a value is outside its declared bounds or malformed (naming scenario, parameter, value
-        and bounds), a column is given twice, or the run would exceed the memory available.
+        and bounds), a column is given twice, the run would exceed the memory available, or the
+        executor is not valid (or needs the distributed package, not installed).
     SimulationError
         With ``errors="raise"``, if an output is not finite.
 
@@ -270,6 +284,7 @@ def simulate_batch(model: Any, scenarios: pd.DataFrame, *, params: Any = None,
     call = capture("simulate_batch", locals())
     check_option(method, Method, "method")
     check_option(errors, Errors, "errors")
+    check_executor(executor)
     if not isinstance(scenarios, pd.DataFrame):
         raise SpecError(f"scenarios must be a pandas DataFrame (one row per scenario), got "
                         f"{type(scenarios).__name__}.")
@@ -301,7 +316,8 @@ def simulate_batch(model: Any, scenarios: pd.DataFrame, *, params: Any = None,
     size = min(n, int(chunk_size) if chunk_size is not None else default_chunk_size(kernel))
     check_memory(kernel, names, control, n, size)
     logger.info("%s: %d scenarios in chunks of %d", kernel.name, n, size)
-    data, times, issues = run_chunks(kernel, values, n, names, control, method, size, progress=progress)
+    data, times, issues = run_chunks(kernel, values, n, names, control, method, size, progress=progress,
+                                     executor=executor)
     report(issues, scenarios, errors, kernel.name)
     result = kernel.dataset(data, times, names, scenarios)
     record(result, issues, scenarios)

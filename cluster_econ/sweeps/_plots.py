@@ -29,17 +29,16 @@ def fan(result: Any, outcome: str, *, by: str | None, q: Sequence[float], ax: An
     series = values.sum(extra) if extra else values
     ax = _axes(ax)
     times = series["time"].values
-    arr = series.values
     qs = sorted(float(x) for x in q)
     if by is None:
-        groups: list[tuple[str, np.ndarray]] = [("all scenarios", np.ones(arr.shape[0], bool))]
+        groups: list[tuple[str, np.ndarray]] = [("all scenarios", np.ones(series.shape[0], bool))]
     else:
         key = result._experiments[by]
         if key.nunique() > 8:
             key = pd.qcut(key, 3, duplicates="drop")
         groups = [(f"{by} {g}", (key == g).to_numpy()) for g in sorted(key.unique())]
-    for i, (label, mask) in enumerate(groups):
-        band = np.nanquantile(arr[mask], qs, axis=0)
+    bands = _bands(series, [mask for _, mask in groups], qs)
+    for i, ((label, _), band) in enumerate(zip(groups, bands, strict=True)):
         colour = f"C{i}"
         ax.fill_between(times, band[0], band[-1], color=colour, alpha=0.2)
         ax.plot(times, band[len(qs) // 2], color=colour, label=f"{label} (median, {qs[0]:.0%}-{qs[-1]:.0%})")
@@ -47,6 +46,25 @@ def fan(result: Any, outcome: str, *, by: str | None, q: Sequence[float], ax: An
     ax.set_ylabel(f"{outcome} [{values.attrs.get('units', '')}]")
     ax.legend(fontsize="small")
     return ax
+
+
+def _bands(series: Any, masks: list[np.ndarray], qs: list[float]) -> list[np.ndarray]:
+    """Quantiles over scenarios at every time, per group; a series read lazily is read a block of times at a time.
+
+    Each time's quantiles depend only on that time's values, so blocks give the bytes of one pass.
+    """
+    if not hasattr(series.data, "compute"):
+        arr = np.asarray(series.values)
+        return [np.nanquantile(arr[mask], qs, axis=0) for mask in masks]
+    from ._result import BLOCK_BYTES
+
+    step = max(1, BLOCK_BYTES // (8 * max(1, series.shape[0])))
+    parts: list[list[np.ndarray]] = [[] for _ in masks]
+    for a in range(0, series.shape[1], step):
+        block = np.asarray(series.data[:, a:a + step].compute())
+        for part, mask in zip(parts, masks, strict=True):
+            part.append(np.nanquantile(block[mask], qs, axis=0))
+    return [np.concatenate(part, axis=1) for part in parts]
 
 
 def sensitivity(result: Any, outcome: str, *, ax: Any) -> Any:

@@ -24,21 +24,25 @@ from ._sensitivity import morris_indices, sobol_indices
 __all__ = ["SweepResult"]
 
 
-#: output cells read at once when an outcome is read lazily from a store
-CELL_BLOCK = 256
+#: bytes of an outcome read at once (all runs, a block of its cells) when it is read lazily from a store
+BLOCK_BYTES = 64 * 2**20
 
 
 def _by_cells(values: xr.DataArray, estimate: Any) -> dict[str, np.ndarray]:
     """``estimate`` on (runs, cells); a lazily read outcome is loaded a block of cells at a time.
 
-    The bootstrap weights depend only on the seed and the number of runs, so estimates by blocks equal
-    one estimate over all cells (to the rounding of the matrix products).
+    A block holds as many cells as fit in :data:`BLOCK_BYTES` for all runs (at least one), so the
+    memory used does not grow with the number of cells. The bootstrap weights depend only on the seed
+    and the number of runs, and every sum over runs is taken one run at a time
+    (:mod:`cluster_econ.sweeps._sensitivity`), so estimates by blocks equal, bit for bit, one estimate
+    over all cells.
     """
     flat = values.data.reshape(values.shape[0], -1)
     if not hasattr(flat, "compute"):
         return dict(estimate(np.asarray(flat, dtype=float)))
-    parts = [estimate(np.asarray(flat[:, a:a + CELL_BLOCK].compute(), dtype=float))
-             for a in range(0, flat.shape[1], CELL_BLOCK)]
+    block = max(1, BLOCK_BYTES // (8 * max(1, flat.shape[0])))
+    parts = [estimate(np.asarray(flat[:, a:a + block].compute(), dtype=float))
+             for a in range(0, flat.shape[1], block)]
     return {k: np.concatenate([p[k] for p in parts], axis=-1) for k in parts[0]}
 
 

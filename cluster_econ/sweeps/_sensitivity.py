@@ -23,8 +23,31 @@ def _wsum(weights: np.ndarray, values: np.ndarray) -> np.ndarray:
     """
     total = np.zeros((weights.shape[0], *values.shape[1:]))
     for i in range(values.shape[0]):
-        total += weights[:, i, None] * values[i]
+        total += weights[:, i].reshape(-1, *(1,) * (values.ndim - 1)) * values[i]
     return total
+
+
+def _sum(values: np.ndarray) -> np.ndarray:
+    """The sum over samples (axis 0), one sample at a time, as :func:`_wsum`, for any number of cells.
+
+    ``numpy.mean(axis=0)`` sums in an order that depends on how many cells there are (pairwise along a
+    single column), so a point estimate for a block of cells would differ in the last bits from the
+    same estimate computed with all cells.
+    """
+    total = np.zeros(values.shape[1:])
+    for row in values:
+        total += row
+    return total
+
+
+def _mean(values: np.ndarray) -> np.ndarray:
+    return _sum(values) / values.shape[0]
+
+
+def _var(values: np.ndarray) -> np.ndarray:
+    """The population variance over samples, the sums taken as :func:`_mean` takes them."""
+    return _mean((values - _mean(values)) ** 2)
+
 
 def _weights(n: int, resamples: int, seed: int) -> np.ndarray:
     """Bootstrap weights (resamples, n): multinomial counts over n rows, divided by n."""
@@ -81,7 +104,7 @@ def sobol_indices(y: np.ndarray, k: int, *, second_order: bool, resamples: int =
 
     def var(weights: np.ndarray | None) -> np.ndarray:
         if weights is None:
-            return np.var(np.concatenate([a, b]), axis=0)
+            return _var(np.concatenate([a, b]))
         mean = (_wsum(weights, a) + _wsum(weights, b)) / 2
         return (_wsum(weights, a * a) + _wsum(weights, b * b)) / 2 - mean * mean
 
@@ -91,8 +114,8 @@ def sobol_indices(y: np.ndarray, k: int, *, second_order: bool, resamples: int =
     for j in range(k):
         first = b * (ab[j] - a)
         total = 0.5 * (a - ab[j]) ** 2
-        s1.append(_safe(first.mean(axis=0), v))
-        st.append(_safe(total.mean(axis=0), v))
+        s1.append(_safe(_mean(first), v))
+        st.append(_safe(_mean(total), v))
         s1b.append(_safe(_wsum(w, first), vb))
         stb.append(_safe(_wsum(w, total), vb))
     for name, point, boot in (("S1", s1, s1b), ("ST", st, stb)):
@@ -106,13 +129,13 @@ def sobol_indices(y: np.ndarray, k: int, *, second_order: bool, resamples: int =
         for j in range(k):
             for i in range(j + 1, k):
                 joint = ba[j] * ab[i] - a * b
-                s2[j, i] = _safe(joint.mean(axis=0), v) - s1[j] - s1[i]
+                s2[j, i] = _safe(_mean(joint), v) - s1[j] - s1[i]
                 boot = _safe(_wsum(w, joint), vb) - s1b[j] - s1b[i]
                 lo2[j, i], hi2[j, i] = _interval(boot, level)
         out["S2"], out["S2_lower"], out["S2_upper"], out["S2_conf"] = s2, lo2, hi2, (hi2 - lo2) / 2
     # cells whose output does not vary beyond rounding (variance below 1e-12 of its second moment) have no
     # indices: NaN, not the noise of a ratio of rounding errors
-    flat = v <= 1e-12 * (np.mean(a * a, axis=0) + np.mean(b * b, axis=0)) / 2
+    flat = v <= 1e-12 * (_mean(a * a) + _mean(b * b)) / 2
     for key in out:
         out[key][..., flat] = np.nan
     return out
@@ -152,8 +175,8 @@ def morris_indices(y: np.ndarray, unit: np.ndarray, k: int, *, resamples: int = 
     rows = np.arange(t)[:, None]
     ee[rows, changed] = effects  # (t, factor, cells)
     w = _weights(t, resamples, seed)
-    boot = np.einsum("rt,tkc->rkc", w, np.abs(ee))
+    boot = _wsum(w, np.abs(ee))  # (resamples, k, cells), the same for any block of cells
     lo, hi = _interval(boot, level)
-    return {"mu": ee.mean(axis=0), "mu_star": np.abs(ee).mean(axis=0),
-            "sigma": ee.std(axis=0, ddof=1) if t > 1 else np.full(ee.shape[1:], np.nan),
-            "mu_star_conf": (hi - lo) / 2}
+    mu = _mean(ee)
+    sigma = np.sqrt(_sum((ee - mu) ** 2) / (t - 1)) if t > 1 else np.full(ee.shape[1:], np.nan)
+    return {"mu": mu, "mu_star": _mean(np.abs(ee)), "sigma": sigma, "mu_star_conf": (hi - lo) / 2}

@@ -55,6 +55,7 @@ class SweepStore:
         self.path = Path(path)
         self.spec = _plain(spec)
         self.chunks = [tuple(map(int, c)) for c in chunks]
+        self._arrays: dict[str, Any] = {}  # opened once: opening reads the array's metadata from disk
         if self.path.exists() and overwrite:
             shutil.rmtree(self.path)
         if self.path.exists():
@@ -108,17 +109,31 @@ class SweepStore:
 
     def _array(self, name: str, shape: tuple[int, ...], dims: tuple[str, ...], size: int, dtype: str) -> Any:
         fill = np.nan if dtype == "f8" else 0
-        return self.group.create_array(name, shape=shape, chunks=(size, *shape[1:]), dtype=dtype, fill_value=fill,
-                                       dimension_names=list(dims), overwrite=True)
+        self._arrays[name] = self.group.create_array(name, shape=shape, chunks=(size, *shape[1:]), dtype=dtype,
+                                                     fill_value=fill, dimension_names=list(dims), overwrite=True)
+        return self._arrays[name]
+
+    def _opened(self, name: str) -> Any:
+        if name not in self._arrays:
+            self._arrays[name] = self.group[name]
+        return self._arrays[name]
 
     def write(self, index: int, part: Mapping[str, Any]) -> None:
-        """Write a finished chunk, then its done marker (by rename)."""
+        """Write a finished chunk (every array at once, concurrently), then its done marker (by rename)."""
+        import asyncio
+
+        from zarr.core.sync import sync
+
         a, b = self.chunks[index]
-        for label, values in part["outcomes"].items():
-            self.group[f"out/{label}"][a:b] = values
-        for name, values in part["indicators"].items():
-            self.group[f"ind/{name}"][a:b] = values
-            self.group[f"why/{name}"][a:b] = part["reasons"][name]
+        values = {f"out/{k}": v for k, v in part["outcomes"].items()}
+        values.update({f"ind/{k}": v for k, v in part["indicators"].items()})
+        values.update({f"why/{k}": part["reasons"][k] for k in part["indicators"]})
+        writes = [self._opened(name).async_array.setitem(slice(a, b), np.asarray(v)) for name, v in values.items()]
+
+        async def every() -> None:
+            await asyncio.gather(*writes)
+
+        sync(every())
         marker = self.path / "done" / str(index)
         tmp = marker.with_name(f".{index}.tmp")
         tmp.write_text(json.dumps([a, b]))

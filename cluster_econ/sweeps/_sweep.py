@@ -316,7 +316,8 @@ def sweep(model: Any, *, levers: Sequence[Lever] = (), uncertainties: Sequence[U
     store : path, optional
         A Zarr store written chunk by chunk as chunks finish; the same call on an existing store
         resumes it (finished chunks are read, not recomputed). The result then reads its time
-        series lazily from the store.
+        series lazily from the store; its Sobol' and Morris indices and fan charts of a time series
+        read them a block of cells at a time, with the same bytes as without a store.
     overwrite : bool, default False
         Start over in a store that holds a different sweep (otherwise refused with SpecError).
 
