@@ -11,7 +11,9 @@ KNOWLEDGE: list[Equation] = [
      "Assumed: R&D spending as a share of output, national (0.01-0.03); a normalisation outside patents."),
     ("knowledge productivity", "1", "Dmnl", "Assumed: nu, scale of knowledge creation (normalisation)."),
     ("rd elasticity of knowledge creation", "0.85", "Dmnl",
-     "Literature: lambda, Bottazzi and Peri (2003), own-region elasticity 0.8-0.9."),
+     "lambda. Estimated by scripts/calibrate_regional_model.py (ce.parameters_from_estimates): elasticity "
+     "of patents to R&D of the fixed-effects Poisson equation of patents on log_rd and log_spill on firm_patents "
+     "(Cincera 1997), 0.570 (s.e. 0.165); Bottazzi and Peri (2003) find 0.8-0.9 across regions (0.4-0.9)."),
     ("knowledge elasticity of knowledge creation", "0.3", "Dmnl",
      "Assumed: phi < 1 (Jones 1995), standing-on-shoulders effect (0-0.8)."),
     ("knowledge obsolescence rate", "0.15", "1/Year",
@@ -46,7 +48,8 @@ KNOWLEDGE: list[Equation] = [
      "absorptive capacity[Region] * output[Region] * SUM(exchange weight[Region, Partner!] * "
      "MAX(knowledge intensity[Partner!] - knowledge intensity[Region], 0))",
      "knowledge unit/Year",
-     "Knowledge absorbed from more knowledge-intensive regions of the group: baseline exchange, scaled by the lever."),
+     "Knowledge absorbed from more knowledge-intensive regions within the exchange distance limit: baseline "
+     "exchange, scaled by the lever."),
     ("knowledge stock" + R,
      "INTEG(knowledge creation[Region] + between cluster spillover[Region] - knowledge obsolescence rate * "
      "knowledge stock[Region], initial knowledge[Region])",
