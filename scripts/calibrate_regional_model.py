@@ -38,6 +38,7 @@ import os
 import sys
 import tempfile
 import tomllib
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +46,7 @@ import numpy as np
 import pandas as pd
 
 import cluster_econ as ce
+from cluster_econ.errors import IdentificationWarning
 from cluster_econ.sd.engine import compile_model
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -131,9 +133,16 @@ def estimates(*, pooled: bool = False) -> tuple[dict[str, float], dict[str, floa
 
 def calibrate(model: ce.SDModel, fixed: dict[str, float], *, seed: int = 0,
               start: dict[str, float] | None = None, max_nfev: int | None = None) -> ce.CalibrationResult:
-    """``ce.calibrate`` of ``FITTED`` on 1970-1980 (1981-1986 held out), ``fixed`` and ``LITERATURE`` held."""
-    return ce.calibrate(model, ce.load_dataset("us_states"), targets=TARGETS, parameters=FITTED,
-                        fixed={**fixed, **LITERATURE}, holdout=HOLDOUT, seed=seed, start=start, max_nfev=max_nfev)
+    """``ce.calibrate`` of ``FITTED`` on 1970-1980 (1981-1986 held out), ``fixed`` and ``LITERATURE`` held.
+
+    An :class:`~cluster_econ.errors.IdentificationWarning` is an error here: the fit that sets the defaults
+    must identify every parameter it fits.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", IdentificationWarning)
+        return ce.calibrate(model, ce.load_dataset("us_states"), targets=TARGETS, parameters=FITTED,
+                            fixed={**fixed, **LITERATURE}, holdout=HOLDOUT, seed=seed, start=start,
+                            max_nfev=max_nfev)
 
 
 def calibrated_values(result: ce.CalibrationResult, fixed: dict[str, float]) -> dict[str, float]:

@@ -6,8 +6,9 @@ Columns: employment 2000, net jobs, net SME jobs, output 2000 against no policy,
 2000, mean alignment 2000, cost, cost per net job, and net jobs per net SME job (the analogue of
 Moretti's 2010 local multiplier: his 1.6 additional local jobs per tradable job is a ratio of 2.6 total
 jobs per targeted job). ``--place`` adds the place-based table: each lever in one state at a time
-(``programme coverage`` 1 there, 0 elsewhere), the median over the 48 states of the state's net jobs and
-of its cost per net job.
+(``programme coverage`` 1 there, 0 elsewhere), the median over the 48 states of the state's net jobs and net
+SME jobs, of the national net jobs and of the state's cost per net job, and the ratio of the medians of
+local net jobs and local net SME jobs.
 
 Run ``python scripts/regional_lever_table.py [--place]`` (about a minute, two with ``--place``); it
 prints Markdown tables.
@@ -90,19 +91,26 @@ def lever_table(compiled) -> pd.DataFrame:
 def place_table(compiled, regions: list[str]) -> pd.DataFrame:
     """Each lever of ``PLACE`` in one state at a time: medians over the states of local net jobs and cost per job."""
     n = len(regions)
-    base = compiled.run(None, outputs=["employment"], final_time=END)["employment"].sel(time=END).isel(scenario=0)
+    ref = compiled.run(None, outputs=["employment", "sme_employment"], final_time=END).sel(time=END).isel(scenario=0)
+    base, base_sme = ref["employment"], ref["sme_employment"]
     rows = []
     for name in PLACE:
         levers = frame_of({name: SCENARIOS[name]})
         scen = pd.concat([levers] * n, ignore_index=True)
         scen["programme_coverage"] = [np.eye(n)[r] for r in range(n)]
-        end = compiled.run(scen, outputs=["employment", "cumulative_programme_cost"], final_time=END).sel(time=END)
+        end = compiled.run(scen, outputs=["employment", "sme_employment", "cumulative_programme_cost"],
+                           final_time=END).sel(time=END)
         jobs = np.array([float(end["employment"].isel(scenario=r, Region=r) - base.isel(Region=r)) for r in range(n)])
+        sme = np.array([float(end["sme_employment"].isel(scenario=r, Region=r) - base_sme.isel(Region=r))
+                        for r in range(n)])
         cost = np.array([float(end["cumulative_programme_cost"].isel(scenario=r, Region=r)) for r in range(n)])
         total_jobs = np.array([float(end["employment"].isel(scenario=r).sum() - base.sum()) for r in range(n)])
         per = np.array([per_job(c, j) for c, j in zip(cost, jobs, strict=True)])
         rows.append({"lever (one state)": name, "median local net jobs (thousand)": float(np.median(jobs)),
+                     "median local net SME jobs (thousand)": float(np.median(sme)),
                      "median national net jobs (thousand)": float(np.median(total_jobs)),
+                     "local net jobs per local net SME job": float(np.median(jobs) / np.median(sme))
+                     if abs(np.median(sme)) > 0.05 else float("nan"),
                      "median cost per local net job (USD)": float(np.nanmedian(per)) if np.isfinite(per).any()
                      else float("nan")})
     return pd.DataFrame(rows).set_index("lever (one state)")

@@ -154,7 +154,7 @@ def test_report_rebuilds_the_same_bytes_and_cite_prints_every_result(quick_study
     assert "# production function, state and year effects" in out
     assert "# simulation" in out
     assert "@incollection{munnell1990regional" in out
-    assert "@software{regional_cluster_1_1_0" in out
+    assert "@software{regional_cluster_2_0_0" in out
 
 
 @pytest.mark.slow
