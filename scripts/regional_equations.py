@@ -358,7 +358,7 @@ LABOUR: list[Equation] = [
     ("wage flexibility", "2.69", "1/Year",
      "Calibrated by scripts/calibrate_regional_model.py (ce.calibrate: trajectory fit to the us_states "
      "panel 1970-80, log residuals, 1981-86 held out): fall of the relative wage per year per unit of "
-     "excess unemployment, 5.16 (s.e. 0.31), with the wage elasticity of labour demand held at 0.3 (only "
+     "excess unemployment, 5.17 (s.e. 0.31), with the wage elasticity of labour demand held at 0.3 (only "
      "their product is identified); 0.2-6 (above about 6.5 the wage loop is unstable with 1-year Euler steps)."),
     ("wage elasticity of labour demand", "0.688", "Dmnl",
      "Literature: own-wage elasticity of labour demand at constant output, Hamermesh (1993, Labor Demand, "
