@@ -23,7 +23,7 @@ Two steps, as in the model's documentation:
    1 (constant returns: labour demand proportional to output at given wages), because a baseline
    without a programme does not identify it: its jobs follow the labour-force and productivity trends.
 
-``python scripts/calibrate_regional_model.py`` (a few minutes) prints the estimates, the calibrated values
+``python scripts/calibrate_regional_model.py`` (about 15 s) prints the estimates, the calibrated values
 with their standard errors, and the fit table (MAPE, Theil's bias share U^M and the cross-state
 correlation of model and data growth per target, for 1970-1986, 1970-1980 and the 1981-1986 holdout);
 ``--write`` stores the values in ``models/regional_cluster/calibration.toml``, which
