@@ -303,7 +303,7 @@ def record_sha(toml: Path, digest: str) -> str:
     text = toml.read_text(encoding="utf-8")
     for name, value in calibrated_values().items():
         block = re.compile(r'(\[\[parameter\]\]\nname = "' + re.escape(name) + r'"\nvalue = )[^\n]*')
-        text, n = block.subn(lambda m, v=value: m.group(1) + repr(v), text, count=1)
+        text, n = block.subn(r"\g<1>" + repr(value), text, count=1)
         if n != 1:
             raise SystemExit(f"{name} of {CALIBRATION.name} is not a parameter of {toml}")
     version = re.search(r'^version = "([^"]+)"', text, flags=re.M)

@@ -89,7 +89,7 @@ def fit_table(model: ce.SDModel, params: dict[str, float] | None = None) -> pd.D
     for v, frame in data.items():
         sim = ds[v].isel(scenario=0).transpose("time", "Region").to_pandas().loc[1970:1986]
         sim.columns = frame.columns
-        row = {"target": v, "data": TARGETS[v]}
+        row: dict[str, Any] = {"target": v, "data": TARGETS[v]}
         for label, (lo, hi) in {"1970-86": (1970, 1986), "1970-80": FIT_YEARS, "1981-86": HOLDOUT}.items():
             s, o = sim.loc[lo:hi].to_numpy(), frame.loc[lo:hi].to_numpy()
             row[f"MAPE {label}"] = float(np.mean(np.abs(s - o) / np.abs(o)))
