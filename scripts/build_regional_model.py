@@ -3,15 +3,17 @@
 The integrated model is subscripted by ``Region``; its elements and their initial values (public
 capital, private capital, output, employment, unemployment) are read from a panel in the layout of
 ``data/us_states.csv`` (columns ``state, year, pcap, pc, gsp, emp, unemp``) at one base year. Regions
-exchange knowledge with the other regions of their group: the US Census Bureau division for the 48
-contiguous states, or a ``group`` column of the panel when it has one. Replacing the region list is
-therefore a matter of running this script on another panel::
+exchange knowledge with the other regions within ``exchange distance limit`` (300 km, Bottazzi and Peri
+2003) of great-circle distance between their positions: the US Census Bureau's 2010 centers of population
+for US states (``data/geo/state_centers_2010.csv``), or ``latitude`` and ``longitude`` columns of the panel.
+Replacing the region list is therefore a matter of running this script on another panel::
 
     python scripts/build_regional_model.py --panel data/us_states.csv --year 1970
 
-The generated ``.mdl`` is committed and is the source of truth; after regenerating it, bump the
-version in ``models/regional_cluster/model.toml`` and record the new sha256 there (the model tests
-refuse a changed ``.mdl`` whose sha256 is not the one of ``model.toml``).
+The generated ``.mdl`` is committed and is the source of truth. Writing the default output also records
+its sha256 in ``models/regional_cluster/model.toml`` (``mdl_sha256`` and the current version's history
+row); once a version is released, bump the version there before regenerating (the model tests refuse a
+changed ``.mdl`` whose sha256 is not the one of ``model.toml``).
 """
 
 from __future__ import annotations
@@ -21,31 +23,22 @@ import csv
 import hashlib
 import math
 import os
+import re
 import sys
 import tempfile
+import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_PANEL = ROOT / "data" / "us_states.csv"
 DEFAULT_OUTPUT = ROOT / "models" / "regional_cluster" / "regional_cluster.mdl"
+#: Calibrated values written by ``scripts/calibrate_regional_model.py --write``.
+CALIBRATION = ROOT / "models" / "regional_cluster" / "calibration.toml"
 
-#: US Census Bureau divisions of the 48 contiguous states, in the panel's spelling.
-CENSUS_DIVISIONS: dict[str, list[str]] = {
-    "New England": ["CONNECTICUT", "MAINE", "MASSACHUSETTS", "NEW_HAMPSHIRE", "RHODE_ISLAND", "VERMONT"],
-    "Middle Atlantic": ["NEW_JERSEY", "NEW_YORK", "PENNSYLVANIA"],
-    "East North Central": ["ILLINOIS", "INDIANA", "MICHIGAN", "OHIO", "WISCONSIN"],
-    "West North Central": [
-        "IOWA", "KANSAS", "MINNESOTA", "MISSOURI", "NEBRASKA", "NORTH_DAKOTA", "SOUTH_DAKOTA",
-    ],
-    "South Atlantic": [
-        "DELAWARE", "FLORIDA", "GEORGIA", "MARYLAND", "NORTH_CAROLINA", "SOUTH_CAROLINA", "VIRGINIA",
-        "WEST_VIRGINIA",
-    ],
-    "East South Central": ["ALABAMA", "KENTUCKY", "MISSISSIPPI", "TENNESSE"],
-    "West South Central": ["ARKANSAS", "LOUISIANA", "OKLAHOMA", "TEXAS"],
-    "Mountain": ["ARIZONA", "COLORADO", "IDAHO", "MONTANA", "NEVADA", "NEW_MEXICO", "UTAH", "WYOMING"],
-    "Pacific": ["CALIFORNIA", "OREGON", "WASHINGTON"],
-}
+#: Centers of population of the US states (U.S. Census Bureau 2010), with their provenance in the .toml.
+CENTRES = ROOT / "data" / "geo" / "state_centers_2010.csv"
+#: Panel spellings that differ from the Census Bureau's state names.
+PANEL_SPELLING = {"TENNESSEE": "TENNESSE"}
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from regional_equations import CONTROL, TEMPLATE, Equation  # noqa: E402
@@ -140,16 +133,34 @@ def drivers(all_rows: list[dict[str, str]], names: list[str], window: tuple[int,
     return out
 
 
-def groups_of(rows: list[dict[str, str]]) -> list[int]:
-    """Group code per region: the panel's ``group`` column or the Census division of the state."""
-    if "group" in rows[0]:
-        names = sorted({r["group"] for r in rows})
-        return [names.index(r["group"]) + 1 for r in rows]
-    division = {s: i + 1 for i, states in enumerate(CENSUS_DIVISIONS.values()) for s in states}
-    missing = [r["state"] for r in rows if r["state"] not in division]
+def state_centres(path: Path = CENTRES) -> dict[str, tuple[float, float]]:
+    """(latitude, longitude) in degrees of each state's 2010 center of population, in the panel's spelling.
+
+    The file's sha256 must be the one recorded in its ``.toml`` (the data module's rule for bundled data).
+    """
+    with path.with_suffix(".toml").open("rb") as fh:
+        recorded = tomllib.load(fh)["sha256"]
+    actual = hashlib.sha256(path.read_bytes()).hexdigest()
+    if actual != recorded:
+        raise SystemExit(f"{path} has sha256 {actual}, but {path.with_suffix('.toml').name} records {recorded}: "
+                         "the file was changed; restore it from the source named there.")
+    out = {}
+    for r in read_rows(path):
+        name = r["STNAME"].upper().replace(" ", "_")
+        out[PANEL_SPELLING.get(name, name)] = (float(r["LATITUDE"]), float(r["LONGITUDE"]))
+    return out
+
+
+def positions_of(rows: list[dict[str, str]]) -> tuple[list[float], list[float]]:
+    """Latitude and longitude (degrees) per region: the panel's ``latitude``/``longitude`` columns, else the
+    US Census Bureau's 2010 center of population of the state."""
+    if "latitude" in rows[0] and "longitude" in rows[0]:
+        return [float(r["latitude"]) for r in rows], [float(r["longitude"]) for r in rows]
+    centres = state_centres()
+    missing = [r["state"] for r in rows if r["state"] not in centres]
     if missing:
-        raise SystemExit(f"no Census division known for {missing}; add a 'group' column to the panel.")
-    return [division[r["state"]] for r in rows]
+        raise SystemExit(f"no position known for {missing}; add latitude and longitude columns to the panel.")
+    return [centres[r["state"]][0] for r in rows], [centres[r["state"]][1] for r in rows]
 
 
 def model_text(rows: list[dict[str, str]], year: int, all_rows: list[dict[str, str]] | None = None,
@@ -160,7 +171,9 @@ def model_text(rows: list[dict[str, str]], year: int, all_rows: list[dict[str, s
         if not n or any(c in n for c in ",;:[]!|~\"()"):
             raise SystemExit(f"region name {n!r} cannot be a Vensim subscript element; rename it.")
     col = {c: [float(r[c]) for r in rows] for c in ("pcap", "pc", "gsp", "emp", "unemp")}
-    group_codes = groups_of(rows)
+    lat, lon = positions_of(rows)
+    position_source = ("the panel's latitude and longitude columns" if "latitude" in rows[0] else
+                       "U.S. Census Bureau, 2010 centers of population by state (data/geo/state_centers_2010.csv)")
     drv = drivers(all_rows if all_rows is not None else rows, names, window)
     header = (
         "Region:\n\t" + ",\\\n\t".join(", ".join(names[i:i + 6]) for i in range(0, len(names), 6))
@@ -202,22 +215,54 @@ def model_text(rows: list[dict[str, str]], year: int, all_rows: list[dict[str, s
          f"WITH LOOKUP(Time, ([({window[0]:g},0)-(2100,3)],{cycle},({window[1] + 1:g},1)))", "Dmnl",
          f"Cross-state mean unemployment rate relative to its {window[0]}-{window[1]} mean (1 afterwards): the "
          f"national business cycle, exogenous to the regions. Data: us_states panel (Munnell 1990)."),
-        ("exchange group[Region]", vector([float(g) for g in group_codes], per_line=16), "Dmnl",
-         "Knowledge-exchange group of each region (US Census division for US states)."),
+        ("region latitude[Region]", vector(lat), "degree",
+         "Latitude of the region's position (north positive). Data: " + position_source + "."),
+        ("region longitude[Region]", vector(lon), "degree",
+         "Longitude of the region's position (east positive). Data: " + position_source + "."),
         ("region number[Region]", vector([float(i + 1) for i in range(len(rows))], per_line=16), "Dmnl",
          "Position of the region in the Region list (used to exclude self-exchange)."),
-        ("same group[Region, Partner]",
-         "IF THEN ELSE(exchange group[Region] = exchange group[Partner] :AND: "
+        ("earth radius", "6371", "km", "Mean radius of the Earth (IUGG), for great-circle distances."),
+        ("radians per degree", "0.0174532925199", "1/degree", "pi / 180."),
+        ("exchange distance limit", "300", "km",
+         "Literature: distance beyond which knowledge spillovers between regions vanish, Bottazzi and Peri (2003): "
+         "about 300 km (200-500)."),
+        ("cosine of distance[Region, Partner]",
+         "MIN(1, MAX(-1, SIN(region latitude[Region] * radians per degree) * SIN(region latitude[Partner] * "
+         "radians per degree) + COS(region latitude[Region] * radians per degree) * COS(region latitude[Partner] * "
+         "radians per degree) * COS((region longitude[Region] - region longitude[Partner]) * radians per degree)))",
+         "Dmnl", "Cosine of the central angle between the two positions (spherical law of cosines), kept in [-1, 1] "
+         "against round-off."),
+        ("distance[Region, Partner]", "earth radius * ARCCOS(cosine of distance[Region, Partner])", "km",
+         "Great-circle distance between the positions of region and partner."),
+        ("near partner[Region, Partner]",
+         "IF THEN ELSE(distance[Region, Partner] <= exchange distance limit :AND: "
          "region number[Region] <> region number[Partner], 1, 0)",
-         "Dmnl", "1 if the partner is another region of the same exchange group, else 0."),
+         "Dmnl", "1 if the partner is another region within the exchange distance limit, else 0."),
         ("exchange weight[Region, Partner]",
-         "ZIDZ(same group[Region, Partner], SUM(same group[Region, Partner!]))", "Dmnl",
-         "Exchange matrix W: equal weights on the other regions of the group, rows sum to 1."),
+         "ZIDZ(near partner[Region, Partner], SUM(near partner[Region, Partner!]))", "Dmnl",
+         "Exchange matrix W: equal weights on the other regions within the exchange distance limit, rows sum to 1 "
+         "(0 for a region with no partner that near)."),
     ]
     groups = [("Control", "Simulation control parameters.", CONTROL)]
     groups += [("Data", f"Initial values and drivers from the {src} and the exchange matrix.", data)]
-    groups += TEMPLATE
+    values = calibrated_values()
+    groups += [(name, text, [with_value(eq, values) for eq in eqs]) for name, text, eqs in TEMPLATE]
     return render(groups, header)
+
+
+def calibrated_values(path: Path = CALIBRATION) -> dict[str, float]:
+    """``[values]`` of the calibration output (``scripts/calibrate_regional_model.py --write``), by Python name."""
+    if not path.exists():
+        return {}
+    with path.open("rb") as fh:
+        return {str(k): float(v) for k, v in tomllib.load(fh)["values"].items()}
+
+
+def with_value(eq: Equation, values: dict[str, float]) -> Equation:
+    """``eq`` with its constant replaced by the calibrated value of the same name, if there is one."""
+    lhs, _rhs, unit, desc = eq
+    name = lhs.replace(" ", "_")
+    return (lhs, format(values[name], ".10g"), unit, desc) if name in values else eq
 
 
 def write_atomic(path: Path, text: str) -> None:
@@ -240,7 +285,39 @@ def main(argv: list[str] | None = None) -> int:
     write_atomic(args.output, text)
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
     sys.stdout.write(f"wrote {args.output}\nsha256 {digest}\n")
+    toml = args.output.parent / "model.toml"
+    if args.output.resolve() == DEFAULT_OUTPUT.resolve() and toml.exists():
+        version = record_sha(toml, digest)
+        sys.stdout.write(f"recorded it in {toml} for version {version}\n")
     return 0
+
+
+def record_sha(toml: Path, digest: str) -> str:
+    """Write ``digest`` as ``mdl_sha256`` of ``toml`` and of its last ``[[history]]`` row (the current version).
+
+    The calibrated values (``calibration.toml``) become the ``value`` of their parameters too.
+
+    The current version is not yet released while it is the last history row; a released version must be
+    bumped in ``model.toml`` (with a new history row) before the model is regenerated.
+    """
+    text = toml.read_text(encoding="utf-8")
+    for name, value in calibrated_values().items():
+        block = re.compile(r'(\[\[parameter\]\]\nname = "' + re.escape(name) + r'"\nvalue = )[^\n]*')
+        text, n = block.subn(r"\g<1>" + repr(value), text, count=1)
+        if n != 1:
+            raise SystemExit(f"{name} of {CALIBRATION.name} is not a parameter of {toml}")
+    version = re.search(r'^version = "([^"]+)"', text, flags=re.M)
+    if version is None:
+        raise SystemExit(f"{toml} has no version line")
+    text = re.sub(r'^mdl_sha256 = "[0-9a-f]{64}"', f'mdl_sha256 = "{digest}"', text, count=1, flags=re.M)
+    head = r'(\[\[history\]\]\nversion = "' + re.escape(version.group(1))
+    row = re.compile(head + r'"\nmdl_sha256 = ")[0-9a-f]{64}"')
+    if not row.search(text):
+        text = text.rstrip("\n") + f'\n\n[[history]]\nversion = "{version.group(1)}"\nmdl_sha256 = "{digest}"\n'
+    else:
+        text = row.sub(lambda m: m.group(1) + digest + '"', text)
+    write_atomic(toml, text)
+    return version.group(1)
 
 
 if __name__ == "__main__":

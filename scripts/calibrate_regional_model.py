@@ -1,44 +1,66 @@
-"""Calibrate ``regional_cluster`` to the us_states panel and print the fit table.
+"""Calibrate ``regional_cluster`` to the us_states panel with the package's own API; print the fit table.
 
 Two steps, as in the model's documentation:
 
-1. Output elasticities from the within-state (entity fixed effects) Cobb-Douglas regression of
-   ``log(gsp)`` on ``log(pcap)``, ``log(pc)``, ``log(emp)`` and ``unemp`` (clustered by state); an
-   estimate outside the parameter's declared bounds is set to the nearest bound (the public-capital
-   elasticity, -0.03 with a standard error of 0.06, becomes 0). ``--pooled`` uses pooled OLS instead.
-2. A trajectory fit of the labour-market and SME parameters the panel identifies, on the batch engine:
-   the mean absolute percentage error of output, employment, public and private capital and
-   unemployment of all 48 states over 1970-1980 is minimised with scipy's differential evolution
-   (seeded, vectorised over the scenario axis); 1981-1986 is held out. ``--check`` repeats the fit with
-   ``ce.calibrate`` (bounded least squares on log residuals, inverse-variance weights, standard errors
-   clustered by state): it reports that the wage flexibility and the wage elasticity of labour demand are
-   not separately identified, and with the elasticity held at 0.3 it puts the birth rate, the wage
-   flexibility and the migration response at bounds, i.e. the panel pins these only weakly.
+1. ``ce.parameters_from_estimates`` on the package's panel estimators and the bundled data:
 
-Run ``python scripts/calibrate_regional_model.py`` (about a minute); it prints the calibrated values and
-the fit table (MAPE, Theil's bias share U^M and the cross-state correlation of model and data growth
-per target, for 1970-1986, 1970-1980 and the 1981-1986 holdout). ``fit_table(model, params)`` computes
-the table for any parameter set.
+   - output elasticities from the within-state (state effects, clustered by state) Cobb-Douglas OLS of
+     ``log(gsp)`` on ``log(pcap)``, ``log(pc)``, ``log(emp)`` and ``unemp`` (us_states); ``--pooled``
+     uses pooled OLS instead (the scenario: Munnell's 1990 specification). An estimate outside the
+     parameter's declared bounds is set to the nearest bound (the within-state public-capital elasticity,
+     -0.026 with a standard error of 0.061, becomes 0);
+   - employment persistence rho from the two-step Arellano-Bond equation of Arellano and Bond (1991,
+     Table 4) on uk_firms (the coefficient of ``lag(n, 1)``);
+   - the elasticity of knowledge creation to R&D from the fixed-effects Poisson patent equation
+     ``patents ~ log_rd + log_spill`` on firm_patents (Cincera 1997).
+
+2. ``ce.calibrate``: a trajectory fit (bounded least squares on log residuals, inverse-variance weights
+   per target, standard errors clustered by state) of the SME birth rate, the wage flexibility and the
+   migration response to output, employment, public and private capital and unemployment of all 48
+   states over 1970-1980, holding 1981-1986 out. The wage elasticity of labour demand is held at
+   Hamermesh's (1993) 0.3, because the wage flexibility and this elasticity are not separately
+   identified by the panel (their estimates correlate -1), and the output elasticity of labour demand at
+   1 (constant returns: labour demand proportional to output at given wages), because a baseline
+   without a programme does not identify it: its jobs follow the labour-force and productivity trends.
+
+``python scripts/calibrate_regional_model.py`` (about 15 s) prints the estimates, the calibrated values
+with their standard errors, and the fit table (MAPE, Theil's bias share U^M and the cross-state
+correlation of model and data growth per target, for 1970-1986, 1970-1980 and the 1981-1986 holdout);
+``--write`` stores the values in ``models/regional_cluster/calibration.toml``, which
+``scripts/build_regional_model.py`` writes into the model (run it afterwards). ``fit_table(model, params)``
+computes the fit table for any parameter set.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import tempfile
+import tomllib
+import warnings
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.optimize import differential_evolution
 
 import cluster_econ as ce
+from cluster_econ.errors import IdentificationWarning
 from cluster_econ.sd.engine import compile_model
 
+ROOT = Path(__file__).resolve().parents[1]
+OUTPUT = ROOT / "models" / "regional_cluster" / "calibration.toml"
 TARGETS = {"output": "gsp", "employment": "emp", "public_capital": "pcap", "private_capital": "pc",
            "unemployment_rate": "unemp"}
 ELASTICITIES = {"output_elasticity_of_public_capital": "log(pcap)", "output_elasticity_of_private_capital": "log(pc)",
                 "output_elasticity_of_labour": "log(emp)"}
-FITTED = ["sme_birth_rate", "wage_elasticity_of_labour_demand", "wage_flexibility", "migration_response",
-          "output_elasticity_of_labour_demand"]
+COBB_DOUGLAS = "log(gsp) ~ log(pcap) + log(pc) + log(emp) + unemp"
+ARELLANO_BOND = "n ~ lag(n, 1) + lag(n, 2) + w + lag(w, 1) + k + lag(k, 1) + lag(k, 2) + ys + lag(ys, 1) + lag(ys, 2)"
+PATENTS = "patents ~ log_rd + log_spill"
+#: Held at values from the literature (not identified by the panel); see the module docstring.
+LITERATURE = {"wage_elasticity_of_labour_demand": 0.3, "output_elasticity_of_labour_demand": 1.0}
+FITTED = ["sme_birth_rate", "wage_flexibility", "migration_response"]
 FIT_YEARS, HOLDOUT = (1970, 1980), (1981, 1986)
 
 
@@ -50,40 +72,8 @@ def panel_arrays(model: ce.SDModel) -> dict[str, pd.DataFrame]:
             for v, c in TARGETS.items()}
 
 
-def elasticities(pooled: bool = False) -> dict[str, float]:
-    """Output elasticities from the panel (``ce.parameters_from_estimates``), clipped to the declared bounds."""
-    panel = ce.load_dataset("us_states")
-    formula = "log(gsp) ~ log(pcap) + log(pc) + log(emp) + unemp"
-    fit = ce.panel_ols(formula, panel, effects=() if pooled else ("entity",), cov_type="clustered")
-    values = ce.parameters_from_estimates(fit, ELASTICITIES).to_params()
-    bounds = ce.load_model("regional_cluster").parameters.set_index("name")
-    return {name: float(np.clip(values[name], bounds.loc[name, "lower"], bounds.loc[name, "upper"]))
-            for name in ELASTICITIES}
-
-
-def least_squares_check(model: ce.SDModel, fixed: dict[str, float]):
-    """The same trajectory fit with ``ce.calibrate`` (log residuals weighted by inverse variance, standard
-    errors clustered by state), the wage elasticity held at Hamermesh's (1993) 0.3 because the wage
-    flexibility and elasticity are not separately identified (their estimates correlate -1.000)."""
-    targets = {v: c for v, c in TARGETS.items()}
-    held = {**fixed, "wage_elasticity_of_labour_demand": 0.3}
-    return ce.calibrate(model, ce.load_dataset("us_states"), targets=targets,
-                        parameters=[n for n in FITTED if n != "wage_elasticity_of_labour_demand"], fixed=held,
-                        holdout=HOLDOUT, seed=0)
-
-
 def run(compiled, scenarios: pd.DataFrame, final_time: float = 1986):
     return compiled.run(scenarios, outputs=list(TARGETS), final_time=final_time)
-
-
-def mape_by_scenario(ds, data: dict[str, pd.DataFrame], years: tuple[int, int]) -> np.ndarray:
-    """Mean over targets of each scenario's MAPE in ``years``."""
-    out = []
-    for v, frame in data.items():
-        sim = ds[v].sel(time=slice(*years)).transpose("scenario", "time", "Region").values
-        obs = frame.loc[years[0]:years[1]].to_numpy()[None]
-        out.append(np.mean(np.abs(sim - obs) / np.abs(obs), axis=(1, 2)))
-    return np.mean(out, axis=0)
 
 
 def fit_table(model: ce.SDModel, params: dict[str, float] | None = None) -> pd.DataFrame:
@@ -99,7 +89,7 @@ def fit_table(model: ce.SDModel, params: dict[str, float] | None = None) -> pd.D
     for v, frame in data.items():
         sim = ds[v].isel(scenario=0).transpose("time", "Region").to_pandas().loc[1970:1986]
         sim.columns = frame.columns
-        row = {"target": v, "data": TARGETS[v]}
+        row: dict[str, Any] = {"target": v, "data": TARGETS[v]}
         for label, (lo, hi) in {"1970-86": (1970, 1986), "1970-80": FIT_YEARS, "1981-86": HOLDOUT}.items():
             s, o = sim.loc[lo:hi].to_numpy(), frame.loc[lo:hi].to_numpy()
             row[f"MAPE {label}"] = float(np.mean(np.abs(s - o) / np.abs(o)))
@@ -115,46 +105,108 @@ def fit_table(model: ce.SDModel, params: dict[str, float] | None = None) -> pd.D
     return pd.DataFrame(rows).set_index("target")
 
 
-def calibrate(model: ce.SDModel, fixed: dict[str, float], *, seed: int = 0, maxiter: int = 25) -> dict[str, float]:
-    """Differential evolution of ``FITTED`` within their bounds, ``fixed`` held, on 1970-1980."""
-    compiled = compile_model(model)
-    data = panel_arrays(model)
-    table = model.parameters.set_index("name")
-    bounds = [(float(table.loc[n, "lower"]), float(table.loc[n, "upper"])) for n in FITTED]
+def estimates(*, pooled: bool = False) -> tuple[dict[str, float], dict[str, float], pd.DataFrame]:
+    """Parameters from the package's panel estimators, clipped to the model's bounds.
 
-    def objective(x: np.ndarray) -> np.ndarray:
-        x = np.atleast_2d(x.T).T if x.ndim == 1 else x
-        scen = pd.DataFrame(x.T, columns=FITTED)
-        for k, val in fixed.items():
-            scen[k] = val
-        ds = run(compiled, scen, final_time=FIT_YEARS[1])
-        loss = mape_by_scenario(ds, data, FIT_YEARS)
-        return np.where(np.isfinite(loss), loss, 1e3)
+    Returns the values (clipped), their standard errors and a frame of the raw estimates with their sources.
+    """
+    bounds = ce.load_model("regional_cluster").parameters.set_index("name")
+    cd = ce.panel_ols(COBB_DOUGLAS, ce.load_dataset("us_states"), effects=() if pooled else ("entity",),
+                      cov_type="clustered")
+    ab = ce.arellano_bond(ARELLANO_BOND, ce.load_dataset("uk_firms"), time_effects=True, two_step=True)
+    pat = ce.poisson_fe(PATENTS, ce.load_dataset("firm_patents"))
+    parts = [(ce.parameters_from_estimates(cd, ELASTICITIES), f"us_states, {'pooled' if pooled else 'within'} OLS"),
+             (ce.parameters_from_estimates(ab, {"employment_persistence": "lag(n, 1)"}), "uk_firms, Arellano-Bond"),
+             (ce.parameters_from_estimates(pat, {"rd_elasticity_of_knowledge_creation": "log_rd"}),
+              "firm_patents, Poisson FE")]
+    values, errors, rows = {}, {}, []
+    for est, source in parts:
+        raw, se = est.to_params(), est.std_errors
+        for name, v in raw.items():
+            lo, hi = float(bounds.loc[name, "lower"]), float(bounds.loc[name, "upper"])
+            values[name] = float(np.clip(v, lo, hi))
+            errors[name] = float(se[name])
+            rows.append({"parameter": name, "estimate": v, "std_error": float(se[name]), "value": values[name],
+                         "bounds": f"{lo:g}-{hi:g}", "source": source})
+    return values, errors, pd.DataFrame(rows).set_index("parameter")
 
-    result = differential_evolution(objective, bounds, seed=seed, maxiter=maxiter, popsize=8, tol=1e-6,
-                                    vectorized=True, updating="deferred", polish=False)
-    return {n: float(v) for n, v in zip(FITTED, result.x, strict=True)}
+
+def calibrate(model: ce.SDModel, fixed: dict[str, float], *, seed: int = 0,
+              start: dict[str, float] | None = None, max_nfev: int | None = None) -> ce.CalibrationResult:
+    """``ce.calibrate`` of ``FITTED`` on 1970-1980 (1981-1986 held out), ``fixed`` and ``LITERATURE`` held.
+
+    An :class:`~cluster_econ.errors.IdentificationWarning` is an error here: the fit that sets the defaults
+    must identify every parameter it fits.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", IdentificationWarning)
+        return ce.calibrate(model, ce.load_dataset("us_states"), targets=TARGETS, parameters=FITTED,
+                            fixed={**fixed, **LITERATURE}, holdout=HOLDOUT, seed=seed, start=start,
+                            max_nfev=max_nfev)
+
+
+def calibrated_values(result: ce.CalibrationResult, fixed: dict[str, float]) -> dict[str, float]:
+    """Every value the calibration sets, rounded as they are written into the model (4 significant digits)."""
+    return {k: float(f"{v:.4g}") for k, v in {**fixed, **LITERATURE, **result.params.to_dict()}.items()}
+
+
+def write_output(values: dict[str, float], errors: dict[str, float], table: pd.DataFrame, pooled: dict[str, float],
+                 path: Path = OUTPUT) -> None:
+    """Write the calibrated values, their standard errors, the fit and the pooled scenario to ``path`` (atomic)."""
+    lines = ["# Written by scripts/calibrate_regional_model.py --write; read by scripts/build_regional_model.py.",
+             "[values]"] + [f"{k} = {v!r}" for k, v in values.items()]
+    lines += ["", "[std_errors]"] + [f"{k} = {v!r}" for k, v in errors.items() if np.isfinite(v)]
+    lines += ["", "# Pooled OLS output elasticities (a scenario, not the defaults), clipped to the bounds.",
+              "[pooled_scenario]"] + [f"{k} = {v!r}" for k, v in pooled.items()]
+    lines += ["", "# MAPE of the default run (fraction), fit 1970-1980 and holdout 1981-1986.", "[fit]"]
+    lines += [f'{t} = {{ fit = {row["MAPE 1970-80"]:.4f}, holdout = {row["MAPE 1981-86"]:.4f} }}'
+              for t, row in table.iterrows()]
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+    with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
+        fh.write("\n".join(lines) + "\n")
+    os.chmod(tmp, 0o644)
+    os.replace(tmp, path)
+
+
+def read_output(path: Path = OUTPUT) -> dict[str, Any]:
+    """The last written calibration (``values``, ``std_errors``, ``pooled_scenario``, ``fit``)."""
+    with path.open("rb") as fh:
+        return tomllib.load(fh)
+
+
+def correlation(cov: pd.DataFrame) -> pd.DataFrame:
+    """Correlation matrix of a covariance matrix."""
+    sd = np.sqrt(np.diag(cov.to_numpy()))
+    return cov / np.outer(sd, sd)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--pooled", action="store_true", help="pooled OLS elasticities (a scenario)")
+    parser.add_argument("--pooled", action="store_true", help="fit with the pooled OLS elasticities (the scenario)")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--check", action="store_true", help="also fit with ce.calibrate (least squares)")
+    parser.add_argument("--write", action="store_true", help=f"write the values to {OUTPUT.relative_to(ROOT)}")
     args = parser.parse_args(argv)
     model = ce.load_model("regional_cluster")
-    fixed = elasticities(pooled=args.pooled)
-    fitted = calibrate(model, fixed, seed=args.seed)
-    values = {**fixed, **{k: round(v, 3) for k, v in fitted.items()}}
-    sys.stdout.write("calibrated values:\n" + "\n".join(f"  {k} = {v:.4g}" for k, v in values.items()) + "\n\n")
-    with pd.option_context("display.width", 200, "display.max_columns", 20, "display.precision", 3):
-        sys.stdout.write(f"defaults of {model.label}:\n{fit_table(model)}\n\nwith the calibrated values:\n"
-                         f"{fit_table(model, values)}\n")
-        if args.check:
-            res = least_squares_check(model, fixed)
-            sys.stdout.write(f"\nce.calibrate (least squares, clustered standard errors):\n"
-                             f"{pd.DataFrame({'estimate': res.params, 'std_error': res.std_errors})}\n"
-                             f"MAPE (%) fit:\n{res.fit['mape']}\nholdout:\n{res.holdout_fit['mape']}\n")
+    fixed, fixed_se, table = estimates(pooled=args.pooled)
+    pooled, _, _ = estimates(pooled=True)
+    res = calibrate(model, fixed, seed=args.seed)
+    values = calibrated_values(res, fixed)
+    errors = {**fixed_se, **res.std_errors.to_dict()}
+    out = sys.stdout
+    with pd.option_context("display.width", 200, "display.max_columns", 20, "display.precision", 4):
+        out.write(f"estimates ({'pooled' if args.pooled else 'within'} output elasticities):\n{table}\n\n")
+        out.write(f"pooled scenario: {pooled}\n\n")
+        out.write(f"ce.calibrate (converged: {res.converged}):\n"
+                  f"{pd.DataFrame({'estimate': res.params, 'std_error': res.std_errors})}\n"
+                  f"correlation of the estimates:\n{correlation(res.cov)}\n\n")
+        out.write("calibrated values:\n" + "\n".join(f"  {k} = {v:.4g}" for k, v in values.items()) + "\n\n")
+        fit = fit_table(model, values)
+        out.write(f"defaults of {model.label}:\n{fit_table(model)}\n\nwith the calibrated values:\n{fit}\n")
+    if args.write:
+        if args.pooled:
+            raise SystemExit("--write stores the central (within-state) calibration; drop --pooled.")
+        write_output(values, errors, fit, pooled)
+        out.write(f"\nwrote {OUTPUT}; now run scripts/build_regional_model.py\n")
     return 0
 
 

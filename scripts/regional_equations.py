@@ -113,6 +113,17 @@ DRIVERS: list[Equation] = [
     ("capital deepening" + R,
      "(private capital trend growth[Region] - output trend growth[Region]) * driver weight", "1/Year",
      "Growth of the private investment rate: the state's capital deepening of 1970-86, fading afterwards."),
+    ("labour productivity trend growth" + R, "INITIAL(output trend growth[Region] - employment trend growth[Region])",
+     "1/Year", "Trend growth of output per job of the state, 1970-86."),
+    ("national labour productivity trend growth",
+     "INITIAL(SUM(labour productivity trend growth[Region!]) / SUM(one[Region!]))", "1/Year",
+     "Mean trend growth of output per job over the regions."),
+    ("labour productivity growth" + R,
+     "national labour productivity trend growth + (labour productivity trend growth[Region] - national labour "
+     "productivity trend growth) * driver weight", "1/Year", "Trend growth of output per job of the region."),
+    ("labour productivity trend index" + R,
+     "INTEG(labour productivity trend index[Region] * labour productivity growth[Region], 1)", "Dmnl",
+     "Trend output per job relative to INITIAL TIME (an exogenous driver: labour demand is measured against it)."),
     ("tfp trend index" + R, "INTEG(tfp trend index[Region] * tfp growth[Region], 1)", "Dmnl",
      "Exogenous TFP relative to INITIAL TIME."),
     ("investment rate index" + R, "INTEG(investment rate index[Region] * capital deepening[Region], 1)", "Dmnl",
@@ -121,14 +132,16 @@ DRIVERS: list[Equation] = [
 
 INVESTMENT: list[Equation] = [
     ("output elasticity of private capital", "0.292", "Dmnl",
-     "alpha. Estimated: within-state (state effects) OLS of log gsp on the us_states panel 1970-86, 0.292 (s.e. "
-     "0.063, clustered); Munnell (1990) pooled 0.31."),
+     "alpha. Estimated by scripts/calibrate_regional_model.py (ce.parameters_from_estimates): within-state "
+     "(state effects) OLS of log gsp on the us_states panel 1970-86, 0.292 (s.e. 0.063, clustered); pooled "
+     "OLS 0.309 (the pooled scenario; Munnell 1990: 0.31)."),
     ("output elasticity of labour", "0.768", "Dmnl",
-     "beta. Estimated: within-state OLS on the us_states panel 1970-86, 0.768 (s.e. 0.083); Munnell (1990) "
-     "pooled 0.59."),
+     "beta. Estimated by scripts/calibrate_regional_model.py (ce.parameters_from_estimates): within-state "
+     "OLS on the us_states panel 1970-86, 0.768 (s.e. 0.083); pooled OLS 0.594 (Munnell 1990: 0.59)."),
     ("output elasticity of public capital", "0", "Dmnl",
-     "gamma. Estimated: within-state OLS on the us_states panel 1970-86, -0.026 (s.e. 0.061), set to its lower "
-     "bound 0 (Holtz-Eakin 1994: about 0 with state effects; Munnell 1990 pooled 0.15)."),
+     "gamma. Estimated by scripts/calibrate_regional_model.py (ce.parameters_from_estimates): within-state "
+     "OLS on the us_states panel 1970-86, -0.026 (s.e. 0.061), set to its lower bound 0 (Holtz-Eakin 1994: "
+     "about 0 with state effects); pooled OLS 0.155 (the pooled scenario; Munnell 1990: 0.15)."),
     ("public capital depreciation rate", "0.03", "1/Year", "Literature: Kamps (2004), 0.025-0.04."),
     ("private capital depreciation rate", "0.06", "1/Year", "Literature: Kamps (2004), 0.0425-0.085."),
     ("public capital replacement ratio", "1", "Dmnl",
@@ -215,8 +228,9 @@ INVESTMENT: list[Equation] = [
 
 SME: list[Equation] = [
     ("sme birth rate", "0.14", "1/Year",
-     "Calibrated: trajectory fit to the us_states panel 1970-80 (at the upper bound of 0.08-0.14; Decker et al. "
-     "2014 give about 0.12-0.13 around 1980, Eurostat about 0.09)."),
+     "Calibrated by scripts/calibrate_regional_model.py (ce.calibrate: trajectory fit to the us_states "
+     "panel 1970-80, log residuals, 1981-86 held out): 0.14 (s.e. 0.011), at the upper bound of 0.08-0.14 "
+     "(Decker et al. 2014 give about 0.12-0.13 around 1980, Eurostat about 0.09)."),
     ("start up hazard", "0.21", "1/Year",
      "Literature: hazard in the first year; with the young hazard a cohort survives 81 % after 1 year and 44 % "
      "after 5 (Eurostat), 0.18-0.25."),
@@ -244,10 +258,13 @@ SME: list[Equation] = [
     ("sme capacity ceiling", "2", "Dmnl",
      "Assumed: most SMEs the market can hold, as a multiple of market capacity (1.5-3)."),
     ("output elasticity of labour demand", "0.005", "Dmnl",
-     "Calibrated: elasticity of SME market capacity and large-firm jobs to output at a given labour force, "
-     "trajectory fit to the us_states panel 1970-80 (0-1; weakly identified without a programme)."),
+     "Literature: elasticity of the jobs firms want to output at trend productivity; 1 under constant "
+     "returns (conditional labour demand proportional to output, Hamermesh 1993 ch. 2). Held fixed: the "
+     "panel does not identify it (free, ce.calibrate gives a standard error of 1.1 over its range 0-1)."),
     ("employment persistence", "0.65", "Dmnl",
-     "Estimated: rho of the dynamic employment equation, Arellano and Bond (1991) on UK firms, 0.6-0.7."),
+     "Estimated by scripts/calibrate_regional_model.py (ce.parameters_from_estimates): rho, coefficient of "
+     "lagged employment of the two-step Arellano and Bond (1991) equation (Table 4) on uk_firms, 0.629 "
+     "(s.e. 0.193); 0.6-0.7."),
     ("employment adjustment time", "-1 / LN(employment persistence)", "Year",
      "tau_E = -1/ln(rho): time for employment to adjust to desired employment."),
     ("start up births share", "1 / (start up hazard + 1 / start up time)", "Year",
@@ -284,12 +301,18 @@ SME: list[Equation] = [
     ("large firms" + R, "INTEG(scale up[Region] - large firm exits[Region], initial large firms[Region])",
      "firm", "Large firms (250 or more employees)."),
     ("sme firms" + R, "start ups[Region] + young smes[Region] + mature smes[Region]", "firm", "All SMEs."),
+    ("output per trend job" + R,
+     "output[Region] / cycle factor[Region] ^ output elasticity of labour / (initial output[Region] * "
+     "labour productivity trend index[Region])", "Dmnl",
+     "Output net of the national cycle and of the state's trend labour productivity, relative to INITIAL TIME: "
+     "the jobs output needs at trend productivity (it follows the employment trend without a programme and "
+     "rises with what a programme adds to output)."),
     ("demand index" + R,
      "(labour force[Region] / initial labour force[Region]) ^ (1 - output elasticity of labour demand) * "
-     "(output[Region] / cycle factor[Region] ^ output elasticity of labour / initial output[Region]) ^ "
-     "output elasticity of labour demand", "Dmnl",
+     "output per trend job[Region] ^ output elasticity of labour demand", "Dmnl",
      "Size of the regional market for jobs relative to INITIAL TIME: local labour force (jobs follow people) and "
-     "output net of the national cycle (jobs follow output), weighted by the output elasticity of labour demand."),
+     "the jobs output needs at trend productivity (jobs follow output), weighted by the output elasticity of "
+     "labour demand."),
     ("sme market capacity" + R, "initial sme firms[Region] * demand index[Region]", "firm",
      "Number of SMEs the regional market supports."),
     ("attractiveness effect on births" + R,
@@ -333,15 +356,19 @@ LABOUR: list[Equation] = [
     ("minimum unemployment fraction", "0.005", "Dmnl",
      "Assumed: frictional unemployment below which firms cannot hire (0-0.02)."),
     ("wage flexibility", "2.69", "1/Year",
-     "Calibrated: fall of the relative wage per year per unit of excess unemployment, trajectory fit to the "
-     "us_states panel 1970-80 (0.2-3; Blanchard and Katz 1992)."),
+     "Calibrated by scripts/calibrate_regional_model.py (ce.calibrate: trajectory fit to the us_states "
+     "panel 1970-80, log residuals, 1981-86 held out): fall of the relative wage per year per unit of "
+     "excess unemployment, 5.17 (s.e. 0.31), with the wage elasticity of labour demand held at 0.3 (only "
+     "their product is identified); 0.2-6 (above about 6.5 the wage loop is unstable with 1-year Euler steps)."),
     ("wage elasticity of labour demand", "0.688", "Dmnl",
-     "Calibrated: own-wage elasticity of labour demand, trajectory fit to the us_states panel 1970-80 within "
-     "Hamermesh's (1993) 0.15-0.75."),
+     "Literature: own-wage elasticity of labour demand at constant output, Hamermesh (1993, Labor Demand, "
+     "ch. 3): 0.15-0.75, best guess 0.3; held there because the panel identifies only its product with the "
+     "wage flexibility (estimates correlated -1)."),
     ("migration response", "0.299", "1/Year",
-     "Calibrated: trajectory fit to the us_states panel 1970-80; net in-migration per year, as a share of the "
-     "labour force, per unit unemployment gap to the national mean (0.1-0.6; Blanchard and Katz 1992: gaps "
-     "close in 5-7 years)."),
+     "Calibrated by scripts/calibrate_regional_model.py (ce.calibrate: trajectory fit to the us_states "
+     "panel 1970-80, log residuals, 1981-86 held out): net in-migration per year, as a share of the labour "
+     "force, per unit unemployment gap to the national mean, 0.10 (s.e. 0.12), at the lower bound of "
+     "0.1-0.6 (Blanchard and Katz 1992: gaps close in 5-7 years, mostly through migration)."),
     ("labour availability" + R,
      "MIN(1, XIDZ((1 - minimum unemployment fraction) * labour force[Region], labour demand[Region], 1))",
      "Dmnl", "Share of desired jobs the labour force can fill (B labour constraint)."),

@@ -8,10 +8,15 @@ R = "[Region]"
 
 KNOWLEDGE: list[Equation] = [
     ("rd intensity", "0.02", "Dmnl",
-     "Assumed: R&D spending as a share of output, national (0.01-0.03); a normalisation outside patents."),
-    ("knowledge productivity", "1", "Dmnl", "Assumed: nu, scale of knowledge creation (normalisation)."),
+     "Assumed: R&D spending as a share of output, national (0.01-0.03). Away from the reference 0.02 it moves "
+     "knowledge creation, and through knowledge TFP and output, from INITIAL TIME on."),
+    ("knowledge productivity", "1", "Dmnl",
+     "Assumed: nu, knowledge created per unit of R&D^lambda K^phi, relative to the reference 1 behind the panel's "
+     "TFP trend (0.5-2): it moves knowledge creation, TFP and output."),
     ("rd elasticity of knowledge creation", "0.85", "Dmnl",
-     "Literature: lambda, Bottazzi and Peri (2003), own-region elasticity 0.8-0.9."),
+     "lambda. Estimated by scripts/calibrate_regional_model.py (ce.parameters_from_estimates): elasticity "
+     "of patents to R&D of the fixed-effects Poisson equation of patents on log_rd and log_spill on firm_patents "
+     "(Cincera 1997), 0.570 (s.e. 0.165); Bottazzi and Peri (2003) find 0.8-0.9 across regions (0.4-0.9)."),
     ("knowledge elasticity of knowledge creation", "0.3", "Dmnl",
      "Assumed: phi < 1 (Jones 1995), standing-on-shoulders effect (0-0.8)."),
     ("knowledge obsolescence rate", "0.15", "1/Year",
@@ -31,10 +36,20 @@ KNOWLEDGE: list[Equation] = [
      "Assumed: patents per unit of new knowledge (0.01-0.2; to calibrate on the firm patent panel)."),
     ("rd spending" + R, "rd intensity * relative rd intensity[Region] * output[Region]", "USD million/Year",
      "R&D spending."),
+    ("reference rd intensity", "0.02", "Dmnl",
+     "Normalisation: the R&D intensity behind the 1970 knowledge stock and the panel's TFP trend (the default of "
+     "rd intensity); not a parameter."),
+    ("reference knowledge productivity", "1", "Dmnl",
+     "Normalisation: the knowledge productivity behind the 1970 knowledge stock and the panel's TFP trend (the "
+     "default of knowledge productivity); not a parameter."),
+    ("reference rd spending" + R, "reference rd intensity * relative rd intensity[Region] * output[Region]",
+     "USD million/Year", "R&D spending at the reference intensity."),
     ("initial knowledge" + R,
-     "INITIAL((knowledge productivity * (rd intensity * relative rd intensity[Region] * initial output[Region]) ^ "
-     "rd elasticity of knowledge creation / knowledge obsolescence rate) ^ (1 / (1 - knowledge elasticity of "
-     "knowledge creation)))", "knowledge unit", "Knowledge stock in perpetual-inventory equilibrium at INITIAL TIME."),
+     "INITIAL((reference knowledge productivity * (reference rd intensity * relative rd intensity[Region] * "
+     "initial output[Region]) ^ rd elasticity of knowledge creation / knowledge obsolescence rate) ^ "
+     "(1 / (1 - knowledge elasticity of knowledge creation)))",
+     "knowledge unit",
+     "Knowledge stock in perpetual-inventory equilibrium at INITIAL TIME, built by the reference R&D effort."),
     ("knowledge creation" + R,
      "knowledge productivity * rd spending[Region] ^ rd elasticity of knowledge creation * "
      "knowledge stock[Region] ^ knowledge elasticity of knowledge creation",
@@ -46,17 +61,22 @@ KNOWLEDGE: list[Equation] = [
      "absorptive capacity[Region] * output[Region] * SUM(exchange weight[Region, Partner!] * "
      "MAX(knowledge intensity[Partner!] - knowledge intensity[Region], 0))",
      "knowledge unit/Year",
-     "Knowledge absorbed from more knowledge-intensive regions of the group: baseline exchange, scaled by the lever."),
+     "Knowledge absorbed from more knowledge-intensive regions within the exchange distance limit: baseline "
+     "exchange, scaled by the lever."),
     ("knowledge stock" + R,
      "INTEG(knowledge creation[Region] + between cluster spillover[Region] - knowledge obsolescence rate * "
      "knowledge stock[Region], initial knowledge[Region])",
      "knowledge unit", "Regional knowledge (R&D capital, perpetual inventory)."),
     ("own knowledge" + R,
-     "INTEG(knowledge productivity * rd spending[Region] ^ rd elasticity of knowledge creation * own knowledge"
-     "[Region] ^ knowledge elasticity of knowledge creation - knowledge obsolescence rate * own knowledge[Region], "
-     "initial knowledge[Region])", "knowledge unit", "Knowledge the region's own R&D would sustain alone."),
+     "INTEG(reference knowledge productivity * reference rd spending[Region] ^ rd elasticity of knowledge creation"
+     " * own knowledge[Region] ^ knowledge elasticity of knowledge creation - knowledge obsolescence rate * own "
+     "knowledge[Region], initial knowledge[Region])", "knowledge unit",
+     "Knowledge the region's own R&D would sustain alone at the reference R&D effort (the effort behind the "
+     "panel's TFP trend)."),
     ("knowledge effect on tfp" + R, "(knowledge stock[Region] / own knowledge[Region]) ^ knowledge elasticity of tfp",
-     "Dmnl", "TFP gain from knowledge absorbed from other regions (the trend of own R&D is in the TFP trend)."),
+     "Dmnl", "TFP gain from knowledge beyond what the reference R&D effort sustains: knowledge absorbed from other "
+     "regions, and R&D intensity or knowledge productivity away from their reference (the trend of the reference "
+     "effort is in the TFP trend)."),
     ("initial within cluster spillover rate",
      "within cluster spillover rate * initial network density * reference alignment * initial absorptive capacity",
      "1/Year", "Fractional within-cluster spillover rate at INITIAL TIME."),

@@ -15,6 +15,7 @@ import tempfile
 import warnings
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pysd
 
@@ -22,7 +23,8 @@ REPO = Path(__file__).resolve().parents[2]
 MODELS = REPO / "models"
 MODEL_IDS = ["cluster_investment", "sme_growth", "knowledge_spillover", "stakeholder_alignment", "regional_cluster"]
 REGIONAL_COLUMNS = ["sme_employment", "employment", "alignment", "knowledge_stock", "knowledge_intensity",
-                    "cumulative_public_spend", "sme_seat_share", "exchange_group", "public_capital", "output",
+                    "cumulative_public_spend", "sme_seat_share", "public_capital", "between_cluster_spillover",
+                    "output",
                     "trust", "network_density", "absorptive_capacity", "engaged_sme_share", "unemployment_rate",
                     "private_capital", "large_firm_employment", "start_ups", "young_smes", "mature_smes", "large_firms",
                     "total_cumulative_programme_cost", "programme_alignment_fit", "effective_programme_capital",
@@ -99,3 +101,16 @@ def regional_run(**params: float) -> pd.DataFrame:
                 columns[name] = x.values
         _REGIONAL_RUNS[key] = pd.DataFrame(columns, index=pd.Index(ds["time"].values, name="time"))
     return _REGIONAL_RUNS[key]
+
+
+def centre_distances(regions: list[str]) -> np.ndarray:
+    """Great-circle distances (km, haversine) between the Census Bureau's 2010 state centres of population,
+    computed here from the data file, independently of the model's own (spherical law of cosines)."""
+    import numpy as np
+
+    centres = pd.read_csv(REPO / "data" / "geo" / "state_centers_2010.csv")
+    centres.index = centres["STNAME"].str.upper().str.replace(" ", "_").replace({"TENNESSEE": "TENNESSE"})
+    lat, lon = (np.radians(centres.loc[regions, c].to_numpy()) for c in ("LATITUDE", "LONGITUDE"))
+    h = np.sin((lat[:, None] - lat[None]) / 2) ** 2 + np.cos(lat[:, None]) * np.cos(lat[None]) * np.sin(
+        (lon[:, None] - lon[None]) / 2) ** 2
+    return 2 * 6371.0 * np.arcsin(np.sqrt(h))

@@ -9,7 +9,7 @@ import tomllib
 
 import numpy as np
 import pytest
-from models_helpers import MODEL_IDS, MODELS, REPO, fresh, mdl_path
+from models_helpers import MODEL_IDS, MODELS, REPO, centre_distances, fresh, mdl_path
 from numpy.testing import assert_allclose
 
 import cluster_econ as ce
@@ -116,8 +116,13 @@ def test_regional_cluster_is_initialised_from_the_panel():
         values = getattr(model.components, var)().sel(Region=regions).values
         assert_allclose(values, first[col].to_numpy(dtype=float), rtol=1e-12, atol=0)
     weights = model.components.exchange_weight().values
-    assert_allclose(weights.sum(axis=1), np.ones(48), rtol=1e-12, atol=0)
+    rows = weights.sum(axis=1)
+    assert_allclose(rows[rows > 0], np.ones(int((rows > 0).sum())), rtol=1e-12, atol=0)
     assert_allclose(np.diag(weights), np.zeros(48), rtol=0, atol=0)
+    # exchange only within 300 km of great-circle distance (Bottazzi and Peri 2003), here from the data file
+    distance = centre_distances(regions)
+    assert ((weights > 0) == ((distance <= 300) & ~np.eye(48, dtype=bool))).all()
+    assert_allclose(model.components.distance().values, distance, rtol=1e-6, atol=1e-3)
 
 
 def test_build_script_reproduces_the_committed_regional_model(tmp_path):
@@ -135,7 +140,7 @@ def test_build_script_rejects_unknown_regions(tmp_path):
     spec.loader.exec_module(module)
     panel = tmp_path / "panel.csv"
     panel.write_text("state,year,pcap,pc,gsp,emp,unemp\nATLANTIS,1970,1,1,1,1,5\nALABAMA,1970,1,1,1,1,5\n")
-    with pytest.raises(SystemExit, match=r"no Census division known for \['ATLANTIS'\]; add a 'group' column"):
+    with pytest.raises(SystemExit, match=r"no position known for \['ATLANTIS'\]; add latitude and longitude columns"):
         module.main(["--panel", str(panel), "--output", str(tmp_path / "x.mdl")])
 
 

@@ -378,7 +378,7 @@ def test_the_knowledge_leader_is_not_the_largest_region():
     assert np.corrcoef(intensity, output)[0, 1] < 0.5
 
 
-def test_rd_intensity_and_knowledge_productivity_only_fix_the_knowledge_unit():
+def test_rd_intensity_and_knowledge_productivity_only_fix_the_knowledge_unit_of_the_module():
     """Documented property: with knowledge starting at the equilibrium of its own R&D, a uniform R&D intensity and
     nu scale every knowledge level (and patents) by (nu rho^lambda)^(1/(1-phi)); ratios do not move."""
     runs = knowledge_runs({"between_cluster_exchange_intensity": 0.5},

@@ -166,3 +166,23 @@ def test_employment_2030_stays_within_0_8_and_2_times_1986(compiled):
     e = ds["employment"].sum("Region")
     ratio = (e.sel(time=2030) / e.sel(time=1986)).values
     assert ((ratio > 0.8) & (ratio < 2.0)).all(), ratio  # 1.1.0: 107 -> 358 million
+
+
+def test_rd_intensity_and_knowledge_productivity_act_on_output_through_knowledge(compiled):
+    """More R&D effort than the reference behind the panel's TFP trend raises knowledge and, through
+    A = A0 (K / K_own)^eta, TFP and output; at the reference nothing moves (the default run is the baseline)."""
+    rows = [{}, {"rd_intensity": 0.03}, {"knowledge_productivity": 2.0},
+            {"rd_intensity": 0.03, "knowledge_elasticity_of_tfp": 0.0}, {"knowledge_elasticity_of_tfp": 0.0}]
+    ds = runs(compiled, rows, ["output", "knowledge_stock", "own_knowledge", "knowledge_effect_on_tfp", "patents"])
+    out, know = total(ds, "output", 2000), total(ds, "knowledge_stock", 2000)
+    msg = f"output 2000 / no change: {out / out[0]}; knowledge: {know / know[0]}"
+    assert_allclose(ds["knowledge_stock"].isel(scenario=1).sel(time=1970).values,
+                    ds["knowledge_stock"].isel(scenario=0).sel(time=1970).values, rtol=1e-12, atol=0)
+    assert know[1] > 1.2 * know[0], msg  # R&D 1.5 times the reference: K rises toward 1.5^(lambda/(1-phi))
+    assert 1.01 < out[1] / out[0] < 1.10, msg  # eta = 0.1 on a knowledge stock some 40 % higher
+    assert 1.03 < out[2] / out[0] < 1.25, msg  # twice the knowledge per unit of R&D
+    # eta = 0: R&D reaches output only through the SMEs' knowledge share in births, a trace
+    assert_allclose(out[3], out[4], rtol=1e-4, atol=0, err_msg=msg)
+    effect = ds["knowledge_effect_on_tfp"].isel(scenario=1).sel(time=2000).values
+    ratio = (ds["knowledge_stock"] / ds["own_knowledge"]).isel(scenario=1).sel(time=2000).values
+    assert_allclose(effect, ratio ** 0.1, rtol=1e-12, atol=0)

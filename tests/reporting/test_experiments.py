@@ -36,9 +36,9 @@ BAD = {
                              r"estimation\[0\]\.effects: expected list\[str\], got str 'entity'\."),
     "unknown parameter": (lambda s: s["simulation"]["params"].update(public_investment_shar=0.1),
                           r"simulation\.params\.public_investment_shar: 'public_investment_shar' is not a constant of "
-                          r"regional_cluster 1\.1\.0\. Did you mean 'public_investment_share'\?"),
+                          r"regional_cluster 2\.0\.0\. Did you mean 'public_investment_share'\?"),
     "unknown output": (lambda s: s["simulation"].update(outputs=["employmnt"]),
-                       r"simulation\.outputs: 'employmnt' is not a variable of regional_cluster 1\.1\.0\. "
+                       r"simulation\.outputs: 'employmnt' is not a variable of regional_cluster 2\.0\.0\. "
                        r"Did you mean 'employment'\?"),
     "unknown model": (lambda s: s["model"].update(id="regional_clustr"),
                       r"model\.id: 'regional_clustr' is not a registered model.* Did you mean 'regional_cluster'\?"),
@@ -51,7 +51,7 @@ BAD = {
     "missing key": (lambda s: s["estimation"][0].pop("formula"), r"estimation\[0\]\.formula: is required\."),
     "unknown lever": (lambda s: s["sweep"]["lever"][0].update(name="public_investment_shar"),
                       r"sweep\.lever\[0\]\.name: 'public_investment_shar' is not a constant of regional_cluster "
-                      r"1\.1\.0\. Did you mean 'public_investment_share'\?"),
+                      r"2\.0\.0\. Did you mean 'public_investment_share'\?"),
     "unknown design": (lambda s: s["sweep"].update(design="lsh"),
                        r"sweep\.design: 'lsh' is not a valid option\. Did you mean 'lhs'\?"),
     "unknown outcome": (lambda s: s["sweep"]["outcome"][0].update(variable="sme_employmnt"),
@@ -154,7 +154,7 @@ def test_report_rebuilds_the_same_bytes_and_cite_prints_every_result(quick_study
     assert "# production function, state and year effects" in out
     assert "# simulation" in out
     assert "@incollection{munnell1990regional" in out
-    assert "@software{regional_cluster_1_1_0" in out
+    assert "@software{regional_cluster_2_0_0" in out
 
 
 @pytest.mark.slow
