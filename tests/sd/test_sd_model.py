@@ -146,6 +146,7 @@ def _translate_in_child(args):
     return str(_cache.translated_source(path, sha))
 
 
+@pytest.mark.slow  # three interpreters translating at once; the quick loop has one translation cached
 def test_processes_racing_to_translate_share_one_complete_translation(tmp_path, monkeypatch):
     monkeypatch.setenv("CLUSTER_ECON_CACHE", str(tmp_path / "cache"))
     path = write_regional(tmp_path)

@@ -84,6 +84,7 @@ def test_partial_store_opens_with_the_finished_chunks(toy, tmp_path) -> None:
         ce.open_sweep(path, partial=False)
 
 
+@pytest.mark.slow
 def test_memory_is_bounded_by_the_chunk_with_a_store(toy, tmp_path) -> None:
     names = ["employment", "output", "sme_employment", "cumulative_programme_cost"]
     spec = dict(uncertainties=[ce.Uncertainty("growth", 0.0, 0.04)],
