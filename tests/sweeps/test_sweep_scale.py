@@ -197,6 +197,7 @@ def test_sigkill_mid_sweep_then_resume_gives_the_same_bytes(regional, tmp_path) 
     _same(ce.sweep(regional, **spec), resumed)
 
 
+@pytest.mark.slow  # the quick loop has a store resumed and opened lazily
 def test_sobol_of_a_stored_time_series_is_read_by_blocks(regional, tmp_path, monkeypatch) -> None:
     from cluster_econ.sweeps import _result
 
