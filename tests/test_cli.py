@@ -12,6 +12,7 @@ import pytest
 from cluster_econ.cli import main
 
 
+@pytest.mark.slow  # the whole pipeline: estimation, calibration, a sweep and the report
 def test_demo_prints_the_us_states_description(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     assert main(["demo", "--output", str(tmp_path / "demo")]) == 0
     out = capsys.readouterr().out
@@ -32,6 +33,14 @@ def test_demo_prints_the_us_states_description(capsys: pytest.CaptureFixture[str
     assert sorted(p.name for p in (tmp_path / "demo").iterdir()) == ["calibration", "report.html", "run", "sweep"]
     assert "We ran a policy sweep of model regional_cluster" in out
     assert main(["reproduce", str(tmp_path / "demo" / "sweep")]) == 0
+
+
+def test_describe_prints_the_panel_and_its_source(capsys: pytest.CaptureFixture[str]) -> None:
+    """The first step of the demo, in the quick loop (the demo itself is marked slow)."""
+    assert main(["describe", "us_states"]) == 0
+    out = capsys.readouterr().out
+    assert "48 entities (state), 17 periods (year 1970-1986), 816 observations, balanced" in out
+    assert "label columns: none" in out
 
 
 def test_unknown_dataset_is_one_line_with_exit_code_2(capsys: pytest.CaptureFixture[str]) -> None:

@@ -32,6 +32,15 @@ def test_make_test_runs_everything() -> None:
     assert "not slow" not in steps
 
 
+def test_both_loops_run_the_tests_on_every_core() -> None:
+    for name in ("check", "test"):
+        pytest_line = next(line for line in _target(name) if "pytest" in line)
+        assert re.search(r" -n \S+", pytest_line), f"`make {name}` runs pytest in one process"
+    assert re.search(r"^PYTEST_WORKERS \?= auto$", (ROOT / "Makefile").read_text(encoding="utf-8"), flags=re.M)
+    dev = PYPROJECT["project"]["optional-dependencies"]["dev"]
+    assert any(d.startswith("pytest-xdist") for d in dev)
+
+
 def test_doctests_are_part_of_pytest() -> None:
     options = PYPROJECT["tool"]["pytest"]["ini_options"]
     assert "--doctest-modules" in options["addopts"]

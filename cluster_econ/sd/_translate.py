@@ -16,6 +16,7 @@ import json
 import re
 import sys
 import traceback
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -60,6 +61,26 @@ def _check_name(name: Any, what: str, *, verbatim: bool = False) -> None:
                          f"characters are not accepted: rename it in the model")
 
 
+def _parts(node: Any) -> Iterator[tuple[str | None, Any]]:
+    """The children of a node of PySD's syntax tree, each with its field name (``None`` in containers)."""
+    if isinstance(node, list | tuple | set):
+        return ((None, item) for item in node)
+    if isinstance(node, dict):
+        return ((None, part) for pair in node.items() for part in pair)
+    fields = getattr(node, "__dict__", None)
+    return iter(fields.items()) if isinstance(fields, dict) else iter(())
+
+
+def _check_raw_text(field: str, value: str, owner: str) -> None:
+    """Refuse a text PySD writes into a quoted literal unescaped when it could end the literal."""
+    bad = _BAD_NAME.search(value.replace("\\", "/") if field == "file" else value)
+    if bad or value.endswith("\\"):
+        raise UnsafeName(f"the text {value!r} ({field} in the equation of {owner!r}) contains "
+                         f"{(bad.group() if bad else chr(92))!r}; quotes, control characters and "
+                         f"backslashes (except inside a file path, and never at its end) are not accepted "
+                         f"there: edit the equation")
+
+
 def _check_strings(node: Any, owner: str, depth: int) -> None:
     """Refuse texts in an equation's syntax tree that could end the quoted strings PySD pastes them into.
 
@@ -67,32 +88,13 @@ def _check_strings(node: Any, owner: str, depth: int) -> None:
     ``'...'`` or ``r'...'`` literals as they are: a quote, a trailing backslash (which escapes the
     closing quote) or a backslash outside a file name would let the text after it run as code.
     """
-    if depth > 200:
+    if depth > 200 or isinstance(node, str):
         return
-    if isinstance(node, str):
-        return
-    if isinstance(node, list | tuple | set):
-        for item in node:
-            _check_strings(item, owner, depth + 1)
-        return
-    if isinstance(node, dict):
-        for key, item in node.items():
-            _check_strings(key, owner, depth + 1)
-            _check_strings(item, owner, depth + 1)
-        return
-    fields = getattr(node, "__dict__", None)
-    if not isinstance(fields, dict):
-        return
-    for field, value in fields.items():
-        if isinstance(value, str) and field in _RAW_FIELDS:
-            bad = _BAD_NAME.search(value.replace("\\", "/") if field == "file" else value)
-            if bad or value.endswith("\\"):
-                raise UnsafeName(f"the text {value!r} ({field} in the equation of {owner!r}) contains "
-                                 f"{(bad.group() if bad else chr(92))!r}; quotes, control characters and "
-                                 f"backslashes (except inside a file path, and never at its end) are not accepted "
-                                 f"there: edit the equation")
-        elif not isinstance(value, str):
+    for field, value in _parts(node):
+        if not isinstance(value, str):
             _check_strings(value, owner, depth + 1)
+        elif field is not None and field in _RAW_FIELDS:
+            _check_raw_text(field, value, owner)
 
 
 def sanitise(abstract: Any) -> None:

@@ -102,22 +102,24 @@ def _check_names(node: ast.AST, scope: frozenset[str], where: Path) -> None:
     """Every name read in ``node`` is bound in its own scope or an enclosing one, or a harmless builtin."""
     for child in ast.iter_child_nodes(node):
         if isinstance(child, ast.FunctionDef | ast.Lambda):
-            if isinstance(child, ast.FunctionDef):
-                for decorator in child.decorator_list:
-                    _check_names(decorator, scope, where)
-            inner = scope | _bound(child)
-            for part in ([*child.body] if isinstance(child, ast.FunctionDef) else [child.body]):
-                if isinstance(part, ast.AST):
-                    _check_names(part, inner, where)
-                    if isinstance(part, ast.Name):
-                        _check_name(part, inner, where)
-            for default in (*child.args.defaults, *child.args.kw_defaults):
-                if default is not None:
-                    _check_names(default, scope, where)
+            _check_function(child, scope, where)
             continue
         if isinstance(child, ast.Name):
             _check_name(child, scope, where)
         _check_names(child, scope, where)
+
+
+def _check_function(node: ast.FunctionDef | ast.Lambda, scope: frozenset[str], where: Path) -> None:
+    """The names of a function or lambda: decorators and defaults in ``scope``, the body in its own scope."""
+    outer = [*node.decorator_list] if isinstance(node, ast.FunctionDef) else []
+    outer += [d for d in (*node.args.defaults, *node.args.kw_defaults) if d is not None]
+    for expression in outer:
+        _check_names(expression, scope, where)
+    inner = scope | _bound(node)
+    for part in ([*node.body] if isinstance(node, ast.FunctionDef) else [node.body]):
+        _check_names(part, inner, where)
+        if isinstance(part, ast.Name):
+            _check_name(part, inner, where)
 
 
 def _check_name(node: ast.Name, scope: frozenset[str], where: Path) -> None:
@@ -165,20 +167,30 @@ def check_source(data: bytes, where: Path) -> None:
         raise ModelFileError(f"The Python translation of {where.name} ({where}) is not valid Python ({err}); "
                              f"it is not imported.") from None
     for node in ast.walk(tree):
-        kind = type(node).__name__
-        if kind not in _NODES:
-            raise _fail(where, node, f"a {kind} node")
-        if isinstance(node, ast.Import | ast.ImportFrom):
-            _check_import(node, where)
-        elif isinstance(node, ast.Attribute):
-            if node.attr.startswith("_") or node.attr not in _ATTRIBUTES:
-                raise _fail(where, node, f"the attribute {node.attr!r}")
-        elif isinstance(node, ast.FunctionDef):
-            for decorator in node.decorator_list:
-                if not (isinstance(decorator, ast.Call) and isinstance(decorator.func, ast.Attribute)
-                        and isinstance(decorator.func.value, ast.Name) and decorator.func.value.id == "component"
-                        and decorator.func.attr == "add"):
-                    raise _fail(where, decorator, "a decorator other than @component.add")
-        elif isinstance(node, ast.Constant) and isinstance(node.value, bytes):
-            raise _fail(where, node, "a bytes literal")
+        _check_node(node, where)
     _check_names(tree, frozenset(_bound(tree) | _macro_inputs(tree) | _BUILTINS), where)
+
+
+def _check_node(node: ast.AST, where: Path) -> None:
+    """One node of the tree: of a kind the builder writes, with the builder's imports, attributes, decorators."""
+    kind = type(node).__name__
+    if kind not in _NODES:
+        raise _fail(where, node, f"a {kind} node")
+    if isinstance(node, ast.Import | ast.ImportFrom):
+        _check_import(node, where)
+    elif isinstance(node, ast.Attribute):
+        if node.attr.startswith("_") or node.attr not in _ATTRIBUTES:
+            raise _fail(where, node, f"the attribute {node.attr!r}")
+    elif isinstance(node, ast.FunctionDef):
+        for decorator in node.decorator_list:
+            if not _is_component_add(decorator):
+                raise _fail(where, decorator, "a decorator other than @component.add")
+    elif isinstance(node, ast.Constant) and isinstance(node.value, bytes):
+        raise _fail(where, node, "a bytes literal")
+
+
+def _is_component_add(decorator: ast.expr) -> bool:
+    """Whether a decorator is ``@component.add(...)``, the only one the builder writes."""
+    return (isinstance(decorator, ast.Call) and isinstance(decorator.func, ast.Attribute)
+            and isinstance(decorator.func.value, ast.Name) and decorator.func.value.id == "component"
+            and decorator.func.attr == "add")

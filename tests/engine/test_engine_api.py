@@ -76,6 +76,7 @@ def test_batch_shape_names_attrs_and_coordinates(sir_path):
     assert peaks[0] < peaks[1] < peaks[2]
 
 
+@pytest.mark.slow  # the quick loop compares a time-series input with PySD
 def test_scenario_rows_match_separate_pysd_runs(sir_path):
     scen = pd.DataFrame({"contact_infectivity": [0.2, 0.45], "total_population": [800.0, 1500.0]})
     ds = simulate_batch(sir_path, scen)

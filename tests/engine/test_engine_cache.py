@@ -64,6 +64,7 @@ def test_a_model_file_edited_after_loading_is_refused_and_never_cached(tmp_path,
     assert_array_equal(restored, batch)
 
 
+@pytest.mark.slow  # the quick loop has the file edited after loading
 def test_a_file_edited_between_hashing_and_parsing_cannot_be_compiled_under_the_old_hash(
         tmp_path, fresh_caches, monkeypatch):
     path = tmp_path / "SIR.mdl"

@@ -116,17 +116,19 @@ def _package_models() -> list[str]:
     return ids
 
 
-N_SETS = 50  # random parameter sets per package model
-#: CLUSTER_ECON_FULL_PARITY=1: every package model at its own TIME STEP and SAVEPER on every variable
+#: CLUSTER_ECON_FULL_PARITY=1: 50 random parameter sets of every package model at its own TIME STEP and
+#: SAVEPER on every variable; by default 10 sets (PySD needs up to 8 s per run of regional_cluster)
 FULL_PARITY = os.environ.get("CLUSTER_ECON_FULL_PARITY", "") not in ("", "0")
+N_SETS = 50 if FULL_PARITY else 10  # random parameter sets per package model
 # PySD needs seconds per run of the subscripted models over their full horizons (about 1.5 s for
 # knowledge_spillover and 5-8 s for the 48-region regional_cluster, whatever SAVEPER: its cost is per
-# TIME STEP), so by default those run their 50 sets over the full horizon at TIME STEP 1 and SAVEPER 5
+# TIME STEP), so by default those run their sets over the full horizon at TIME STEP 1 and SAVEPER 5
 # (the same equations, a quarter of the steps) and regional_cluster is compared on its stocks and on the
 # variables nothing else uses (together they depend on every variable); their default parameters also
 # run at the model's own TIME STEP (test_parity_with_pysd_at_the_models_own_time_step).
 COARSE = {"knowledge_spillover": (1.0, 5.0, "all"), "regional_cluster": (1.0, 5.0, "stocks and sinks")}
-WORKERS = max(1, min(2, os.cpu_count() or 1))  # PySD reference runs in parallel processes
+# PySD reference runs in parallel processes, except under pytest-xdist, whose workers already fill the cores
+WORKERS = 1 if os.environ.get("PYTEST_XDIST_WORKER") else max(1, min(2, os.cpu_count() or 1))
 
 
 def _random_scenarios(model, n: int, seed: int) -> pd.DataFrame:

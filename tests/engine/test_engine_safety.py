@@ -29,6 +29,14 @@ def sir(tmp_path, monkeypatch):
     return path
 
 
+@pytest.fixture(scope="module")
+def sir_model(tmp_path_factory):
+    """SIR in a folder of its own, translated and compiled once (session cache) for the tests that only run it."""
+    path = tmp_path_factory.mktemp("sir") / "SIR.mdl"
+    shutil.copy(SIR, path)
+    return path
+
+
 def _entry(tmp_path):
     (index,) = (tmp_path / "cache" / "engine").glob("*.index.json")
     return index, json.loads(index.read_text())
@@ -97,24 +105,24 @@ def test_a_docstring_breakout_in_a_comment_runs_nothing_on_the_engine(tmp_path, 
     assert not marker.exists()
 
 
-def test_non_finite_outputs_warn_naming_variable_time_and_scenario_or_raise(sir):
+def test_non_finite_outputs_warn_naming_variable_time_and_scenario_or_raise(sir_model):
     scenarios = pd.DataFrame({"duration": [5.0, 0.0, 0.0]}, index=pd.Index(["ok", "zero", "zero too"]))
     with pytest.warns(NumericalWarning, match=r"SIR: '\w+' is not finite \(NaN or inf\) from time 0 in 2 of 3 "
                                               r"scenarios .*the first is scenario 'zero' with parameters "
                                               r"\{'duration': 0\.0\}"):
-        ds = ce.simulate_batch(sir, scenarios, outputs=["infectious", "recovering"], chunk_size=2)
+        ds = ce.simulate_batch(sir_model, scenarios, outputs=["infectious", "recovering"], chunk_size=2)
     issues = json.loads(ds.attrs["numerical_issues"])
     assert {i["variable"] for i in issues} == {"infectious", "recovering"}
     assert all(i["scenarios"] == 2 and i["first_scenario"] == "zero" for i in issues)
     assert np.isfinite(ds["infectious"].sel(scenario="ok")).all()
     with pytest.raises(SimulationError, match="'recovering' is not finite"):
-        ce.simulate_batch(sir, scenarios, outputs=["recovering"], errors="raise")
-    assert json.loads(ce.simulate_batch(sir, scenarios.iloc[:1]).attrs["numerical_issues"]) == []
+        ce.simulate_batch(sir_model, scenarios, outputs=["recovering"], errors="raise")
+    assert json.loads(ce.simulate_batch(sir_model, scenarios.iloc[:1]).attrs["numerical_issues"]) == []
 
 
 @pytest.mark.parametrize("engine", ["batch", "pysd"])
-def test_simulate_reports_non_finite_outputs_on_both_engines(sir, engine):
-    model = ce.load_model(sir)
+def test_simulate_reports_non_finite_outputs_on_both_engines(sir_model, engine):
+    model = ce.load_model(sir_model)
     with pytest.warns(NumericalWarning, match="'succumbing' is not finite"):
         run = ce.simulate(model, params={"contact_infectivity": 1e308}, engine=engine, outputs=["succumbing"])
     assert run.provenance.details["numerical_issues"][0]["variable"] == "succumbing"
@@ -123,21 +131,23 @@ def test_simulate_reports_non_finite_outputs_on_both_engines(sir, engine):
                     errors="raise")
 
 
-def test_a_division_by_zero_inside_pysd_is_a_simulation_error(sir):
+def test_a_division_by_zero_inside_pysd_is_a_simulation_error(sir_model):
     with pytest.raises(SimulationError, match=r"PySD stopped running SIR\.mdl with duration=0\.0: ZeroDivisionError"):
-        ce.simulate(sir, params={"duration": 0}, engine="pysd")
+        ce.simulate(sir_model, params={"duration": 0}, engine="pysd")
 
 
-def test_a_division_by_a_constant_that_is_zero_is_reported_at_compile_time(sir, tmp_path):
+def test_a_division_by_a_constant_that_is_zero_is_reported_at_compile_time(sir_model, tmp_path):
     path = tmp_path / "SIR_zero.mdl"
-    path.write_text(sir.read_text().replace("Duration=\n\t5", "Duration=\n\t0"))
-    assert path.read_text() != sir.read_text()
+    path.write_text(sir_model.read_text().replace("Duration=\n\t5", "Duration=\n\t0"))
+    assert path.read_text() != sir_model.read_text()
     with pytest.warns(NumericalWarning, match=r"'Recovering' divides by 'Duration', which is 0 in the model file"):
         compile_model(path)
 
 
-def test_bounds_are_checked_for_a_file_path_and_a_compiled_model():
-    model = ce.load_model("regional_cluster")
+# the 48-region model takes seconds to translate and compile: the one-region module in the quick loop
+@pytest.mark.parametrize("model_id", ["cluster_investment", pytest.param("regional_cluster", marks=pytest.mark.slow)])
+def test_bounds_are_checked_for_a_file_path_and_a_compiled_model(model_id):
+    model = ce.load_model(model_id)
     bad = pd.DataFrame({"public_investment_share": [0.01, -5.0]})
     for given in (model.path, str(model.path), compile_model(model)):
         with pytest.raises(SpecError, match=r"Scenario 1: .*'public_investment_share' = -5( Dmnl)? is outside its "
@@ -152,18 +162,19 @@ def test_bounds_are_checked_for_a_file_path_and_a_compiled_model():
     (lambda m: ce.simulate_batch(m, pd.DataFrame({"duration": np.full(200_000, 5.0)}), chunk_size=10**9,
                                  saveper=0.03125, final_time=20_000), ["GiB", "saveper", "outputs", "chunk_size"]),
 ])
-def test_runs_out_of_reach_are_refused_before_anything_is_allocated(sir, call, words):
+def test_runs_out_of_reach_are_refused_before_anything_is_allocated(sir_model, call, words):
     with pytest.raises(SpecError) as info:
-        call(ce.load_model(sir))
+        call(ce.load_model(sir_model))
     for word in words:
         assert word in str(info.value)
 
 
-def test_duplicated_columns_and_outputs(sir):
+def test_duplicated_columns_and_outputs(sir_model):
     frame = pd.DataFrame([[0.2, 0.3]], columns=["contact_infectivity", "contact_infectivity"])
     with pytest.raises(SpecError, match="scenarios has the column 'contact_infectivity' more than once"):
-        ce.simulate_batch(sir, frame)
-    ds = ce.simulate_batch(sir, pd.DataFrame({"duration": [4.0]}), outputs=["infectious", "Infectious", "infectious"])
+        ce.simulate_batch(sir_model, frame)
+    ds = ce.simulate_batch(sir_model, pd.DataFrame({"duration": [4.0]}),
+                           outputs=["infectious", "Infectious", "infectious"])
     assert list(ds.data_vars) == ["infectious"]
 
 
@@ -172,13 +183,13 @@ class _Estimates:
         return {"contact_infectivity": 0.45}
 
 
-def test_time_controls_params_object_and_provenance_of_a_batch(sir):
+def test_time_controls_params_object_and_provenance_of_a_batch(sir_model):
     scenarios = pd.DataFrame({"duration": [4.0, 6.0]})
-    ds = ce.simulate_batch(sir, scenarios, params=_Estimates(), outputs=["infectious"], initial_time=10,
+    ds = ce.simulate_batch(sir_model, scenarios, params=_Estimates(), outputs=["infectious"], initial_time=10,
                            final_time=30, time_step=0.5, saveper=2)
     assert_array_equal(ds["time"].values, np.arange(10, 31, 2, dtype=float))
-    alone = ce.simulate(sir, params={"contact_infectivity": 0.45, "duration": 6.0}, initial_time=10, final_time=30,
-                        time_step=0.5, saveper=2, outputs=["infectious"], engine="pysd")
+    alone = ce.simulate(sir_model, params={"contact_infectivity": 0.45, "duration": 6.0}, initial_time=10,
+                        final_time=30, time_step=0.5, saveper=2, outputs=["infectious"], engine="pysd")
     np.testing.assert_allclose(ds["infectious"].values[1], alone.data["infectious"].values, rtol=1e-9)
     provenance = ce.batch_provenance(ds)
     assert isinstance(provenance, ce.Provenance)

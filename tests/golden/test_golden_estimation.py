@@ -53,6 +53,8 @@ def test_every_case_states_source_edition_table_page_and_printed_decimals() -> N
             assert isinstance(case[field], str), case["id"]
             assert case[field].strip(), f"{case['id']}: empty {field}"
         assert case["page"].startswith(("page not verified", "p. ", "pp. ")), case["id"]
+        if "not verified" in case["page"] + case["edition"]:
+            assert len(case.get("checked", "")) > 80, f"{case['id']}: say what was and was not verified (checked)"
         assert isinstance(case["decimals"], int), case["id"]
         assert 0 <= case["decimals"] <= 8, case["id"]
         assert all(len(v) in (1, 2) for v in case["estimates"].values()), case["id"]

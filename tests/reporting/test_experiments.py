@@ -123,6 +123,7 @@ def test_quick_example_writes_results_manifests_and_report(quick_study):
     assert (quick_study / "experiment.toml").read_bytes() == QUICK.read_bytes()
 
 
+@pytest.mark.slow  # each result kind reproduces in the quick loop (test_save_reproduce)
 def test_reproduce_exits_0_when_equal_and_1_when_different(quick_study, tmp_path, capsys):
     assert main(["reproduce", str(quick_study)]) == 0
     out = capsys.readouterr().out

@@ -72,6 +72,7 @@ def test_sweep_saves_loads_and_reproduces(sweep, tmp_path):
     assert _results_io.value_sha256(again.indicators) == _results_io.value_sha256(sweep.indicators)
 
 
+@pytest.mark.slow  # the quick loop renders every figure of test_report's results in chromium
 def test_the_full_report_renders_every_figure(calibration, sweep, tmp_path, chromium):
     box = ce.prim(sweep, sweep.indicators["net_jobs"] > 0)
     results = {"Calibration": calibration, "Sweep": sweep, "PRIM": box}

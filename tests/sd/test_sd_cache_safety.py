@@ -156,6 +156,7 @@ def test_a_group_writable_cache_is_not_used(sir_short, tmp_path, monkeypatch):
     shutil.rmtree(shared)
 
 
+@pytest.mark.slow  # a fresh interpreter translating in a tmpfs; the quick loop has the unusable-folder fallback
 def test_a_full_disk_falls_back_to_the_private_cache(sir_short, tmp_path):
     """The cache folder is a 4 KiB tmpfs: the model source fits, its translation does not.
 

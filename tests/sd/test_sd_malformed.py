@@ -197,6 +197,7 @@ def test_nothing_but_package_errors_escapes(tmp_path, cache):
         assert re.search(expected, str(info.value)), (name, str(info.value))
 
 
+@pytest.mark.slow  # the quick loop has the time limit of the same child process
 def test_translation_has_a_memory_limit(tmp_path, monkeypatch, cache):
     """The translating process gets a bounded address space; running out is a clear error, not a crash."""
     path = tmp_path / "small_memory.mdl"

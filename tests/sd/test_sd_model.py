@@ -131,6 +131,7 @@ def test_translation_is_cached_outside_the_source_tree(tmp_path, monkeypatch):
     assert (folder / "model.py").stat().st_mtime_ns == stamp  # reused, not translated again
 
 
+@pytest.mark.slow  # the batch engine's twin stays in the quick loop (test_engine_cache)
 def test_file_changed_after_loading_is_not_translated_under_the_old_hash(tmp_path, monkeypatch):
     monkeypatch.setenv("CLUSTER_ECON_CACHE", str(tmp_path / "cache"))
     path = write_regional(tmp_path)
@@ -146,6 +147,7 @@ def _translate_in_child(args):
     return str(_cache.translated_source(path, sha))
 
 
+@pytest.mark.slow  # three interpreters translating at once; the quick loop has one translation cached
 def test_processes_racing_to_translate_share_one_complete_translation(tmp_path, monkeypatch):
     monkeypatch.setenv("CLUSTER_ECON_CACHE", str(tmp_path / "cache"))
     path = write_regional(tmp_path)

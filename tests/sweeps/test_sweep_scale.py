@@ -85,6 +85,7 @@ def test_partial_store_opens_with_the_finished_chunks(toy, tmp_path) -> None:
         ce.open_sweep(path, partial=False)
 
 
+@pytest.mark.slow  # the quick loop has a store resumed and opened lazily
 def test_memory_is_bounded_by_the_chunk_with_a_store(tmp_path, monkeypatch) -> None:
     import distributed  # noqa: F401  (dask imports it on its first compute: outside the measurement)
 
@@ -246,6 +247,7 @@ def test_sigkill_mid_sweep_then_resume_gives_the_same_bytes(regional, tmp_path) 
     _same(ce.sweep(regional, **spec), resumed)
 
 
+@pytest.mark.slow  # the quick loop has a store resumed and opened lazily
 def test_sensitivity_and_fans_of_a_stored_time_series_are_read_by_blocks(toy, tmp_path, monkeypatch) -> None:
     import matplotlib
 
