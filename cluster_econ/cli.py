@@ -9,6 +9,7 @@ to cite it. Errors of the package are printed as one line (no traceback) with ex
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
@@ -147,9 +148,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         code = args.func(args)
+        sys.stdout.flush()  # inside the try: a closed pipe is met here, not in the interpreter's exit
     except ClusterEconError as error:
         sys.stderr.write(f"cluster-econ: {type(error).__name__}: {error}\n")
         return 2
+    except BrokenPipeError:
+        # the reader stopped early (``cluster-econ describe us_states | head``): not an error of ours;
+        # stdout goes to devnull so that the interpreter's final flush does not raise again
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141  # 128 + SIGPIPE, as a shell reports a command ended by a closed pipe
     return int(code or 0)
 
 

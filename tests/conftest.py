@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+# The folders' conftest files are fixtures, not modules with doctests: collected as doctest modules
+# (--doctest-modules) two of them would both import as ``conftest`` when a run names two folders.
+collect_ignore_glob = ["*/conftest.py"]
+
 
 @pytest.fixture(scope="session")
 def dask_client():

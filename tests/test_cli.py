@@ -58,3 +58,16 @@ def test_console_script_runs() -> None:
     result = subprocess.run([str(script), "describe", "grunfield"], capture_output=True, text=True, check=False)
     assert result.returncode == 2
     assert "Did you mean 'grunfeld'?" in result.stderr
+
+
+def test_a_reader_that_stops_early_gets_no_traceback() -> None:
+    """``cluster-econ describe us_states | head -1``: the closed pipe ends the command quietly."""
+    proc = subprocess.Popen([sys.executable, "-m", "cluster_econ.cli", "describe", "us_states"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout is not None
+    assert proc.stderr is not None
+    proc.stdout.close()  # the reader is gone before the first line is written
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) == 141
+    assert "Traceback" not in err, err
+    assert "BrokenPipeError" not in err, err
