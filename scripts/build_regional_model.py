@@ -130,7 +130,24 @@ def drivers(all_rows: list[dict[str, str]], names: list[str], window: tuple[int,
     overall = sum(means) / len(means)
     out["cycle_years"] = [float(y) for y in years]
     out["cycle"] = [m / overall for m in means]
+    cycle = dict(zip(years, out["cycle"], strict=True))
+    out["cycle_sensitivity"] = [cycle_sensitivity(by_state[n], cycle) for n in names]
     return out
+
+
+def cycle_sensitivity(rows: list[dict[str, str]], cycle: dict[int, float]) -> float:
+    """OLS slope of the log odds of the state's unemployment rate on the log national cycle index.
+
+    1 is a state whose unemployment odds move with the national cycle; Michigan's exceed 1, the oil states'
+    fall short of it (Blanchard and Katz 1992 find state unemployment cycles of very different amplitude).
+    """
+    x = [math.log(cycle[int(r["year"])]) for r in rows]
+    y = [math.log(float(r["unemp"]) / (100 - float(r["unemp"]))) for r in rows]
+    mx, my = sum(x) / len(x), sum(y) / len(y)
+    sxx = sum((a - mx) ** 2 for a in x)
+    if sxx == 0:
+        raise SystemExit("the national unemployment cycle is flat over the driver window; pick a longer window.")
+    return sum((a - mx) * (b - my) for a, b in zip(x, y, strict=True)) / sxx
 
 
 def state_centres(path: Path = CENTRES) -> dict[str, tuple[float, float]]:
@@ -211,6 +228,10 @@ def model_text(rows: list[dict[str, str]], year: int, all_rows: list[dict[str, s
          f"R&D intensity relative to the national one, proxied by output per job relative to the regions' "
          f"aggregate (the panel has no R&D). Data: {src}."),
         ("panel end year", format(float(window[1]), "g"), "Year", "Last year of the driver window."),
+        ("unemployment cycle sensitivity[Region]", vector(drv["cycle_sensitivity"]), "Dmnl",
+         f"Elasticity of the odds of the state's unemployment rate with respect to the national cycle index: OLS "
+         f"slope of log(u / (100 - u)) on the log index, {window[0]}-{window[1]}. Data: us_states panel (Munnell "
+         f"1990)."),
         ("national unemployment cycle index",
          f"WITH LOOKUP(Time, ([({window[0]:g},0)-(2100,3)],{cycle},({window[1] + 1:g},1)))", "Dmnl",
          f"Cross-state mean unemployment rate relative to its {window[0]}-{window[1]} mean (1 afterwards): the "

@@ -229,7 +229,7 @@ INVESTMENT: list[Equation] = [
 SME: list[Equation] = [
     ("sme birth rate", "0.14", "1/Year",
      "Calibrated by scripts/calibrate_regional_model.py (ce.calibrate: trajectory fit to the us_states "
-     "panel 1970-80, log residuals, 1981-86 held out): 0.14 (s.e. 0.011), at the upper bound of 0.08-0.14 "
+     "panel 1970-80, log residuals, 1981-86 held out): 0.14 (s.e. 0.009), at the upper bound of 0.08-0.14 "
      "(Decker et al. 2014 give about 0.12-0.13 around 1980, Eurostat about 0.09)."),
     ("start up hazard", "0.21", "1/Year",
      "Literature: hazard in the first year; with the young hazard a cohort survives 81 % after 1 year and 44 % "
@@ -358,7 +358,7 @@ LABOUR: list[Equation] = [
     ("wage flexibility", "2.69", "1/Year",
      "Calibrated by scripts/calibrate_regional_model.py (ce.calibrate: trajectory fit to the us_states "
      "panel 1970-80, log residuals, 1981-86 held out): fall of the relative wage per year per unit of "
-     "excess unemployment, 5.17 (s.e. 0.31), with the wage elasticity of labour demand held at 0.3 (only "
+     "excess unemployment, 5.40 (s.e. 0.39), with the wage elasticity of labour demand held at 0.3 (only "
      "their product is identified); 0.2-6 (above about 6.5 the wage loop is unstable with 1-year Euler steps)."),
     ("wage elasticity of labour demand", "0.688", "Dmnl",
      "Literature: own-wage elasticity of labour demand at constant output, Hamermesh (1993, Labor Demand, "
@@ -367,7 +367,7 @@ LABOUR: list[Equation] = [
     ("migration response", "0.299", "1/Year",
      "Calibrated by scripts/calibrate_regional_model.py (ce.calibrate: trajectory fit to the us_states "
      "panel 1970-80, log residuals, 1981-86 held out): net in-migration per year, as a share of the labour "
-     "force, per unit unemployment gap to the national mean, 0.10 (s.e. 0.12), at the lower bound of "
+     "force, per unit unemployment gap to the national mean, 0.10 (s.e. 0.13), at the lower bound of "
      "0.1-0.6 (Blanchard and Katz 1992: gaps close in 5-7 years, mostly through migration)."),
     ("labour availability" + R,
      "MIN(1, XIDZ((1 - minimum unemployment fraction) * labour force[Region], labour demand[Region], 1))",
@@ -392,7 +392,7 @@ LABOUR: list[Equation] = [
      "Structural employment at INITIAL TIME."),
     ("initial structural unemployment" + R,
      "INITIAL(initial unemployment rate[Region] / (initial unemployment rate[Region] + (100 - initial "
-     "unemployment rate[Region]) * national unemployment cycle index))", "Dmnl",
+     "unemployment rate[Region]) * state unemployment cycle index[Region]))", "Dmnl",
      "Structural unemployment at INITIAL TIME: the 1970 rate with the national cycle taken out."),
     ("labour force" + R,
      "INTEG(labour force growth[Region] * labour force[Region] + net migration[Region], initial labour force[Region])",
@@ -414,9 +414,12 @@ LABOUR: list[Equation] = [
     ("wage effect on hiring" + R, "relative wage[Region] ^ (-wage elasticity of labour demand)", "Dmnl",
      "Effect of the relative wage on the jobs firms want to fill."),
     ("unemployment fraction" + R,
-     "structural unemployment[Region] * national unemployment cycle index / (1 - structural unemployment[Region] "
-     "+ structural unemployment[Region] * national unemployment cycle index)", "Dmnl",
-     "Unemployment: the national cycle multiplies the odds of structural unemployment (bounded in [0, 1])."),
+     "structural unemployment[Region] * state unemployment cycle index[Region] / (1 - structural "
+     "unemployment[Region] + structural unemployment[Region] * state unemployment cycle index[Region])", "Dmnl",
+     "Unemployment: the state's cycle multiplies the odds of structural unemployment (bounded in [0, 1])."),
+    ("state unemployment cycle index" + R,
+     "national unemployment cycle index ^ unemployment cycle sensitivity[Region]", "Dmnl",
+     "The national cycle as the state feels it: the index raised to the state's cycle sensitivity."),
     ("unemployment rate" + R, "100 * unemployment fraction[Region]", "percent", "Unemployment rate (maps to unemp)."),
     ("employment" + R, "labour force[Region] * (1 - unemployment fraction[Region])", "thousand jobs",
      "Total employment L (maps to emp)."),
