@@ -19,6 +19,15 @@ SUBSCRIPT_2D = FIXTURES / "test_subscript_2d_arrays.mdl"
 CONTROL_VARS = FIXTURES / "test_control_vars.mdl"
 
 
+def control_section(final_time: float, saveper: float, time_step: float, initial_time: float = 0) -> str:
+    """The ``.Control`` group and sketch marker that end a Vensim ``.mdl`` written by a test."""
+    rows = {"FINAL TIME": final_time, "INITIAL TIME": initial_time, "SAVEPER": saveper, "TIME STEP": time_step}
+    equations = "".join(f"{name} = {value:g}\n\t~\n\t~\t\t|\n" for name, value in rows.items())
+    return ("********************************************************\n\t.Control\n"
+            "********************************************************~\n\t\tSimulation Control Parameters\n\t|\n\n"
+            + equations + "\n\\\\\\---/// Sketch information - do not modify anything except names\n")
+
+
 def pysd_frame(ds: xr.Dataset, scenario: int = 0) -> pd.DataFrame:
     """One scenario of an engine result as a frame with PySD's flattened column names."""
     one = ds.isel(scenario=scenario)

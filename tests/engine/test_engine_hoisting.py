@@ -6,6 +6,7 @@ import warnings
 
 import pandas as pd
 import pysd
+from engine_helpers import control_section
 from numpy.testing import assert_allclose, assert_array_equal
 
 from cluster_econ.sd.engine import compile_model
@@ -37,27 +38,7 @@ effect(
 unused = SQRT(stock) * 100 + Time
 	~
 	~		|
-********************************************************
-	.Control
-********************************************************~
-		Simulation Control Parameters
-	|
-
-FINAL TIME = 20
-	~
-	~		|
-INITIAL TIME = 0
-	~
-	~		|
-SAVEPER = 1
-	~
-	~		|
-TIME STEP = 0.5
-	~
-	~		|
-
-\\\\\\---/// Sketch information - do not modify anything except names
-"""
+""" + control_section(20, 1, 0.5)
 
 
 def _step_lines(source: str) -> list[str]:

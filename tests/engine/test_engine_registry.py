@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from engine_helpers import REPO, pysd_frame
+from engine_helpers import REPO, control_section, pysd_frame
 from numpy.testing import assert_allclose
 
 from cluster_econ.errors import UnsupportedConstructError
@@ -62,27 +62,7 @@ rate = 0.3
 	~
 	~		|
 """
-CONTROL = """********************************************************
-	.Control
-********************************************************~
-		Simulation Control Parameters
-	|
-
-FINAL TIME = 10
-	~
-	~		|
-INITIAL TIME = 0
-	~
-	~		|
-SAVEPER = 0.5
-	~
-	~		|
-TIME STEP = 0.25
-	~
-	~		|
-
-\\\\\\---/// Sketch information - do not modify anything except names
-"""
+CONTROL = control_section(10, 0.5, 0.25)
 
 
 def _model(tmp_path: Path, name: str, equations: dict[str, str]) -> Path:

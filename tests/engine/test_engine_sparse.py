@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pysd
 import pytest
+from engine_helpers import control_section
 from numpy.testing import assert_allclose, assert_array_equal
 
 from cluster_econ.sd.engine import _runtime, compile_model
@@ -45,27 +46,7 @@ moving weight[Region, Partner] = weight[Region, Partner] * (1 + Time / 10)
 drift[Region] = 0.01 * SUM(moving weight[Region, Partner!] * (level[Partner!] / level[Region] - 1))
 	~
 	~		|
-********************************************************
-	.Control
-********************************************************~
-		Simulation Control Parameters
-	|
-
-FINAL TIME = 10
-	~
-	~		|
-INITIAL TIME = 0
-	~
-	~		|
-SAVEPER = 1
-	~
-	~		|
-TIME STEP = 0.25
-	~
-	~		|
-
-\\\\\\---/// Sketch information - do not modify anything except names
-"""
+""" + control_section(10, 1, 0.25)
 
 
 @pytest.fixture(scope="module")

@@ -3,18 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from sd_helpers import make_registry
 
 import cluster_econ as ce
 from cluster_econ.errors import SpecError, UnknownNameError
-
-
-@pytest.fixture
-def registry(tmp_path, monkeypatch):
-    root = tmp_path / "models"
-    folder = make_registry(root)
-    monkeypatch.setenv("CLUSTER_ECON_MODELS", str(root))
-    return folder
 
 
 def edit(folder, old: str, new: str) -> None:

@@ -5,19 +5,10 @@ from __future__ import annotations
 import tomllib
 
 import pytest
-from sd_helpers import make_registry
 
 import cluster_econ as ce
 from cluster_econ.errors import ModelVersionError, UnknownNameError
 from cluster_econ.provenance import file_sha256
-
-
-@pytest.fixture
-def registry(tmp_path, monkeypatch):
-    root = tmp_path / "models"
-    folder = make_registry(root)
-    monkeypatch.setenv("CLUSTER_ECON_MODELS", str(root))
-    return folder
 
 
 def test_list_models_reads_the_registry_folder(registry):
