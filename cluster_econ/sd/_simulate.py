@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -21,8 +20,8 @@ from ..typing import Engine, Method
 from ._inputs import REGION, check_control, check_option, check_outputs, check_params, check_regions, jsonable
 from ._model import SDModel, load_model
 from ._run import Run
-from .engine._integrate import max_saved, steps_upper_bound
-from .engine._numerics import MAX_STEPS, Errors, available_memory, nonfinite, record, report
+from .engine._integrate import max_saved
+from .engine._numerics import Errors, available_memory, check_steps, nonfinite, record, report
 
 __all__ = ["Engine", "Method", "simulate"]
 
@@ -70,12 +69,7 @@ def _check_limits(model: SDModel, control: Mapping[str, float | None], outputs: 
     sp = float(given["saveper"]) if np.isfinite(float(given["saveper"])) else dt
     if not all(np.isfinite([t0, tf, dt])) or dt <= 0 or sp <= 0:
         return  # control variables that change in time: PySD checks them itself
-    steps = steps_upper_bound(t0, tf, dt)
-    limit = int(os.environ.get("CLUSTER_ECON_MAX_STEPS", MAX_STEPS))
-    if steps > limit:
-        raise SpecError(f"{model.label}: initial_time={t0:g}, final_time={tf:g} and time_step={dt:g} make "
-                        f"{steps:,} integration steps, more than the limit of {limit:,}; use a larger time_step "
-                        "or a shorter run (or set CLUSTER_ECON_MAX_STEPS).")
+    steps = check_steps(model.label, t0, tf, dt)
     subs = model.subscripts
     table = model._variables.set_index("name")
     names = outputs if outputs else list(table.index)

@@ -137,6 +137,17 @@ def available_memory() -> int:
         return 2**62
 
 
+def check_steps(label: str, t0: float, tf: float, dt: float) -> int:
+    """Refuse (SpecError) a run of more integration steps than ``CLUSTER_ECON_MAX_STEPS``; return the steps."""
+    steps = steps_upper_bound(t0, tf, dt)
+    limit = int(os.environ.get("CLUSTER_ECON_MAX_STEPS", MAX_STEPS))
+    if steps > limit:
+        raise SpecError(f"{label}: initial_time={t0:g}, final_time={tf:g} and time_step={dt:g} make "
+                        f"{steps:,} integration steps, more than the limit of {limit:,}; use a larger time_step "
+                        "or a shorter run (or set CLUSTER_ECON_MAX_STEPS).")
+    return steps
+
+
 def check_memory(kernel: Any, names: Sequence[str], control: dict[str, float], scenarios: int,
                  chunk: int) -> int:
     """Refuse (SpecError) a run whose time steps or memory are out of reach; return the estimate in bytes.
@@ -147,12 +158,7 @@ def check_memory(kernel: Any, names: Sequence[str], control: dict[str, float], s
     if kernel.dynamic_control:
         return 0
     t0, tf, dt, sp = (control[k] for k in ("initial_time", "final_time", "time_step", "saveper"))
-    steps = steps_upper_bound(t0, tf, dt)
-    limit = int(os.environ.get("CLUSTER_ECON_MAX_STEPS", MAX_STEPS))
-    if steps > limit:
-        raise SpecError(f"{kernel.name}: initial_time={t0:g}, final_time={tf:g} and time_step={dt:g} make "
-                        f"{steps:,} integration steps, more than the limit of {limit:,}; use a larger time_step "
-                        "or a shorter run (or set CLUSTER_ECON_MAX_STEPS).")
+    check_steps(kernel.name, t0, tf, dt)
     rows = max_saved(t0, tf, dt, sp)
     cells = sum(max(1, int(np.prod(kernel.shape_of(k), dtype=np.int64))) for k in names)
     work = sum(max(1, int(np.prod(kernel.shape_of(k), dtype=np.int64))) for k in kernel.variables)
