@@ -94,12 +94,18 @@ def read_rows(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(fh))
 
 
+def ols_slope(x: list[float], y: list[float]) -> float:
+    """OLS slope of ``y`` on ``x`` (with an intercept)."""
+    mx, my = sum(x) / len(x), sum(y) / len(y)
+    sxx = sum((a - mx) ** 2 for a in x)
+    if sxx == 0:
+        raise SystemExit("a driver's regressor does not vary over the driver window; pick a longer window.")
+    return sum((a - mx) * (b - my) for a, b in zip(x, y, strict=True)) / sxx
+
+
 def slope(years: list[float], values: list[float]) -> float:
     """OLS slope of ``log(values)`` on ``years`` (a log-linear trend growth rate per year)."""
-    logs = [math.log(v) for v in values]
-    my, ml = sum(years) / len(years), sum(logs) / len(logs)
-    num = sum((y - my) * (v - ml) for y, v in zip(years, logs, strict=True))
-    return num / sum((y - my) ** 2 for y in years)
+    return ols_slope(years, [math.log(v) for v in values])
 
 
 def drivers(all_rows: list[dict[str, str]], names: list[str], window: tuple[int, int]) -> dict[str, list[float]]:
@@ -141,13 +147,8 @@ def cycle_sensitivity(rows: list[dict[str, str]], cycle: dict[int, float]) -> fl
     1 is a state whose unemployment odds move with the national cycle; Michigan's exceed 1, the oil states'
     fall short of it (Blanchard and Katz 1992 find state unemployment cycles of very different amplitude).
     """
-    x = [math.log(cycle[int(r["year"])]) for r in rows]
-    y = [math.log(float(r["unemp"]) / (100 - float(r["unemp"]))) for r in rows]
-    mx, my = sum(x) / len(x), sum(y) / len(y)
-    sxx = sum((a - mx) ** 2 for a in x)
-    if sxx == 0:
-        raise SystemExit("the national unemployment cycle is flat over the driver window; pick a longer window.")
-    return sum((a - mx) * (b - my) for a, b in zip(x, y, strict=True)) / sxx
+    return ols_slope([math.log(cycle[int(r["year"])]) for r in rows],
+                     [math.log(float(r["unemp"]) / (100 - float(r["unemp"]))) for r in rows])
 
 
 def state_centres(path: Path = CENTRES) -> dict[str, tuple[float, float]]:
