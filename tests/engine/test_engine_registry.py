@@ -99,6 +99,32 @@ def test_every_supported_function_matches_pysd_in_one_model(tmp_path):
                     rtol=1e-12, atol=1e-12)
 
 
+#: stateful calls nested in the arguments of another in one equation (each call is its own object)
+NESTED = {
+    "smooth n of delay3": "SMOOTH N(DELAY3(Time, ABS(2.9)), 2.9, 1, 2)",
+    "smooth of smooth3": "SMOOTH(SMOOTH3(x, 2), 1.5)",
+    "delay1 of smoothi": "DELAY1(SMOOTHI(x, 2, 1), 2)",
+    "trend of delay n": "TREND(DELAY N(x, 3, 1, 2), 2, 0)",
+    "integ of delay fixed": "INTEG(DELAY FIXED(x, 2, 1), 0)",
+    "smooth of delay of smooth": "SMOOTH(DELAY1(SMOOTH(x, 1), 2), 1)",
+    "sample of smooth": "SAMPLE IF TRUE(Time > 4, SMOOTH(x, 2), 0) + INITIAL(SMOOTH(x, 3))",
+}
+
+
+def test_nested_stateful_calls_are_each_their_own_object_as_in_pysd(tmp_path):
+    import pysd
+
+    path = _model(tmp_path, "nested", NESTED)
+    engine = pysd_frame(compile_model(path).run())
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        reference = pysd.read_vensim(str(path)).run()
+    columns = list(NESTED)
+    assert all(reference[c].nunique() > 2 for c in columns if c != "integ of delay fixed")  # they move
+    assert_allclose(engine.loc[reference.index, columns].to_numpy(), reference[columns].to_numpy(dtype=float),
+                    rtol=1e-12, atol=1e-12)
+
+
 @pytest.mark.parametrize("name", sorted(REFUSED))
 def test_a_refused_function_is_named(tmp_path, name):
     vensim = name.upper().replace("_", " ")

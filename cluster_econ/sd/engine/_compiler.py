@@ -64,6 +64,7 @@ class KernelCompiler(CodegenMixin, ElementsMixin, TablesMixin):
         self.arrays: dict[str, np.ndarray] = {}
         self.nodes: dict[str, Node] = {}
         self.statefuls: dict[str, Stateful] = {}
+        self._stateful_keys = 0
         self._memo: dict[int, Ex] = {}
         self.constants: dict[str, dict] = {}
         self.lookups: dict[str, tuple[str, str, str, Dims]] = {}

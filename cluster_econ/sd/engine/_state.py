@@ -46,6 +46,7 @@ class CompilerState:
     arrays: dict[str, np.ndarray]
     nodes: dict[str, Node]
     statefuls: dict[str, Stateful]
+    _stateful_keys: int  # keys handed out, nested calls included (a call's key is taken before its arguments)
     _memo: dict[int, Ex]
     constants: dict[str, dict[str, Any]]
     lookups: dict[str, tuple[str, str, str, Dims]]

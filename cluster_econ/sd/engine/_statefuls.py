@@ -264,7 +264,8 @@ def build_stateful(compiler: Any, ast: Any, ctx: dict) -> Ex:
         raise compiler.fail(name.replace("Structure", "").upper(), ctx["element"])
     if builder_class is Integ and getattr(ast, "non_negative", False):
         builder_class = NonNegativeInteg
-    key = f"_s{len(compiler.statefuls)}"
+    key = f"_s{compiler._stateful_keys}"  # taken before the arguments, which may hold stateful calls too
+    compiler._stateful_keys += 1
     builder = builder_class(compiler, ast, ctx, key)
     builder.build()
     node = Node(name=key, local=f"v_{key}", dynamic=builder.dynamic, stateful=key)
