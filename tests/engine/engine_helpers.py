@@ -5,10 +5,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
 import pytest
-import xarray as xr
+
+from cluster_econ.sd.engine import pysd_frame  # noqa: F401 - re-exported for the engine tests
 
 REPO = Path(__file__).resolve().parents[2]
 TEST_MODELS = REPO.parent / "shared" / "test-models"
@@ -26,24 +25,6 @@ def control_section(final_time: float, saveper: float, time_step: float, initial
     return ("********************************************************\n\t.Control\n"
             "********************************************************~\n\t\tSimulation Control Parameters\n\t|\n\n"
             + equations + "\n\\\\\\---/// Sketch information - do not modify anything except names\n")
-
-
-def pysd_frame(ds: xr.Dataset, scenario: int = 0) -> pd.DataFrame:
-    """One scenario of an engine result as a frame with PySD's flattened column names."""
-    one = ds.isel(scenario=scenario)
-    cols: dict[str, np.ndarray] = {}
-    for name, da in one.data_vars.items():
-        label = da.attrs["vensim_name"]
-        if da.ndim == 1:
-            cols[label] = da.values
-            continue
-        dims = da.dims[1:]
-        values = da.values.reshape(da.shape[0], -1)
-        for i, idx in enumerate(np.ndindex(*da.shape[1:])):
-            elems = [str(da[d].values[k]) for d, k in zip(dims, idx, strict=True)]
-            cols[f"{label}[{','.join(elems)}]"] = values[:, i]
-        _ = name
-    return pd.DataFrame(cols, index=pd.Index(one["time"].values, name="time"))
 
 
 def require_test_models() -> Path:

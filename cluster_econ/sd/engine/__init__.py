@@ -18,13 +18,15 @@ This is a lower layer than :mod:`cluster_econ.sd`: it knows nothing of the model
 checking. :func:`cluster_econ.simulate_batch` checks a frame of scenarios and runs it here in
 memory-bounded chunks. The constructs the engine compiles are listed in two registries,
 :data:`~._functions.FUNCTIONS` (Vensim functions) and :data:`~._statefuls.STATEFULS` (stateful
-objects); :func:`coverage` reports which of PySD's Vensim functions are supported.
+objects); :func:`coverage` reports which of PySD's Vensim functions are supported, and
+:func:`pysd_frame` lays a result out as PySD's ``run()`` does, to compare the two.
 """
 
 from __future__ import annotations
 
 from ._api import compile_model
+from ._compare import pysd_frame
 from ._compiled import CompiledModel
 from ._coverage import coverage
 
-__all__ = ["CompiledModel", "compile_model", "coverage"]
+__all__ = ["CompiledModel", "compile_model", "coverage", "pysd_frame"]
