@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._frozen import copied_payloads, reduce_frozen
+from .._frozen import FrozenMapping, copied_payloads, reduce_frozen
 from ..errors import DataValidationError, SpecError, unknown_name
 from ..provenance import Provenance
 from . import _validate
@@ -77,7 +77,7 @@ class RegionalPanel:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "units", MappingProxyType(dict(self.units)))
-        object.__setattr__(self, "metadata", MappingProxyType(dict(self.metadata)))
+        object.__setattr__(self, "metadata", FrozenMapping(self.metadata))  # nested tables handed out as copies
 
     # ------------------------------------------------------------------ construction
     @classmethod
@@ -140,10 +140,17 @@ class RegionalPanel:
     ) -> RegionalPanel:
         if not isinstance(df, pd.DataFrame):
             raise DataValidationError(f"from_frame() needs a pandas DataFrame; got {type(df).__name__}.")
+        for role, column in (("entity", entity), ("time", time)):
+            if not isinstance(column, str):
+                raise SpecError(
+                    f"{role} must be a column name (a string such as 'state'); got {type(column).__name__} "
+                    f"{column!r}."
+                )
         if entity == time:
             raise SpecError(f"entity and time must be different columns; both are {entity!r}.")
         label = f"{name}: " if name else ""
         _validate.check_unique_columns(df, name=name)
+        df = df.set_axis([str(c) for c in df.columns], axis=1)  # names such as 5 become '5', as in messages
         if df.empty:
             raise DataValidationError(f"{label}the frame is empty; a panel needs at least one observation.")
         df = _validate.require_columns(df, {"entity": entity, "time": time}, name=name)
