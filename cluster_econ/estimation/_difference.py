@@ -11,7 +11,7 @@ import pandas as pd
 from .._calls import capture
 from ..data import RegionalPanel
 from ..errors import DataValidationError, SpecError
-from ._common import CovType, check_dof, check_effects, check_panel, check_regressors
+from ._common import CovType, check_bandwidth, check_dof, check_effects, check_panel, check_regressors
 from ._formula import Design, Term, build_design, parse_formula
 from ._linear import (
     _check_cov,
@@ -123,6 +123,8 @@ def first_difference(
         )
     check_dof(diffs.y.index, diffs.exog.shape[1] + bool(effects), effects=effects, intercept=bool(effects),
               cov_type=cov_type, clusters=clusters, context=f"first_difference({formula!r}): ")
+    check_bandwidth(cov_type, bandwidth, len(diffs.y.index.get_level_values(1).unique()),
+                    context=f"first_difference({formula!r}): ")
     if effects or (cov_type == "clustered" and "time" in clusters):
         return call.attach(_fd_statsmodels(diffs, panel, effects=effects, cov_type=cov_type, clusters=clusters,
                                            bandwidth=bandwidth))

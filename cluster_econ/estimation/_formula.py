@@ -351,6 +351,13 @@ def build_design(formula: str | ParsedFormula, panel: RegionalPanel, *, dropna: 
     for term in parsed.terms:
         if term.is_categorical:
             dummies = _dummies(term, categories[term.name][keep])
+            if dummies.shape[1] == 0:
+                levels = pd.unique(categories[term.name][keep].dropna())
+                shown = f" ({plain(levels[0])!r})" if len(levels) else ""
+                raise SpecError(
+                    f"{term.name!r} in {parsed.formula!r} has one level{shown} in the estimation sample of "
+                    f"{_panel_name(panel)}, so it makes no dummy and explains nothing; remove it from the formula."
+                )
             for col in dummies:
                 columns[col] = dummies[col].to_numpy()
             term_columns[term.name] = tuple(dummies.columns)

@@ -51,6 +51,12 @@ def hausman(fe_result: EstimationResult, re_result: EstimationResult) -> TestRes
         if not isinstance(res, EstimationResult):
             raise SpecError(f"hausman() needs two EstimationResult objects; {name} is a {type(res).__name__}.")
     fe_result, re_result = _order(fe_result, re_result)
+    if "time" in fe_result.effects and not any(t.startswith("C(") for t in re_result.params.index):
+        raise SpecError(
+            "hausman(): the within fit removes time effects that the random-effects fit does not model, so the two "
+            "differ by the time effects whether or not random effects is consistent. Compare a within fit with "
+            "entity effects only, or add the period dummies to the random-effects formula (e.g. '+ C(year)')."
+        )
     if fe_result.dependent != re_result.dependent:
         raise SpecError(
             f"hausman(): the two results explain different variables ({fe_result.dependent!r} and "

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -173,6 +173,10 @@ def check_params(model: SDModel, params: Mapping[str, Any] | None) -> dict[str, 
 def check_outputs(model: SDModel, outputs: str | Sequence[str] | None) -> list[str] | None:
     if outputs is None:
         return None
+    if not isinstance(outputs, Iterable):
+        raise SpecError(
+            f"outputs={outputs!r} is not valid: give a variable name, a list of names, or None for all variables."
+        )
     names = [outputs] if isinstance(outputs, str) else list(outputs)
     if not names:
         raise SpecError("outputs=[] selects nothing: give output names, or None for all variables.")
