@@ -138,8 +138,6 @@ CASES: list[tuple[str, Callable[[], Any], type[Exception], str]] = [
      "nothing to estimate"),
     ("C() of a single level", lambda: ce.panel_ols("gsp ~ pc + C(one)", with_column(one="a"), effects=()),
      SpecError, "one level"),
-    ("C() of a single level without intercept", lambda: ce.panel_ols("gsp ~ C(one) - 1", with_column(one="a"),
-                                                                     effects=()), SpecError, "one level"),
     ("Driscoll-Kraay bandwidth beyond any integer", lambda: ce.panel_ols(F, states(), cov_type="driscoll_kraay",
                                                                         bandwidth=10**30), SpecError, "bandwidth"),
     ("a constant dependent variable", lambda: ce.panel_ols("k ~ pc", with_column(k=1.0), effects=()), SpecError,
@@ -240,3 +238,13 @@ def test_a_run_hands_out_a_copy_of_its_data() -> None:
         variable.values[...] = -1.0
     run[next(iter(run.data.data_vars))].values[...] = -2.0
     assert run.to_frame().equals(before)
+
+
+def test_without_intercept_the_first_categorical_term_keeps_every_level() -> None:
+    panel = labelled()
+    fit = ce.panel_ols("gsp ~ C(region) - 1", panel, effects=(), cov_type="unadjusted")
+    means = panel.frame.groupby("region", observed=True)["gsp"].mean()
+    assert list(fit.params.index) == ["C(region)[T.east]", "C(region)[T.west]"]
+    assert_allclose(fit.params.to_numpy(), means.to_numpy(), rtol=1e-10)
+    single = ce.panel_ols("gsp ~ C(one) - 1", with_column(one="a"), effects=(), cov_type="unadjusted")
+    assert_allclose(single.params.to_numpy(), [states().frame["gsp"].mean()], rtol=1e-10)
