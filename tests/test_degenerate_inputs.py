@@ -166,6 +166,10 @@ CASES: list[tuple[str, Callable[[], Any], type[Exception], str]] = [
     ("Hausman of a two-way within fit and random effects without time effects", lambda: ce.hausman(
         ce.panel_ols(F, states(), effects=("entity", "time"), cov_type="unadjusted"), ce.random_effects(F, states())),
      SpecError, "time effects"),
+    ("a column name with a space in a formula", lambda: ce.panel_ols("gsp ~ my col", with_column(**{"my col": 1.0})),
+     SpecError, "Python identifier"),
+    ("a column named like a keyword in a formula", lambda: ce.panel_ols("gsp ~ lambda", with_column(**{"lambda": 1.0})),
+     SpecError, "keyword"),
     ("outputs given as a number", lambda: ce.simulate(toy(), outputs=5), SpecError, "outputs=5"),
     ("a dataset name longer than a file name", lambda: ce.load_dataset("a" * 10000), UnknownNameError,
      "not a dataset"),
@@ -248,3 +252,14 @@ def test_without_intercept_the_first_categorical_term_keeps_every_level() -> Non
     assert_allclose(fit.params.to_numpy(), means.to_numpy(), rtol=1e-10)
     single = ce.panel_ols("gsp ~ C(one) - 1", with_column(one="a"), effects=(), cov_type="unadjusted")
     assert_allclose(single.params.to_numpy(), [states().frame["gsp"].mean()], rtol=1e-10)
+
+
+def test_hausman_of_a_two_way_within_fit_takes_random_effects_with_period_dummies() -> None:
+    f = "log(gsp) ~ log(pcap) + log(pc) + log(emp) + unemp"
+    panel = labelled()
+    two_way = ce.panel_ols(f, panel, effects=("entity", "time"), cov_type="unadjusted")
+    with pytest.raises(SpecError, match="time effects"):  # dummies, but not of the periods
+        ce.hausman(two_way, ce.random_effects(f + " + C(region)", panel))
+    test = ce.hausman(two_way, ce.random_effects(f + " + C(year)", panel))
+    assert test.statistic > 0
+    assert test.distribution == "chi2(4)"

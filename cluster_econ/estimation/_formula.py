@@ -198,7 +198,12 @@ def parse_formula(formula: str) -> ParsedFormula:
         lhs = ast.parse(lhs_text, mode="eval").body
         rhs = ast.parse(rhs_text, mode="eval").body
     except SyntaxError as exc:
-        raise SpecError(f"Cannot parse the formula {formula!r}: {exc.msg}.") from None
+        raise SpecError(
+            f"Cannot parse the formula {formula!r}: {exc.msg}. Terms are column names and log(), lag(), diff(), "
+            "C() joined by '+'; a column name in a formula must be a Python identifier (letters, digits and '_', "
+            "not a keyword such as 'lambda' or 'class'): rename such columns before building the panel, e.g. "
+            "`df.rename(columns={'my col': 'my_col'})`."
+        ) from None
     _check_expr(lhs, lhs_text, top=False)
     pieces: list[tuple[str, ast.expr]] = []
     state: dict[str, Any] = {"intercept": True}
