@@ -170,6 +170,8 @@ CASES: list[tuple[str, Callable[[], Any], type[Exception], str]] = [
      SpecError, "Python identifier"),
     ("a column named like a keyword in a formula", lambda: ce.panel_ols("gsp ~ lambda", with_column(**{"lambda": 1.0})),
      SpecError, "keyword"),
+    ("a scenario with a missing value", lambda: ce.simulate_batch(toy(), pd.DataFrame(
+        {"subsidy": pd.array([0.5, None], dtype="Float64")}), final_time=5), SpecError, "missing value"),
     ("outputs given as a number", lambda: ce.simulate(toy(), outputs=5), SpecError, "outputs=5"),
     ("a dataset name longer than a file name", lambda: ce.load_dataset("a" * 10000), UnknownNameError,
      "not a dataset"),

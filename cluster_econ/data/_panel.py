@@ -111,16 +111,19 @@ class RegionalPanel:
         ------
         DataValidationError
             Empty frame, a column name that appears twice, duplicate (entity, time) rows, non-integer
-            time, infinite values.
+            time, infinite values, complex numbers.
+        UnknownNameError
+            ``entity`` or ``time`` is not a column.
+        SpecError
+            ``entity`` or ``time`` is not a column name (a string), or both name the same column.
 
         Notes
         -----
         Columns are kept as they come: numbers (the nullable ``Int64``, ``Float64`` and ``boolean``
         dtypes too, their NA counted as missing), and everything else (strings, ``"yes"``/``"no"``
         flags, region names) as categorical labels, which ``describe()`` lists. A label column is
-        checked where it is used as a number (a formula term, a model target), not here.
-        UnknownNameError
-            ``entity`` or ``time`` is not a column.
+        checked where it is used as a number (a formula term, a model target), not here. Column
+        names that are not strings (``5``) become strings (``"5"``).
         """
         return cls._build(df, entity=entity, time=time, units=units, dropna=dropna, name=name)
 

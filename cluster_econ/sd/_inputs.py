@@ -94,6 +94,9 @@ def _coerce(model: SDModel, name: str, value: Any) -> Any:
     """A copy of ``value`` in a form PySD and the batch engine accept, checked for finiteness."""
     if isinstance(value, bool):
         raise SpecError(f"Parameter {name!r} of {model.label} got a bool ({value!r}); give a number.")
+    if value is None or value is pd.NA or value is pd.NaT:
+        raise SpecError(f"Parameter {name!r} of {model.label} got a missing value ({value!r}); give a number "
+                        "(a nullable column's NA, in a scenario frame, means the scenario lacks this value).")
     if isinstance(value, numbers.Real):
         out: Any = float(value)
         values = np.array([out])
