@@ -172,6 +172,8 @@ CASES: list[tuple[str, Callable[[], Any], type[Exception], str]] = [
      SpecError, "keyword"),
     ("a scenario with a missing value", lambda: ce.simulate_batch(toy(), pd.DataFrame(
         {"subsidy": pd.array([0.5, None], dtype="Float64")}), final_time=5), SpecError, "missing value"),
+    ("scenarios with a repeated index label", lambda: ce.simulate_batch(toy(), pd.DataFrame(
+        {"subsidy": [0.1, 0.2, 0.3]}, index=[0, 0, 1]), final_time=5), SpecError, "index label 0"),
     ("outputs given as a number", lambda: ce.simulate(toy(), outputs=5), SpecError, "outputs=5"),
     ("a dataset name longer than a file name", lambda: ce.load_dataset("a" * 10000), UnknownNameError,
      "not a dataset"),
