@@ -5,6 +5,7 @@ One row per case: what is tried, the call, the exception expected, and a word it
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import math
 from collections.abc import Callable
@@ -61,6 +62,20 @@ def labelled() -> ce.RegionalPanel:
 @functools.cache
 def toy() -> Any:
     return ce.load_model(Path(__file__).parent / "fixtures" / "sdmodels" / "policy_toy.mdl")
+
+
+@functools.cache
+def toy_growth() -> Any:
+    return ce.load_model(Path(__file__).parent / "fixtures" / "sdmodels" / "regional_growth.mdl")
+
+
+def growth_panel(**columns: Any) -> ce.RegionalPanel:
+    """us_states with extra columns, its states matched to the regions of the small growth model by name."""
+    regions = ["ALABAMA", "ARIZONA", "CALIFORNIA", "NEW_YORK", "NORTH_CAROLINA", "OHIO", "TEXAS", "WEST_VIRGINIA"]
+    df = states().frame.reset_index().assign(**columns)
+    df = df[df["state"].isin(regions)]
+    with pytest.warns(ce.errors.MissingDataWarning) if df.isna().any().any() else contextlib.nullcontext():
+        return ce.RegionalPanel.from_frame(df, entity="state", time="year")
 
 
 def with_column(**columns: Any) -> ce.RegionalPanel:
@@ -174,6 +189,12 @@ CASES: list[tuple[str, Callable[[], Any], type[Exception], str]] = [
         {"subsidy": pd.array([0.5, None], dtype="Float64")}), final_time=5), SpecError, "missing value"),
     ("scenarios with a repeated index label", lambda: ce.simulate_batch(toy(), pd.DataFrame(
         {"subsidy": [0.1, 0.2, 0.3]}, index=[0, 0, 1]), final_time=5), SpecError, "index label 0"),
+    ("a label column as a calibration target", lambda: ce.calibrate(
+        toy_growth(), growth_panel(lab="x"), targets={"output": "lab"}, parameters={"saving_rate": (0.05, 0.5)}),
+     DataValidationError, "calibration target"),
+    ("a calibration target with no data", lambda: ce.calibrate(
+        toy_growth(), growth_panel(gsp=np.nan), targets={"output": "gsp"}, parameters={"saving_rate": (0.05, 0.5)}),
+     DataValidationError, "no observation"),
     ("outputs given as a number", lambda: ce.simulate(toy(), outputs=5), SpecError, "outputs=5"),
     ("a dataset name longer than a file name", lambda: ce.load_dataset("a" * 10000), UnknownNameError,
      "not a dataset"),
