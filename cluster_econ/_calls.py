@@ -14,13 +14,16 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-import xarray as xr
+
+if TYPE_CHECKING:
+    import xarray as xr
 
 __all__ = ["PendingCall", "attach_call", "call_data", "capture", "to_data"]
 
@@ -64,6 +67,12 @@ def _series_spec(series: pd.Series) -> dict[str, Any]:
                        "values": [to_data(v) for v in series.tolist()]}}
 
 
+def _is_xarray(value: Any, kind: str) -> bool:
+    """``isinstance(value, xarray.<kind>)`` without importing xarray (nothing is one before it is imported)."""
+    module = sys.modules.get("xarray")
+    return module is not None and isinstance(value, getattr(module, kind))
+
+
 def _dataarray_spec(array: xr.DataArray) -> dict[str, Any]:
     return {"dataarray": {"dims": [str(d) for d in array.dims],
                           "coords": {str(d): [to_data(v) for v in array[d].values.tolist()]
@@ -99,7 +108,7 @@ _CONVERSIONS: tuple[tuple[Callable[[Any], bool], Callable[[Any], Any]], ...] = (
     (_has_params, _params_data),
     (lambda v: isinstance(v, pd.Series), _series_spec),
     (lambda v: isinstance(v, pd.DataFrame), _frame_spec),
-    (lambda v: isinstance(v, xr.DataArray), _dataarray_spec),
+    (lambda v: _is_xarray(v, "DataArray"), _dataarray_spec),
     (lambda v: isinstance(v, np.ndarray), lambda v: [to_data(x) for x in v.tolist()]),
     (lambda v: isinstance(v, Mapping), lambda v: {str(k): to_data(x) for k, x in v.items()}),
     (lambda v: isinstance(v, list | tuple), lambda v: [to_data(x) for x in v]),
@@ -124,7 +133,7 @@ def _argument(name: str, value: Any, provenance: Any) -> Any:
 
 
 def _provenance_of(result: Any) -> Any:
-    if isinstance(result, xr.Dataset):
+    if _is_xarray(result, "Dataset"):
         from .provenance import Provenance
 
         text = result.attrs.get("provenance")
@@ -153,7 +162,7 @@ def call_data(verb: str, given: Mapping[str, Any], provenance: Any = None) -> di
 
 def attach_call(result: Any, call: Mapping[str, Any]) -> Any:
     """``result`` with ``call`` in its provenance details (a new object; a Dataset gets new attrs)."""
-    if isinstance(result, xr.Dataset):
+    if _is_xarray(result, "Dataset"):
         text = result.attrs.get("provenance")
         record = json.loads(text) if isinstance(text, str) else {}
         record.setdefault("details", {})["call"] = dict(call)

@@ -4,18 +4,56 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from types import MappingProxyType
 from typing import Any, TypeVar
 
 T = TypeVar("T", bound=type)
 
 
+_SCALARS = (str, bytes, int, float, complex, bool, type(None))
+
+
 def _copy(value: Any) -> Any:
+    if isinstance(value, dict | list | set):
+        return copy.deepcopy(value)
     method = getattr(value, "copy", None)
     if callable(method):
-        return method(deep=True) if hasattr(value, "iloc") else method()
+        try:
+            return method(deep=True)  # pandas and xarray objects: their data too, not only the container
+        except TypeError:
+            return method()
     return copy.deepcopy(value)
+
+
+class FrozenMapping(Mapping[str, Any]):
+    """A read-only mapping that hands out deep copies of its nested containers.
+
+    ``mapping["key"] = value`` raises ``TypeError`` (as with :class:`types.MappingProxyType`), and
+    changing a list or dict read from it (``details["call"]["arguments"]["effects"].append(...)``)
+    changes only that copy, so a record such as :attr:`Provenance.details` really cannot change.
+    """
+
+    __slots__ = ("_data",)
+
+    def __init__(self, data: Mapping[str, Any] | None = None) -> None:
+        self._data = copy.deepcopy(dict(data or {}))
+
+    def __getitem__(self, key: str) -> Any:
+        value = self._data[key]
+        return value if isinstance(value, _SCALARS) else copy.deepcopy(value)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._data)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def __repr__(self) -> str:
+        return f"FrozenMapping({self._data!r})"
+
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        return type(self), (self._data,)
 
 
 def _payload(name: str) -> property:

@@ -29,15 +29,17 @@ import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-import xarray as xr
 
 from . import _toml
 from .errors import SpecError
 from .provenance import Provenance
+
+if TYPE_CHECKING:  # xarray loads when a Dataset is hashed, written or read: `import cluster_econ` stays quick
+    import xarray as xr
 
 __all__ = ["FORMAT", "SavedFolder", "read_folder", "value_sha256", "write_folder"]
 
@@ -85,6 +87,8 @@ def value_sha256(obj: pd.DataFrame | pd.Series | xr.Dataset | xr.DataArray) -> s
     Numbers (integers, booleans, floats) are hashed as little-endian float64 with NaN and zero made
     canonical, strings as UTF-8. Attributes are not hashed: they carry provenance and timestamps.
     """
+    import xarray as xr
+
     digest = hashlib.sha256()
     if isinstance(obj, pd.Series):
         obj = obj.to_frame()
@@ -281,6 +285,8 @@ class SavedFolder:
     def dataset(self, name: str) -> xr.Dataset:
         if name not in self._cache:
             row = self._row(name, "zarr")
+            import xarray as xr
+
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 data = xr.open_zarr(self.path / row["path"], consolidated=False).load()

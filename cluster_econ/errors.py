@@ -137,7 +137,8 @@ def unknown_name(name: str, candidates: Iterable[str], what: str, *, where: str 
     """
     candidates = list(candidates)
     location = f" of {where}" if where else ""
-    message = f"{name!r} is not a {what}{location}."
+    article = "an" if what[:1].lower() in "aeiou" else "a"
+    message = f"{name!r} is not {article} {what}{location}."
     close = did_you_mean(name, candidates)
     if close:
         message += " Did you mean " + " or ".join(repr(c) for c in close) + "?"

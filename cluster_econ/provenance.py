@@ -14,10 +14,9 @@ import importlib.metadata
 import platform
 from collections.abc import Mapping
 from pathlib import Path
-from types import MappingProxyType
 from typing import Any
 
-from ._frozen import reduce_frozen
+from ._frozen import FrozenMapping, reduce_frozen
 
 __all__ = ["Provenance", "cite", "file_sha256", "package_versions", "show_versions"]
 
@@ -64,7 +63,7 @@ def file_sha256(path: str | Path) -> str:
 
 
 def _frozen(mapping: Mapping[str, Any] | None) -> Mapping[str, Any]:
-    return MappingProxyType(dict(mapping or {}))
+    return FrozenMapping(mapping)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -5,9 +5,11 @@ One row per case: what is tried, the call, the exception expected, and a word it
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import math
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -55,6 +57,38 @@ def with_repeated_column() -> ce.RegionalPanel:
 def labelled() -> ce.RegionalPanel:
     df = states().frame.reset_index().assign(region=lambda d: np.where(d["state"] < "M", "east", "west"))
     return ce.RegionalPanel.from_frame(df, entity="state", time="year")
+
+
+@functools.cache
+def toy() -> Any:
+    return ce.load_model(Path(__file__).parent / "fixtures" / "sdmodels" / "policy_toy.mdl")
+
+
+@functools.cache
+def toy_growth() -> Any:
+    return ce.load_model(Path(__file__).parent / "fixtures" / "sdmodels" / "regional_growth.mdl")
+
+
+def growth_panel(**columns: Any) -> ce.RegionalPanel:
+    """us_states with extra columns, its states matched to the regions of the small growth model by name."""
+    regions = ["ALABAMA", "ARIZONA", "CALIFORNIA", "NEW_YORK", "NORTH_CAROLINA", "OHIO", "TEXAS", "WEST_VIRGINIA"]
+    df = states().frame.reset_index().assign(**columns)
+    df = df[df["state"].isin(regions)]
+    with pytest.warns(ce.errors.MissingDataWarning) if df.isna().any().any() else contextlib.nullcontext():
+        return ce.RegionalPanel.from_frame(df, entity="state", time="year")
+
+
+def with_column(**columns: Any) -> ce.RegionalPanel:
+    return ce.RegionalPanel.from_frame(states().frame.reset_index().assign(**columns), entity="state", time="year")
+
+
+def renamed(**names: Any) -> ce.RegionalPanel:
+    return ce.RegionalPanel.from_frame(states().frame.reset_index().rename(columns=names), entity="state",
+                                       time="year")
+
+
+def two_periods() -> ce.RegionalPanel:
+    return subset(states(), list(states().entities), [1970, 1971])
 
 
 CASES: list[tuple[str, Callable[[], Any], type[Exception], str]] = [
@@ -107,6 +141,63 @@ CASES: list[tuple[str, Callable[[], Any], type[Exception], str]] = [
     ("a label used as a number", lambda: ce.panel_ols("log(gsp) ~ region", labelled()), DataValidationError,
      "C(region)"),
     ("a repeated column name", with_repeated_column, DataValidationError, "more than once"),
+    ("entity given as a list", lambda: ce.RegionalPanel.from_frame(states().frame.reset_index(), entity=["state"],
+                                                                   time="year"), SpecError, "column name"),
+    ("complex numbers in a column", lambda: with_column(z=states().frame["gsp"].to_numpy() + 1j),
+     DataValidationError, "complex"),
+    ("periods beyond int64", lambda: ce.RegionalPanel.from_frame(
+        states().frame.reset_index().assign(year=lambda d: d["year"].astype(object) * 10**18), entity="state",
+        time="year"), DataValidationError, "too large"),
+    ("effects=None", lambda: ce.panel_ols(F, states(), effects=None), SpecError, "effects=()"),
+    ("the intercept alone with entity effects", lambda: ce.panel_ols("gsp ~ 1", states()), SpecError,
+     "nothing to estimate"),
+    ("C() of a single level", lambda: ce.panel_ols("gsp ~ pc + C(one)", with_column(one="a"), effects=()),
+     SpecError, "one level"),
+    ("Driscoll-Kraay bandwidth beyond any integer", lambda: ce.panel_ols(F, states(), cov_type="driscoll_kraay",
+                                                                        bandwidth=10**30), SpecError, "bandwidth"),
+    ("a constant dependent variable", lambda: ce.panel_ols("k ~ pc", with_column(k=1.0), effects=()), SpecError,
+     "does not vary"),
+    ("a dependent variable constant within entities", lambda: ce.panel_ols(
+        "k ~ pc", with_column(k=states().frame.reset_index()["state"].str.len().to_numpy()), cov_type="unadjusted"),
+     SpecError, "does not vary"),
+    ("random effects of a constant", lambda: ce.random_effects("k ~ pc", with_column(k=1.0)), SpecError,
+     "does not vary"),
+    ("first differences of a constant", lambda: ce.first_difference("k ~ pc", with_column(k=1.0)), SpecError,
+     "does not vary"),
+    ("first differences on one period", lambda: ce.first_difference(F, subset(states(), list(states().entities),
+                                                                               [1970])), DataValidationError,
+     "consecutive periods"),
+    ("between of a constant", lambda: ce.between_ols("k ~ pc", with_column(k=1.0)), SpecError, "does not vary"),
+    ("an exact fit", lambda: ce.panel_ols("k ~ pc", with_column(k=2 * states().frame["pc"].to_numpy() + 1),
+                                          effects=(), cov_type="unadjusted"), SpecError, "exactly"),
+    ("Driscoll-Kraay on 2 periods with entity effects", lambda: ce.panel_ols(F, two_periods(),
+                                                                             cov_type="driscoll_kraay"),
+     SpecError, "two periods"),
+    ("Driscoll-Kraay on 2 periods, two-way", lambda: ce.panel_ols(F, two_periods(), effects=("entity", "time"),
+                                                                  cov_type="driscoll_kraay"), SpecError,
+     "two periods"),
+    ("clustered by entity on 2 entities with time effects", lambda: ce.panel_ols(
+        "inv ~ value", two_by_two(), effects=("time",)), SpecError, "two entities"),
+    ("Hausman of a two-way within fit and random effects without time effects", lambda: ce.hausman(
+        ce.panel_ols(F, states(), effects=("entity", "time"), cov_type="unadjusted"), ce.random_effects(F, states())),
+     SpecError, "time effects"),
+    ("a column name with a space in a formula", lambda: ce.panel_ols("gsp ~ my col", with_column(**{"my col": 1.0})),
+     SpecError, "Python identifier"),
+    ("a column named like a keyword in a formula", lambda: ce.panel_ols("gsp ~ lambda", with_column(**{"lambda": 1.0})),
+     SpecError, "keyword"),
+    ("a scenario with a missing value", lambda: ce.simulate_batch(toy(), pd.DataFrame(
+        {"subsidy": pd.array([0.5, None], dtype="Float64")}), final_time=5), SpecError, "missing value"),
+    ("scenarios with a repeated index label", lambda: ce.simulate_batch(toy(), pd.DataFrame(
+        {"subsidy": [0.1, 0.2, 0.3]}, index=[0, 0, 1]), final_time=5), SpecError, "index label 0"),
+    ("a label column as a calibration target", lambda: ce.calibrate(
+        toy_growth(), growth_panel(lab="x"), targets={"output": "lab"}, parameters={"saving_rate": (0.05, 0.5)}),
+     DataValidationError, "calibration target"),
+    ("a calibration target with no data", lambda: ce.calibrate(
+        toy_growth(), growth_panel(gsp=np.nan), targets={"output": "gsp"}, parameters={"saving_rate": (0.05, 0.5)}),
+     DataValidationError, "no observation"),
+    ("outputs given as a number", lambda: ce.simulate(toy(), outputs=5), SpecError, "outputs=5"),
+    ("a dataset name longer than a file name", lambda: ce.load_dataset("a" * 10000), UnknownNameError,
+     "not a dataset"),
 ]
 
 
@@ -144,3 +235,56 @@ def test_a_negative_hausman_statistic_is_reported_as_such_without_a_p_value() ->
     assert math.isnan(test.pvalue)
     assert "not positive definite" in test.note
     assert "no p-value" in str(test)
+
+
+def test_column_names_that_are_not_strings_become_strings() -> None:
+    panel = renamed(unemp=5)
+    assert "5" in panel.variables
+    assert ce.panel_ols("gsp ~ pc", panel, effects=()).nobs == 816
+
+
+def test_provenance_details_handed_out_cannot_be_changed_in_place() -> None:
+    fit = ce.panel_ols(F, states())
+    before, summary, cited = repr(fit.provenance), str(fit.summary()), ce.cite(fit)
+    details = fit.provenance.details
+    with pytest.raises(TypeError):
+        details["effects"] = ["time"]  # type: ignore[index]
+    details["effects"].append("time")
+    details["call"]["arguments"]["cluster"].append("time")
+    fit.provenance.versions  # noqa: B018
+    assert (repr(fit.provenance), str(fit.summary()), ce.cite(fit)) == (before, summary, cited)
+    assert fit.provenance.details["call"]["arguments"]["effects"] == ["entity"]
+    metadata = states().metadata
+    metadata["variables"]["gsp"]["unit"] = "changed"
+    assert states().metadata["variables"]["gsp"]["unit"] != "changed"
+
+
+def test_a_run_hands_out_a_copy_of_its_data() -> None:
+    run = ce.simulate(toy(), final_time=5)
+    before = run.to_frame()
+    data = run.data
+    for variable in data.data_vars.values():
+        variable.values[...] = -1.0
+    run[next(iter(run.data.data_vars))].values[...] = -2.0
+    assert run.to_frame().equals(before)
+
+
+def test_without_intercept_the_first_categorical_term_keeps_every_level() -> None:
+    panel = labelled()
+    fit = ce.panel_ols("gsp ~ C(region) - 1", panel, effects=(), cov_type="unadjusted")
+    means = panel.frame.groupby("region", observed=True)["gsp"].mean()
+    assert list(fit.params.index) == ["C(region)[T.east]", "C(region)[T.west]"]
+    assert_allclose(fit.params.to_numpy(), means.to_numpy(), rtol=1e-10)
+    single = ce.panel_ols("gsp ~ C(one) - 1", with_column(one="a"), effects=(), cov_type="unadjusted")
+    assert_allclose(single.params.to_numpy(), [states().frame["gsp"].mean()], rtol=1e-10)
+
+
+def test_hausman_of_a_two_way_within_fit_takes_random_effects_with_period_dummies() -> None:
+    f = "log(gsp) ~ log(pcap) + log(pc) + log(emp) + unemp"
+    panel = labelled()
+    two_way = ce.panel_ols(f, panel, effects=("entity", "time"), cov_type="unadjusted")
+    with pytest.raises(SpecError, match="time effects"):  # dummies, but not of the periods
+        ce.hausman(two_way, ce.random_effects(f + " + C(region)", panel))
+    test = ce.hausman(two_way, ce.random_effects(f + " + C(year)", panel))
+    assert test.statistic > 0
+    assert test.distribution == "chi2(4)"

@@ -41,4 +41,4 @@ def test_unknown_name_lists_candidates_when_nothing_is_close() -> None:
     error = unknown_name("zzz", ["alpha", "beta"], "option")
     assert isinstance(error, UnknownNameError)
     assert isinstance(error, KeyError)
-    assert str(error) == "'zzz' is not a option. Valid options: 'alpha', 'beta'."
+    assert str(error) == "'zzz' is not an option. Valid options: 'alpha', 'beta'."

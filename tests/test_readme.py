@@ -14,6 +14,10 @@ BLOCKS = re.findall(r"^```python\n(.*?)^```", README.read_text(encoding="utf-8")
 def test_the_readme_has_python_blocks() -> None:
     assert len(BLOCKS) >= 3
     assert all(block.strip() for block in BLOCKS)
+    # every block is run (python), or is shell or output text: a block marked ```py or ```pycon would be skipped
+    opening = re.findall(r"^```(\S*)\n(?:.*?)^```", README.read_text(encoding="utf-8"), flags=re.S | re.M)
+    assert set(opening) <= {"python", "bash", ""}, set(opening)
+    assert opening.count("python") == len(BLOCKS)
 
 
 @pytest.mark.slow

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from cluster_econ.errors import SpecError, UnknownNameError, did_you_mean, plain, unknown_name
+from cluster_econ.errors import DataValidationError, SpecError, UnknownNameError, did_you_mean, plain, unknown_name
 
 __all__ = ["Problem", "Target", "as_params", "build_problem", "normalise_name", "number", "units_match"]
 
@@ -333,9 +333,15 @@ def build_problem(model: Any, panel: Any, *, targets: Any, parameters: Any, fixe
     target_list = _targets(model, panel, targets)
     region_dim, regions = _region_dim(model, target_list)
     group_region = _match_regions(model, panel, regions)
-    frame = panel.frame
-    columns = [t.column for t in target_list]
-    frame = frame[columns].dropna(how="all")
+    # the targets are used as numbers: a label column is refused here, with the message of panel.numeric
+    frame = pd.DataFrame({t.column: panel.numeric(t.column, purpose=f"as the calibration target of {t.variable!r}")
+                          for t in target_list}).dropna(how="all")
+    for target in target_list:
+        if not frame[target.column].notna().any():
+            raise DataValidationError(
+                f"Target {target.variable!r}: column {target.column!r} of {panel.name or 'the panel'} has no "
+                "observation (every value is missing); choose a column with data."
+            )
     periods = np.sort(frame.index.get_level_values(1).unique().to_numpy())
     times, t0, tf, sp = _times(model, periods, holdout)
     groups = [str(e) for e in panel.entities]

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._frozen import copied_payloads, reduce_frozen
+from .._frozen import FrozenMapping, copied_payloads, reduce_frozen
 from ..errors import DataValidationError, SpecError, unknown_name
 from ..provenance import Provenance
 from . import _validate
@@ -77,7 +77,7 @@ class RegionalPanel:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "units", MappingProxyType(dict(self.units)))
-        object.__setattr__(self, "metadata", MappingProxyType(dict(self.metadata)))
+        object.__setattr__(self, "metadata", FrozenMapping(self.metadata))  # nested tables handed out as copies
 
     # ------------------------------------------------------------------ construction
     @classmethod
@@ -111,16 +111,19 @@ class RegionalPanel:
         ------
         DataValidationError
             Empty frame, a column name that appears twice, duplicate (entity, time) rows, non-integer
-            time, infinite values.
+            time, infinite values, complex numbers.
+        UnknownNameError
+            ``entity`` or ``time`` is not a column.
+        SpecError
+            ``entity`` or ``time`` is not a column name (a string), or both name the same column.
 
         Notes
         -----
         Columns are kept as they come: numbers (the nullable ``Int64``, ``Float64`` and ``boolean``
         dtypes too, their NA counted as missing), and everything else (strings, ``"yes"``/``"no"``
         flags, region names) as categorical labels, which ``describe()`` lists. A label column is
-        checked where it is used as a number (a formula term, a model target), not here.
-        UnknownNameError
-            ``entity`` or ``time`` is not a column.
+        checked where it is used as a number (a formula term, a model target), not here. Column
+        names that are not strings (``5``) become strings (``"5"``).
         """
         return cls._build(df, entity=entity, time=time, units=units, dropna=dropna, name=name)
 
@@ -140,10 +143,17 @@ class RegionalPanel:
     ) -> RegionalPanel:
         if not isinstance(df, pd.DataFrame):
             raise DataValidationError(f"from_frame() needs a pandas DataFrame; got {type(df).__name__}.")
+        for role, column in (("entity", entity), ("time", time)):
+            if not isinstance(column, str):
+                raise SpecError(
+                    f"{role} must be a column name (a string such as 'state'); got {type(column).__name__} "
+                    f"{column!r}."
+                )
         if entity == time:
             raise SpecError(f"entity and time must be different columns; both are {entity!r}.")
         label = f"{name}: " if name else ""
         _validate.check_unique_columns(df, name=name)
+        df = df.set_axis([str(c) for c in df.columns], axis=1)  # names such as 5 become '5', as in messages
         if df.empty:
             raise DataValidationError(f"{label}the frame is empty; a panel needs at least one observation.")
         df = _validate.require_columns(df, {"entity": entity, "time": time}, name=name)

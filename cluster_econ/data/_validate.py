@@ -54,6 +54,13 @@ def time_as_integer(values: pd.Series, *, column: str, name: str | None) -> pd.S
                 f"periods to integers."
             )
         values = numeric
+    if values.dtype == object or np.abs(values.to_numpy(dtype=float)).max(initial=0) >= 2.0**63:
+        as_float = values.to_numpy(dtype=float)
+        if np.abs(as_float).max(initial=0) >= 2.0**63:
+            raise DataValidationError(
+                f"{_label(name)}time column {column!r} holds periods too large for a 64-bit integer (e.g. "
+                f"{plain(values[np.abs(as_float) >= 2.0**63].iloc[0])!r}); use years or period numbers."
+            )
     if not np.all(np.isfinite(values.to_numpy(dtype=float))) or not np.all(np.mod(values, 1) == 0):
         bad = pd.unique(values[~(np.mod(values, 1) == 0)])[:_SHOW].tolist()
         raise DataValidationError(
@@ -126,6 +133,11 @@ def panel_variables(
         values = df[column]
         if isinstance(values.dtype, pd.CategoricalDtype):
             out[column] = values
+        elif pd.api.types.is_complex_dtype(values):
+            raise DataValidationError(
+                f"{_label(name)}column {column!r} holds complex numbers ({values.dtype}); a panel holds real "
+                f"numbers or labels. Keep the part you need, e.g. `df[{column!r}] = df[{column!r}].to_numpy().real`."
+            )
         elif pd.api.types.is_bool_dtype(values) or pd.api.types.is_numeric_dtype(values):
             if values.isna().any() or pd.api.types.is_float_dtype(values):
                 out[column] = pd.Series(values.to_numpy(dtype="float64", na_value=np.nan), index=values.index)

@@ -19,8 +19,11 @@ logger = logging.getLogger(__name__)
 __all__ = [
     "CovType",
     "Effect",
+    "check_bandwidth",
+    "check_dependent",
     "check_dof",
     "check_effects",
+    "check_exact_fit",
     "check_option",
     "check_panel",
     "check_regressors",
@@ -43,9 +46,10 @@ def whole_number(value: Any, name: str, *, minimum: int, meaning: str) -> int | 
 
 def check_effects(effects: Iterable[str] | str, *, name: str = "effects") -> tuple[str, ...]:
     """Normalise ``effects`` to an ordered tuple drawn from ("entity", "time")."""
-    if isinstance(effects, str):
+    if isinstance(effects, str) or not isinstance(effects, Iterable):
+        got = f"the string {effects!r}" if isinstance(effects, str) else f"{type(effects).__name__} {effects!r}"
         raise SpecError(
-            f"{name} must be a tuple such as ('entity',) or ('entity', 'time'); got the string {effects!r}."
+            f"{name} must be a tuple such as ('entity',) or ('entity', 'time'), or {name}=() for none; got {got}."
         )
     chosen = tuple(effects)
     for e in chosen:
@@ -94,13 +98,63 @@ def check_dof(
         dims = clusters if cov_type == "clustered" else ("time",)
         for dim in dims:
             groups = n_entities if dim == "entity" else n_periods
+            what = f"standard errors clustered by {dim}" if cov_type == "clustered" else "Driscoll-Kraay errors"
+            unit, units = ("entity", "entities") if dim == "entity" else ("period", "periods")
             if groups < 2:
-                what = f"standard errors clustered by {dim}" if cov_type == "clustered" else "Driscoll-Kraay errors"
-                unit, units = ("entity", "entities") if dim == "entity" else ("period", "periods")
                 raise SpecError(
                     f"{context}{what} need at least two {units}; the estimation sample has "
                     f"one {unit}. Use cov_type='unadjusted', or more data."
                 )
+            other = "time" if dim == "entity" else "entity"
+            if groups == 2 and other in effects:
+                # the two groups' scores are equal once the other effects are removed, and sum to zero
+                raise SpecError(
+                    f"{context}{what} with {other} effects need at least three {units}; with two {units} "
+                    f"their scores are equal and sum to zero, so every standard error would be zero (round-off). "
+                    "Use cov_type='robust' or 'unadjusted', or more data."
+                )
+
+
+def check_bandwidth(cov_type: str, bandwidth: int | None, n_periods: int, *, context: str) -> None:
+    """Refuse a Driscoll-Kraay bandwidth that is not below the number of periods."""
+    if cov_type == "driscoll_kraay" and bandwidth is not None and bandwidth >= n_periods:
+        raise SpecError(
+            f"{context}bandwidth={bandwidth} of the Driscoll-Kraay kernel must be below the {n_periods} periods of "
+            f"the estimation sample (the period sums of the scores have autocovariances up to lag {n_periods - 1}); "
+            "use a smaller bandwidth, or None for the Newey-West rule."
+        )
+
+
+def check_dependent(
+    y: pd.Series,
+    *,
+    entity_codes: np.ndarray | None = None,
+    time_codes: np.ndarray | None = None,
+    intercept: bool = True,
+    context: str,
+) -> None:
+    """Refuse a dependent variable that does not vary (once the effects are removed): nothing to explain."""
+    values = y.to_numpy(dtype=float)[:, None]
+    scale = float(np.sqrt((values**2).sum())) or 1.0
+    resid, what = _residualise(values / scale, entity_codes, time_codes, intercept)
+    if np.sqrt((resid**2).sum()) < 1e-9:
+        where = "" if what == "constant" else f" once the {what} are removed"
+        raise SpecError(
+            f"{context}the dependent variable {y.name!r} does not vary{where} (e.g. {plain(values[0, 0])!r}): "
+            "there is nothing to explain, the fit is exact and every standard error would be zero. Check the "
+            "data and the formula."
+        )
+
+
+def check_exact_fit(ssr: float, y: pd.Series, *, context: str) -> None:
+    """Refuse a fit whose residuals are all zero (round-off): its standard errors would be zero too."""
+    total = float((y.to_numpy(dtype=float) ** 2).sum())
+    if ssr <= 1e-24 * total:
+        raise SpecError(
+            f"{context}the regressors explain {y.name!r} exactly (residual sum of squares {ssr:.3g}), so every "
+            "standard error is zero (round-off) and no inference is possible; the dependent variable is an exact "
+            "function of the regressors (an identity or a copy). Remove the terms that reproduce it."
+        )
 
 
 def check_panel(panel: Any) -> None:

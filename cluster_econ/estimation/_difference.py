@@ -11,7 +11,7 @@ import pandas as pd
 from .._calls import capture
 from ..data import RegionalPanel
 from ..errors import DataValidationError, SpecError
-from ._common import CovType, check_dof, check_effects, check_panel, check_regressors
+from ._common import CovType, check_bandwidth, check_dependent, check_dof, check_effects, check_panel, check_regressors
 from ._formula import Design, Term, build_design, parse_formula
 from ._linear import (
     _check_cov,
@@ -115,14 +115,20 @@ def first_difference(
     cov_type, clusters, bandwidth = _check_cov(cov_type, cluster, bandwidth)
     parse_formula(formula)
     levels = build_design(formula, panel)
+    too_few = DataValidationError(
+        f"first_difference({formula!r}): too few consecutive periods; first differences need at least two "
+        "consecutive periods per entity for at least two entities."
+    )
+    if len(panel.periods) < 2:
+        raise too_few  # rather than the message of the lag that the differences take
     diffs = _differenced_design(levels, panel)
     if len(diffs.y) == 0 or diffs.y.index.get_level_values(0).nunique() < 2:
-        raise DataValidationError(
-            f"first_difference({formula!r}): too few consecutive periods; first differences need at least two "
-            "consecutive periods per entity for at least two entities."
-        )
+        raise too_few
+    check_dependent(diffs.y, intercept=bool(effects), context=f"first_difference({formula!r}): ")
     check_dof(diffs.y.index, diffs.exog.shape[1] + bool(effects), effects=effects, intercept=bool(effects),
               cov_type=cov_type, clusters=clusters, context=f"first_difference({formula!r}): ")
+    check_bandwidth(cov_type, bandwidth, len(diffs.y.index.get_level_values(1).unique()),
+                    context=f"first_difference({formula!r}): ")
     if effects or (cov_type == "clustered" and "time" in clusters):
         return call.attach(_fd_statsmodels(diffs, panel, effects=effects, cov_type=cov_type, clusters=clusters,
                                            bandwidth=bandwidth))

@@ -10,10 +10,12 @@ and evaluated on a :class:`~cluster_econ.data.RegionalPanel`. Supported terms:
   across a gap in the periods is missing;
 * ``diff(e)`` or ``diff(e, k)``: ``e - lag(e, k)``;
 * ``C(x)``: a categorical variable, as dummies for every level but the first, named
-  ``"C(x)[T.level]"``. The entity and time index levels can be used too: ``C(year)`` gives period
-  dummies. The levels are those of the estimation sample, after the rows with a missing value are
-  dropped: with ``lag(n, 1) + C(year)`` the first year, which has no lag, is not the base of the
-  dummies, the first year that remains is, and a level left without rows gets no column.
+  ``"C(x)[T.level]"`` (every level for the first ``C()`` term of a formula without intercept,
+  ``"y ~ C(region) - 1"``, as in R and patsy). The entity and time index levels can be used
+  too: ``C(year)`` gives period dummies. The levels are those of the estimation sample, after
+  the rows with a missing value are dropped: with ``lag(n, 1) + C(year)`` the first year, which
+  has no lag, is not the base of the dummies, the first year that remains is, and a level left
+  without rows gets no column.
 
 The functions nest (``diff(log(x))``, ``lag(log(x), 2)``): since ``log`` is applied value by
 value, every lag is taken of a data column with ``panel.lag``. A term is named exactly as written in
@@ -196,7 +198,12 @@ def parse_formula(formula: str) -> ParsedFormula:
         lhs = ast.parse(lhs_text, mode="eval").body
         rhs = ast.parse(rhs_text, mode="eval").body
     except SyntaxError as exc:
-        raise SpecError(f"Cannot parse the formula {formula!r}: {exc.msg}.") from None
+        raise SpecError(
+            f"Cannot parse the formula {formula!r}: {exc.msg}. Terms are column names and log(), lag(), diff(), "
+            "C() joined by '+'; a column name in a formula must be a Python identifier (letters, digits and '_', "
+            "not a keyword such as 'lambda' or 'class'): rename such columns before building the panel, e.g. "
+            "`df.rename(columns={'my col': 'my_col'})`."
+        ) from None
     _check_expr(lhs, lhs_text, top=False)
     pieces: list[tuple[str, ast.expr]] = []
     state: dict[str, Any] = {"intercept": True}
@@ -287,15 +294,16 @@ class _Evaluator:
         return self._values(term.node.args[0].id)
 
 
-def _dummies(term: Term, values: pd.Series) -> pd.DataFrame:
-    """0/1 columns for every level of ``values`` present in it but the first (the base).
+def _dummies(term: Term, values: pd.Series, *, full: bool = False) -> pd.DataFrame:
+    """0/1 columns for every level of ``values`` present in it but the first (the base), or for
+    every level with ``full=True`` (the first categorical term of a formula without intercept).
 
     Levels are taken from ``values`` as given, so the caller passes the rows of the estimation
     sample: the base is the first level that remains, and levels without a row get no column.
     """
     levels = sorted(pd.unique(values.dropna()))
     out = {}
-    for level in levels[1:]:
+    for level in levels if full else levels[1:]:
         label = int(level) if isinstance(level, float | np.floating) and float(level).is_integer() else plain(level)
         dummy = (values == level).astype(float).where(values.notna())
         out[f"{term.name}[T.{label}]"] = dummy.to_numpy()
@@ -348,9 +356,19 @@ def build_design(formula: str | ParsedFormula, panel: RegionalPanel, *, dropna: 
     rows = index[keep]
     columns: dict[str, np.ndarray] = {}
     term_columns: dict[str, tuple[str, ...]] = {}
+    first_categorical = next((t.name for t in parsed.terms if t.is_categorical), None)
     for term in parsed.terms:
         if term.is_categorical:
-            dummies = _dummies(term, categories[term.name][keep])
+            # without an intercept the first categorical term keeps its base level, as in R and patsy
+            full = not parsed.intercept and term.name == first_categorical
+            dummies = _dummies(term, categories[term.name][keep], full=full)
+            if dummies.shape[1] == 0:
+                levels = pd.unique(categories[term.name][keep].dropna())
+                shown = f" ({plain(levels[0])!r})" if len(levels) else ""
+                raise SpecError(
+                    f"{term.name!r} in {parsed.formula!r} has one level{shown} in the estimation sample of "
+                    f"{_panel_name(panel)}, so it makes no dummy and explains nothing; remove it from the formula."
+                )
             for col in dummies:
                 columns[col] = dummies[col].to_numpy()
             term_columns[term.name] = tuple(dummies.columns)

@@ -51,6 +51,12 @@ def hausman(fe_result: EstimationResult, re_result: EstimationResult) -> TestRes
         if not isinstance(res, EstimationResult):
             raise SpecError(f"hausman() needs two EstimationResult objects; {name} is a {type(res).__name__}.")
     fe_result, re_result = _order(fe_result, re_result)
+    if "time" in fe_result.effects and not _has_period_dummies(re_result, fe_result.n_periods):
+        raise SpecError(
+            "hausman(): the within fit removes time effects that the random-effects fit does not model, so the two "
+            "differ by the time effects whether or not random effects is consistent. Compare a within fit with "
+            "entity effects only, or add the period dummies to the random-effects formula (e.g. '+ C(year)')."
+        )
     if fe_result.dependent != re_result.dependent:
         raise SpecError(
             f"hausman(): the two results explain different variables ({fe_result.dependent!r} and "
@@ -91,6 +97,15 @@ def hausman(fe_result: EstimationResult, re_result: EstimationResult) -> TestRes
     from scipy import stats
 
     return TestResult(statistic=stat, pvalue=float(stats.chi2.sf(stat, dof)), distribution=f"chi2({dof})", null=null)
+
+
+def _has_period_dummies(res: EstimationResult, n_periods: int) -> bool:
+    """Whether one C() term of ``res`` has a dummy for every period but one (``+ C(year)``)."""
+    counts: dict[str, int] = {}
+    for term in res.params.index:
+        if term.startswith("C(") and "[T." in term:
+            counts[term.split("[T.")[0]] = counts.get(term.split("[T.")[0], 0) + 1
+    return any(count == n_periods - 1 for count in counts.values())
 
 
 def _is_within(res: EstimationResult) -> bool:

@@ -55,7 +55,17 @@ from .._calls import capture
 from ..data import RegionalPanel
 from ..errors import ClusterEconWarning, SpecError, find_stack_level
 from ..typing import BetweenCovType, CovType
-from ._common import check_dof, check_effects, check_option, check_panel, check_regressors, whole_number
+from ._common import (
+    check_bandwidth,
+    check_dependent,
+    check_dof,
+    check_effects,
+    check_exact_fit,
+    check_option,
+    check_panel,
+    check_regressors,
+    whole_number,
+)
 from ._formula import Design, build_design
 from ._result import EstimationResult, TestResult, make_provenance
 
@@ -288,6 +298,15 @@ def panel_ols(
     }
     check_dof(index, design.exog.shape[1] + design.intercept, effects=effects, intercept=design.intercept,
               cov_type=cov_type, clusters=clusters, context=f"{formula!r}: ")
+    check_bandwidth(cov_type, bandwidth, n_periods, context=f"{formula!r}: ")
+    if effects and design.exog.shape[1] == 0:
+        raise SpecError(
+            f"{formula!r} has nothing to estimate with {' and '.join(effects)} effects: the effects absorb the "
+            "intercept. Add a regressor, or use effects=() for the mean."
+        )
+    check_dependent(design.y, entity_codes=ent if "entity" in effects else None,
+                    time_codes=tim if "time" in effects else None, intercept=design.intercept,
+                    context=f"{formula!r}: ")
     if not effects:
         exog = check_regressors(
             design.exog,
@@ -298,6 +317,7 @@ def panel_ols(
         )
         x = _with_intercept(exog, design.intercept)
         res = ols_fit(design.y, x, cov_type, clusters, ent, tim, bandwidth)
+        check_exact_fit(float(res.ssr), design.y, context=f"{formula!r}: ")
         return call.attach(_result(
             params=res.params,
             cov=res.cov_params(),
@@ -334,6 +354,7 @@ def panel_ols(
         n, k = len(design.y), x.shape[1]
         scale = (n - k) / (n - k - (n_periods - 1))
     res = model.fit(**kwargs)
+    check_exact_fit(float(res.resid_ss), design.y, context=f"{formula!r}: ")
     cov = res.cov * scale
     labels: dict[tuple[str, ...], str] = {("entity",): "within", ("time",): "time within"}
     label = labels.get(effects, "two-way within")
@@ -395,6 +416,7 @@ def between_ols(
     check_option(cov_type, BetweenCovType, "cov_type")
     design = build_design(formula, panel)
     ent = _codes(design.y.index, 0)
+    check_dependent(design.y, intercept=design.intercept, context=f"{formula!r}: ")
     means = design.exog.groupby(ent).mean()
     n_entities, n_params = len(means), design.exog.shape[1] + design.intercept
     try:

@@ -15,7 +15,7 @@ from .._calls import capture
 from ..data import RegionalPanel
 from ..errors import ConvergenceWarning, SpecError, find_stack_level
 from ..typing import RECovType, REMethod
-from ._common import check_dof, check_option, check_panel, check_regressors
+from ._common import check_dependent, check_dof, check_option, check_panel, check_regressors
 from ._formula import build_design
 from ._linear import _codes, _df_inference, _result, _with_intercept, cov_details
 from ._result import EstimationResult
@@ -63,6 +63,7 @@ def random_effects(
     check_option(cov_type, RECovType, "cov_type")
     design = build_design(formula, panel)
     ent = _codes(design.y.index, 0)
+    check_dependent(design.y, intercept=design.intercept, context=f"random_effects({formula!r}): ")
     exog = check_regressors(design.exog, intercept=design.intercept, context=f"{formula!r}: ")
     x = _with_intercept(exog, design.intercept)
     n_entities = int(ent.max()) + 1

@@ -122,11 +122,12 @@ def _provenance_table(page: _Page, prov: Provenance) -> None:
 
 # -- sections by kind ------------------------------------------------------------------------------
 def _run(page: _Page, run: Any) -> None:
-    names = [str(n) for n in run.data.data_vars if "time" in run.data[n].dims][:MAX_PANELS]
+    data = run.data  # one copy of the run's data
+    names = [str(n) for n in data.data_vars if "time" in data[n].dims][:MAX_PANELS]
     if names:
         page.heading(3, "Simulated trajectories")
-        page.figure(fig.trajectories(run.data, names), "Outputs of the run over time"
-                    + (" (summed over regions)." if any(run.data[n].ndim > 1 for n in names) else "."))
+        page.figure(fig.trajectories(data, names), "Outputs of the run over time"
+                    + (" (summed over regions)." if any(data[n].ndim > 1 for n in names) else "."))
 
 
 def _batch(page: _Page, data: xr.Dataset) -> None:

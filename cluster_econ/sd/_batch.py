@@ -111,6 +111,12 @@ def _checked_scenarios(model: SDModel | None, compiled: CompiledModel, scenarios
     duplicated = scenarios.columns[scenarios.columns.duplicated()].unique().tolist()
     if duplicated:
         raise SpecError(f"scenarios has the column {duplicated[0]!r} more than once; keep one of them.")
+    repeated = scenarios.index[scenarios.index.duplicated()].unique().tolist()
+    if repeated:  # the index labels the result's scenario coordinate: a repeated label selects two scenarios
+        raise SpecError(
+            f"scenarios has the index label {repeated[0]!r} on more than one row; each row is a scenario and its "
+            "label names it in the result. Give unique labels, e.g. `scenarios.reset_index(drop=True)`."
+        )
     columns: dict[Any, Any] = {}
     given: dict[Any, Any] = {}
     for column in scenarios.columns:

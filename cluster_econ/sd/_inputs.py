@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -94,6 +94,9 @@ def _coerce(model: SDModel, name: str, value: Any) -> Any:
     """A copy of ``value`` in a form PySD and the batch engine accept, checked for finiteness."""
     if isinstance(value, bool):
         raise SpecError(f"Parameter {name!r} of {model.label} got a bool ({value!r}); give a number.")
+    if value is None or value is pd.NA or value is pd.NaT:
+        raise SpecError(f"Parameter {name!r} of {model.label} got a missing value ({value!r}); give a number "
+                        "(a nullable column's NA, in a scenario frame, means the scenario lacks this value).")
     if isinstance(value, numbers.Real):
         out: Any = float(value)
         values = np.array([out])
@@ -173,6 +176,10 @@ def check_params(model: SDModel, params: Mapping[str, Any] | None) -> dict[str, 
 def check_outputs(model: SDModel, outputs: str | Sequence[str] | None) -> list[str] | None:
     if outputs is None:
         return None
+    if not isinstance(outputs, Iterable):
+        raise SpecError(
+            f"outputs={outputs!r} is not valid: give a variable name, a list of names, or None for all variables."
+        )
     names = [outputs] if isinstance(outputs, str) else list(outputs)
     if not names:
         raise SpecError("outputs=[] selects nothing: give output names, or None for all variables.")

@@ -14,6 +14,7 @@ import pandas as pd
 import xarray as xr
 
 from .. import _results_io
+from .._frozen import copied_payloads
 from ..errors import ReproducibilityError
 from ..provenance import Provenance
 from ._model import SDModel, load_model
@@ -21,6 +22,7 @@ from ._model import SDModel, load_model
 __all__ = ["Run"]
 
 
+@copied_payloads("data")
 @dataclasses.dataclass(frozen=True, eq=False)
 class Run:
     """One simulation of a system-dynamics model.
@@ -28,9 +30,9 @@ class Run:
     Attributes
     ----------
     data : xarray.Dataset
-        Dimensions ``time`` (float, model time units) plus the subscript ranges; one data variable per
-        output, keyed by its PySD Python name, with attrs ``units``, ``description`` and
-        ``vensim_name``.
+        A copy: changing it never changes the run. Dimensions ``time`` (float, model time units) plus
+        the subscript ranges; one data variable per output, keyed by its PySD Python name, with attrs
+        ``units``, ``description`` and ``vensim_name``.
     model : SDModel
         The model that was run.
     provenance : Provenance
@@ -43,15 +45,21 @@ class Run:
     provenance: Provenance
     _elements: Mapping[str, Mapping[str, list[Any]]] = dataclasses.field(default_factory=dict, repr=False)
 
+    @property
+    def _stored(self) -> xr.Dataset:
+        """The data itself, not a copy: read inside the class only."""
+        return vars(self)["_data_payload"]
+
     def __repr__(self) -> str:
-        time = self.data["time"].values
+        time = self._stored["time"].values
         span = f"{time[0]:g}-{time[-1]:g}" if time.size else "empty"
-        return (f"Run(model={self.model.label!r}, time={span}, {len(self.data.data_vars)} outputs, "
+        return (f"Run(model={self.model.label!r}, time={span}, {len(self._stored.data_vars)} outputs, "
                 f"engine={self.provenance.details.get('engine')!r})")
 
     def __getitem__(self, name: str) -> xr.DataArray:
         """One output by its PySD Python or Vensim name."""
-        return self.data[self.model.resolve(name, what="output") if name not in self.data else name]
+        data = self._stored
+        return data[self.model.resolve(name, what="output") if name not in data else name].copy(deep=True)
 
     def to_frame(self) -> pd.DataFrame:
         """The run as PySD's ``Model.run()`` returns it.
@@ -62,7 +70,8 @@ class Run:
         """
         full = self.model.subscripts
         columns: dict[str, np.ndarray] = {}
-        for key, da in self.data.data_vars.items():
+        data = self._stored
+        for key, da in data.data_vars.items():
             name = str(da.attrs.get("vensim_name", key))
             dims = [str(d) for d in da.dims if d != "time"]
             da = da.transpose("time", *dims)
@@ -75,19 +84,19 @@ class Run:
             keep = {d: [x for x in da[d].values if x in set(own.get(d, da[d].values))] for d in dims}
             da = da.sel(keep)
             values = np.asarray(da.values, dtype=float).reshape(da.sizes["time"], -1)
-            if math.prod(len(own.get(d, full.get(d, self.data[d].values))) for d in dims) == 1:
+            if math.prod(len(own.get(d, full.get(d, data[d].values))) for d in dims) == 1:
                 columns[name] = values[:, 0]
                 continue
             labels = itertools.product(*(keep[d] for d in dims))
             for i, label in enumerate(labels):
                 columns[name + "[" + ",".join(str(x) for x in label) + "]"] = values[:, i]
-        index = pd.Index(np.asarray(self.data["time"].values, dtype=float), name="time")
+        index = pd.Index(np.asarray(data["time"].values, dtype=float), name="time")
         return pd.DataFrame(columns, index=index)
 
     # -- saving ---------------------------------------------------------------------------------
     def _save_parts(self) -> dict[str, Any]:
         """What :meth:`save` writes: the data as a Dataset and the partial-range elements."""
-        return {"kind": "Run", "provenance": self.provenance, "datasets": {"data": self.data},
+        return {"kind": "Run", "provenance": self.provenance, "datasets": {"data": self._stored},
                 "state": {"elements": {k: dict(v) for k, v in self._elements.items()}}}
 
     def save(self, path: str | Path) -> Path:

@@ -91,7 +91,7 @@ def test_duplicate_rows_are_listed_with_their_count() -> None:
 @pytest.mark.parametrize(
     ("entity", "time", "message"),
     [
-        ("regoin", "year", r"'regoin' is not a entity column of the frame\. Did you mean 'region'\?"),
+        ("regoin", "year", r"'regoin' is not an entity column of the frame\. Did you mean 'region'\?"),
         ("region", "yeer", r"'yeer' is not a time column of the frame\. Did you mean 'year'\?"),
     ],
 )
