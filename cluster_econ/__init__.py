@@ -4,10 +4,9 @@ The public verbs live in the subpackages (``data``, ``estimation``, ``sd``, ``ca
 ``sweeps``, ``reporting``) and are re-exported here, so ``import cluster_econ as ce`` gives
 ``ce.load_dataset``, ``ce.panel_ols``, ``ce.simulate``, ...
 
-``import cluster_econ`` is quick: the data and estimation layers load only numpy and pandas (the
-estimators import statsmodels and linearmodels when first called), and the later stages (``sd``
-with PySD and xarray, ``calibration``, ``sweeps``, ``reporting``) are imported the first time one
-of their names is used.
+``import cluster_econ`` is quick: every subpackage is imported the first time one of its names is
+used (``ce.load_dataset`` loads the data layer with pandas; the estimators import statsmodels and
+linearmodels when first called; ``sd`` brings PySD and xarray).
 """
 
 from __future__ import annotations
@@ -16,21 +15,22 @@ import importlib
 import importlib.metadata
 from typing import TYPE_CHECKING, Any
 
-from . import data, estimation
 from . import errors as errors
 from . import typing as typing
-from .data import *  # noqa: F403
-from .estimation import *  # noqa: F403
 from .provenance import Provenance as Provenance
 from .provenance import cite as cite
 from .provenance import show_versions as show_versions
 
-if TYPE_CHECKING:  # type checkers see every name; at run time the later stages load on first use
+if TYPE_CHECKING:  # type checkers see every name; at run time each subpackage loads on first use
     from . import calibration as calibration
+    from . import data as data
+    from . import estimation as estimation
     from . import reporting as reporting
     from . import sd as sd
     from . import sweeps as sweeps
     from .calibration import *  # noqa: F403
+    from .data import *  # noqa: F403
+    from .estimation import *  # noqa: F403
     from .reporting import *  # noqa: F403
     from .sd import *  # noqa: F403
     from .sweeps import *  # noqa: F403
@@ -40,17 +40,8 @@ try:
 except importlib.metadata.PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0.0.0+unknown"
 
-_LAZY_SUBPACKAGES = ("sd", "calibration", "sweeps", "reporting")
-_EAGER = [
-    "Provenance",
-    "__version__",
-    "cite",
-    "errors",
-    "show_versions",
-    "typing",
-    *data.__all__,
-    *estimation.__all__,
-]
+_LAZY_SUBPACKAGES = ("data", "estimation", "sd", "calibration", "sweeps", "reporting")
+_EAGER = ["Provenance", "__version__", "cite", "errors", "show_versions", "typing"]
 
 
 def _subpackage(name: str) -> Any:
@@ -58,7 +49,7 @@ def _subpackage(name: str) -> Any:
 
 
 def __getattr__(name: str) -> Any:
-    """The later stages' subpackages and public names, imported on first use (PEP 562)."""
+    """The subpackages and their public names, imported on first use (PEP 562)."""
     if name in _LAZY_SUBPACKAGES:
         return _subpackage(name)
     if name == "__all__":
