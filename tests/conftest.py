@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import os
 import shutil
@@ -59,6 +60,12 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ[_SAVED] = os.environ.get("CLUSTER_ECON_CACHE", "")
     os.environ["CLUSTER_ECON_CACHE"] = str(folder)
     config.stash[_OWN] = own
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    # the modules, test functions and parameters collected live until the end: the garbage collector
+    # need not walk them again in every full collection during the tests
+    gc.freeze()
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
