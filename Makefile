@@ -18,16 +18,20 @@ demo: $(STAMP)
 
 # the tests run in one process per core (pytest-xdist); PYTEST_WORKERS=0 runs them in this process
 PYTEST_WORKERS ?= auto
+# Python keeps the byte code of the tests (pytest's rewritten asserts) and of the package in __pycache__,
+# even where the environment turns that off, so a loop does not compile some 250 modules again in every
+# process. The package never writes byte code into its model cache, whatever this says.
+KEEP_BYTECODE := PYTHONDONTWRITEBYTECODE=
 
 check: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
-	$(BIN)/python -m pytest -q -n $(PYTEST_WORKERS) --dist worksteal -m "not slow"
+	$(KEEP_BYTECODE) $(BIN)/python -m pytest -q -n $(PYTEST_WORKERS) --dist worksteal -m "not slow"
 
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
-	$(BIN)/python -m pytest -q -n $(PYTEST_WORKERS) --dist worksteal --durations=25
+	$(KEEP_BYTECODE) $(BIN)/python -m pytest -q -n $(PYTEST_WORKERS) --dist worksteal --durations=25
 
 typecheck: $(STAMP)
 	$(BIN)/mypy

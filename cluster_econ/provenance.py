@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as _dt
+import functools
 import hashlib
 import importlib.metadata
 import platform
@@ -26,15 +27,21 @@ TRACKED_PACKAGES = (
 )
 
 
-def package_versions() -> dict[str, str]:
-    """Versions of Python and of the packages that determine cluster_econ's results."""
-    versions = {"python": platform.python_version()}
+@functools.cache
+def _installed_versions() -> tuple[tuple[str, str], ...]:
+    """The tracked packages' versions, looked up once per process (each look-up scans the installed metadata)."""
+    versions = [("python", platform.python_version())]
     for name in TRACKED_PACKAGES:
         try:
-            versions[name] = importlib.metadata.version(name)
+            versions.append((name, importlib.metadata.version(name)))
         except importlib.metadata.PackageNotFoundError:
-            versions[name] = "not installed"
-    return versions
+            versions.append((name, "not installed"))
+    return tuple(versions)
+
+
+def package_versions() -> dict[str, str]:
+    """Versions of Python and of the packages that determine cluster_econ's results."""
+    return dict(_installed_versions())
 
 
 def show_versions() -> str:

@@ -1,12 +1,91 @@
-"""Fixtures shared across test folders."""
+"""Fixtures shared across test folders, and the test session's own model cache."""
 
 from __future__ import annotations
+
+import gc
+import hashlib
+import os
+import shutil
+import tempfile
+from importlib import metadata
+from pathlib import Path
 
 import pytest
 
 # The folders' conftest files are fixtures, not modules with doctests: collected as doctest modules
 # (--doctest-modules) two of them would both import as ``conftest`` when a run names two folders.
 collect_ignore_glob = ["*/conftest.py"]
+
+PACKAGE = Path(__file__).resolve().parents[1] / "cluster_econ"
+_SAVED = "_CLUSTER_ECON_CACHE_BEFORE_TESTS"
+_OWN = pytest.StashKey[bool]()
+
+
+def _cache_fingerprint() -> str:
+    """sha256 of the code that writes cache entries (translator, verifier, engine) and the PySD version."""
+    digest = hashlib.sha256(metadata.version("pysd").encode())
+    for path in sorted([PACKAGE / "_cachefs.py", *PACKAGE.glob("sd/*.py"), *PACKAGE.glob("sd/engine/*.py")]):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
+
+
+def _test_cache(config: pytest.Config) -> tuple[Path, bool]:
+    """The cache folder of this run and whether it is this run's own (removed at the end).
+
+    Every test (and every child process a test starts) shares one cache of PySD translations and
+    compiled kernels, so a model is translated once per run rather than once per test. Outside CI the
+    folder is kept in ``.pytest_cache`` between runs, named by a fingerprint of the code that writes its
+    entries, so a change to that code starts from an empty cache (``pytest --cache-clear`` does too);
+    entries are verified by sha256 on every read, as in a user's cache. In CI (``CI`` set) every run
+    starts from an empty folder of its own. Tests about the cache itself set their own folders.
+    """
+    cache = getattr(config, "cache", None)
+    if os.environ.get("CI") or cache is None:
+        return Path(tempfile.mkdtemp(prefix="cluster_econ-test-cache-")), True
+    parent = cache.mkdir("cluster_econ_models")
+    fingerprint = _cache_fingerprint()
+    for old in parent.iterdir():
+        if old.name != fingerprint:
+            shutil.rmtree(old, ignore_errors=True)
+    folder = parent / fingerprint
+    folder.mkdir(exist_ok=True)
+    folder.chmod(0o755)  # the package refuses a cache folder others can write to
+    return folder, False
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if os.environ.get("PYTEST_XDIST_WORKER"):  # the controller set the folder before it started the workers
+        return
+    folder, own = _test_cache(config)
+    os.environ[_SAVED] = os.environ.get("CLUSTER_ECON_CACHE", "")
+    os.environ["CLUSTER_ECON_CACHE"] = str(folder)
+    config.stash[_OWN] = own
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    # the modules, test functions and parameters collected live until the end: the garbage collector
+    # need not walk them again in every full collection during the tests
+    gc.freeze()
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if os.environ.get("PYTEST_XDIST_WORKER") or _SAVED not in os.environ:
+        return
+    folder = os.environ["CLUSTER_ECON_CACHE"]
+    before = os.environ.pop(_SAVED)
+    if before:
+        os.environ["CLUSTER_ECON_CACHE"] = before
+    else:
+        os.environ.pop("CLUSTER_ECON_CACHE", None)
+    if config.stash.get(_OWN, False):
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+
+@pytest.fixture(scope="session")
+def model_cache() -> Path:
+    """The folder of the session's shared cache of translations and compiled kernels."""
+    return Path(os.environ["CLUSTER_ECON_CACHE"])
 
 
 @pytest.fixture(scope="session")

@@ -18,6 +18,7 @@ before each import, against the shape of what ``pysd/builders/python`` writes:
 from __future__ import annotations
 
 import ast
+import hashlib
 from pathlib import Path
 
 from ..errors import ModelFileError
@@ -37,6 +38,9 @@ _NODES = frozenset({
 _PYSD_MODULES = frozenset({"statefuls", "functions", "external", "data", "lookups", "allocation", "model"})
 _FROM_IMPORTS = {"pathlib": {"Path"}, "pysd": {"Component"}, "scipy": {"stats"}}
 _MODULE_IMPORTS = {"numpy": "np", "xarray": "xr"}
+#: sha256 of the sources that passed in this process: the check depends on the bytes alone, so the same
+#: bytes (a cached translation loaded again) are not parsed and walked again
+_PASSED: set[str] = set()
 
 #: Builtins the builder's code uses; none reaches the interpreter, the file system or other modules.
 _BUILTINS = frozenset({"float", "int", "bool", "len", "abs", "min", "max", "round", "range", "list", "dict",
@@ -161,6 +165,9 @@ def check_source(data: bytes, where: Path) -> None:
     where : pathlib.Path
         The file it comes from (for the message).
     """
+    digest = hashlib.sha256(data).hexdigest()
+    if digest in _PASSED:
+        return
     try:
         tree = ast.parse(data, filename=str(where))
     except (SyntaxError, ValueError) as err:  # ValueError: NUL bytes
@@ -169,6 +176,7 @@ def check_source(data: bytes, where: Path) -> None:
     for node in ast.walk(tree):
         _check_node(node, where)
     _check_names(tree, frozenset(_bound(tree) | _macro_inputs(tree) | _BUILTINS), where)
+    _PASSED.add(digest)
 
 
 def _check_node(node: ast.AST, where: Path) -> None:

@@ -2,19 +2,12 @@
 
 from __future__ import annotations
 
-import os
+from pathlib import Path
 
 import pytest
 
 
-@pytest.fixture(scope="session", autouse=True)
-def engine_cache(tmp_path_factory):
-    """Keep compiled kernels of the test session in a temporary cache folder."""
-    old = os.environ.get("CLUSTER_ECON_CACHE")
-    path = tmp_path_factory.mktemp("cecache")
-    os.environ["CLUSTER_ECON_CACHE"] = str(path)
-    yield path
-    if old is None:
-        os.environ.pop("CLUSTER_ECON_CACHE", None)
-    else:
-        os.environ["CLUSTER_ECON_CACHE"] = old
+@pytest.fixture(scope="session")
+def engine_cache(model_cache: Path) -> Path:
+    """The cache folder compiled kernels of the test session are written to (see tests/conftest.py)."""
+    return model_cache

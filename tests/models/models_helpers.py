@@ -1,15 +1,18 @@
-"""Shared helpers of the model tests: each model is translated by PySD once per test session.
+"""Shared helpers of the model tests: each model file is translated by PySD once for the test run.
 
-The ``.mdl`` files are copied to a temporary folder before translation, so PySD's generated ``.py``
-never lands in ``models/``. ``fresh(model_id)`` loads a new PySD model from the cached translation
-for every run: PySD keeps parameters set by ``run(params=...)``, and a fresh load rules out leaks
-between tests. The caches are module globals (this module is imported once), so the translation and
-the regional_cluster scenario runs are shared by all test modules of ``tests/models``.
+The ``.mdl`` files are copied to a folder of the test run's cache (``tests/conftest.py``) before
+translation, so PySD's generated ``.py`` never lands in ``models/``; the folder is named by the
+sha256 of the file and the PySD version, and moved into place in one rename, so the test processes
+of a run share one translation. ``fresh(model_id)`` loads a new PySD model from that translation for
+every run: PySD keeps parameters set by ``run(params=...)``, and a fresh load rules out leaks between
+tests. The regional_cluster scenario runs are cached in this module (imported once per process).
 """
 
 from __future__ import annotations
 
 import atexit
+import hashlib
+import os
 import shutil
 import tempfile
 import warnings
@@ -40,18 +43,32 @@ def mdl_path(model_id: str) -> Path:
     return MODELS / model_id / f"{model_id}.mdl"
 
 
+def _translations_folder() -> Path:
+    """Where the translations live: in the test run's cache folder, else a temporary folder of this process."""
+    if os.environ.get("CLUSTER_ECON_CACHE"):
+        return Path(os.environ["CLUSTER_ECON_CACHE"]) / "tests-pysd"
+    if not _ROOT:
+        _ROOT.append(Path(tempfile.mkdtemp(prefix="cluster_econ_models_")))
+        atexit.register(shutil.rmtree, _ROOT[0], ignore_errors=True)
+    return _ROOT[0]
+
+
 def translated(model_id: str) -> Path:
-    """Path of the PySD translation of a temporary copy of the model, translated at first use."""
+    """Path of the PySD translation of a copy of the model, translated at first use in the test run."""
     if model_id not in _TRANSLATIONS:
-        if not _ROOT:
-            _ROOT.append(Path(tempfile.mkdtemp(prefix="cluster_econ_models_")))
-            atexit.register(shutil.rmtree, _ROOT[0], ignore_errors=True)
-        folder = _ROOT[0] / model_id
-        folder.mkdir()
-        src = folder / f"{model_id}.mdl"
-        shutil.copy(mdl_path(model_id), src)
-        pysd.read_vensim(str(src))
-        _TRANSLATIONS[model_id] = src.with_suffix(".py")
+        data = mdl_path(model_id).read_bytes()
+        parent = _translations_folder()
+        parent.mkdir(parents=True, exist_ok=True)
+        final = parent / f"{model_id}-{hashlib.sha256(data).hexdigest()[:16]}-pysd{pysd.__version__}"
+        if not (final / f"{model_id}.py").is_file():
+            tmp = Path(tempfile.mkdtemp(prefix=f".{model_id}-", dir=parent))
+            (tmp / f"{model_id}.mdl").write_bytes(data)
+            pysd.read_vensim(str(tmp / f"{model_id}.mdl"))
+            try:
+                tmp.rename(final)  # another test process may have been first: then its translation is used
+            except OSError:
+                shutil.rmtree(tmp, ignore_errors=True)
+        _TRANSLATIONS[model_id] = final / f"{model_id}.py"
     return _TRANSLATIONS[model_id]
 
 

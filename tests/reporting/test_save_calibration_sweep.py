@@ -30,7 +30,7 @@ def sweep(model):
                                    ce.Lever("engagement_start_delay", 0, 15)],
                     uncertainties=[ce.Uncertainty("fit_elasticity_of_public_capital", 0, 1)],
                     outcomes=[ce.Outcome("sme_employment", time="final", reduce="sum"),
-                              ce.Outcome("employment", time="all", reduce="sum")], n=32, design="sobol", seed=1)
+                              ce.Outcome("employment", time="all", reduce="sum")], n=8, design="sobol", seed=1)
 
 
 def test_calibration_saves_loads_and_reproduces(calibration, tmp_path):
@@ -105,6 +105,6 @@ def test_cite_a_calibration_and_a_sweep(calibration, sweep, model):
     assert "@software{regional_cluster_2_0_0" in text
     text = ce.cite(sweep)
     assert text.startswith(f"We ran a policy sweep of model regional_cluster 2.0.0 (sha256 {model.sha256[:12]}): "
-                           "32 scenarios, design sobol, over the levers public_investment_share, "
+                           "8 scenarios, design sobol, over the levers public_investment_share, "
                            "engagement_start_delay and the uncertainties fit_elasticity_of_public_capital, each "
                            "paired with a reference run")

@@ -118,18 +118,15 @@ def test_a_damaged_entry_is_rebuilt(damage, sir_short, cache, caplog):
     assert [p.name for p in (cache / "pysd").iterdir()] == [model.sha256]  # nothing left behind
 
 
-def test_loading_writes_no_byte_code_into_the_cache(sir_short, cache):
-    model = ce.load_model(sir_short)
-    model.pysd()
-    ce.simulate(model, engine="pysd")
-    assert not (_entry(cache, model) / "__pycache__").exists()
-
-
-def test_cached_files_follow_the_umask_and_are_shareable(sir_short, cache):
+def test_a_new_entry_follows_the_umask_is_shareable_and_gets_no_byte_code(sir_short, cache):
     model = ce.load_model(sir_short)
     entry = _entry(cache, model)
     modes = {p.name: p.stat().st_mode & 0o777 for p in [entry, *entry.iterdir()]}
     assert modes == {model.sha256: 0o755, "index.json": 0o644, "model.mdl": 0o644, "model.py": 0o644}
+    model.pysd()  # importing the translation and running it leave the entry as it was written
+    ce.simulate(model, engine="pysd")
+    assert not (entry / "__pycache__").exists()
+    assert sorted(p.name for p in entry.iterdir()) == ["index.json", "model.mdl", "model.py"]
 
 
 def test_an_unusable_cache_folder_falls_back_and_the_model_still_runs(sir_short, tmp_path, monkeypatch):
