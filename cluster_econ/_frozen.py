@@ -56,8 +56,17 @@ class FrozenMapping(Mapping[str, Any]):
         return type(self), (self._data,)
 
 
+def _private(name: str) -> str:
+    return f"_{name}_payload"
+
+
+def stored(obj: Any, name: str) -> Any:
+    """The payload ``name`` of ``obj`` itself, not a copy: for the class's own reads, which change nothing."""
+    return vars(obj)[_private(name)]
+
+
 def _payload(name: str) -> property:
-    private = f"_{name}_payload"
+    private = _private(name)
 
     def get(self: Any) -> Any:
         return _copy(getattr(self, private))

@@ -14,7 +14,7 @@ import pandas as pd
 import xarray as xr
 
 from .. import _results_io
-from .._frozen import copied_payloads
+from .._frozen import copied_payloads, stored
 from ..errors import ReproducibilityError
 from ..provenance import Provenance
 from ._model import SDModel, load_model
@@ -48,7 +48,7 @@ class Run:
     @property
     def _stored(self) -> xr.Dataset:
         """The data itself, not a copy: read inside the class only."""
-        return vars(self)["_data_payload"]
+        return stored(self, "data")
 
     def __repr__(self) -> str:
         time = self._stored["time"].values
