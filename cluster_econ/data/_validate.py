@@ -54,14 +54,13 @@ def time_as_integer(values: pd.Series, *, column: str, name: str | None) -> pd.S
                 f"periods to integers."
             )
         values = numeric
-    if values.dtype == object or np.abs(values.to_numpy(dtype=float)).max(initial=0) >= 2.0**63:
-        as_float = values.to_numpy(dtype=float)
-        if np.abs(as_float).max(initial=0) >= 2.0**63:
-            raise DataValidationError(
-                f"{_label(name)}time column {column!r} holds periods too large for a 64-bit integer (e.g. "
-                f"{plain(values[np.abs(as_float) >= 2.0**63].iloc[0])!r}); use years or period numbers."
-            )
-    if not np.all(np.isfinite(values.to_numpy(dtype=float))) or not np.all(np.mod(values, 1) == 0):
+    as_float = values.to_numpy(dtype=float)  # periods beyond int64 come from pd.to_numeric as Python ints
+    if np.abs(as_float).max(initial=0) >= 2.0**63:
+        raise DataValidationError(
+            f"{_label(name)}time column {column!r} holds periods too large for a 64-bit integer (e.g. "
+            f"{plain(values[np.abs(as_float) >= 2.0**63].iloc[0])!r}); use years or period numbers."
+        )
+    if not np.all(np.isfinite(as_float)) or not np.all(np.mod(values, 1) == 0):
         bad = pd.unique(values[~(np.mod(values, 1) == 0)])[:_SHOW].tolist()
         raise DataValidationError(
             f"{_label(name)}time column {column!r} must hold integer periods (e.g. years); found {bad}."

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+from collections import Counter
 
 import numpy as np
 
@@ -101,10 +102,7 @@ def hausman(fe_result: EstimationResult, re_result: EstimationResult) -> TestRes
 
 def _has_period_dummies(res: EstimationResult, n_periods: int) -> bool:
     """Whether one C() term of ``res`` has a dummy for every period but one (``+ C(year)``)."""
-    counts: dict[str, int] = {}
-    for term in res.params.index:
-        if term.startswith("C(") and "[T." in term:
-            counts[term.split("[T.")[0]] = counts.get(term.split("[T.")[0], 0) + 1
+    counts = Counter(term.split("[T.")[0] for term in res.params.index if term.startswith("C(") and "[T." in term)
     return any(count == n_periods - 1 for count in counts.values())
 
 
