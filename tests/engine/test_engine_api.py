@@ -124,10 +124,10 @@ def test_compiled_model_pickles_and_runs_in_another_process(sir_path):
         assert_array_equal(pool.submit(_run_in_worker, compiled).result(), expected)
 
 
-def test_generated_source_is_cached_by_sha256(sir_path, engine_cache, monkeypatch):
+def test_generated_source_is_cached_by_sha256(sir_path, model_cache, monkeypatch):
     monkeypatch.setattr(engine_api, "_MEMORY", {})  # compiled by earlier tests, maybe with another cache folder
     compiled = compile_model(sir_path)
-    cached = list((engine_cache / "engine").glob("*.py"))
+    cached = list((model_cache / "engine").glob("*.py"))
     assert any(p.read_text() == compiled.source for p in cached)
     monkeypatch.setattr(engine_api, "_MEMORY", {})
     again = compile_model(sir_path)
