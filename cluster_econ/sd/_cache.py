@@ -36,8 +36,9 @@ _XMILE = (".xmile", ".xml", ".stmx")
 _INDEX = "index.json"
 _FORMAT = 1
 _OUTCOME = "CLUSTER_ECON_TRANSLATION_OUTCOME "  # as in _translate.OUTCOME (that script is not imported)
-#: Files refused in this process (sha256 -> error): a file that failed is not translated again.
-_REFUSED: dict[str, tuple[str, str]] = {}
+#: Files refused in this process ((sha256, Vensim or XMILE) -> error): a file that failed is not translated
+#: again. The same bytes read as the other format are another file.
+_REFUSED: dict[tuple[str, str], tuple[str, str]] = {}
 
 
 def cache_root() -> Path:
@@ -150,8 +151,8 @@ def translated_source(path: Path, sha256: str) -> Path:
     found = _find(sha256, name)
     if found is not None:
         return found / name
-    if sha256 in _REFUSED:
-        where, message = _REFUSED[sha256]
+    if (sha256, name) in _REFUSED:
+        where, message = _REFUSED[sha256, name]
         raise ModelFileError(message.replace(where, str(path)))
     data = _modelfile.read_model_bytes(Path(path))
     actual = _cachefs.sha256_bytes(data)
@@ -185,7 +186,7 @@ def _build(path: Path, data: bytes, sha256: str, name: str, root: Path) -> Path:
         except ModelFileError as err:
             if "did not finish within" not in str(err) and "of memory and was stopped" not in str(err):
                 # a file that failed under a limit may pass under another one: only bad files are remembered
-                _REFUSED[sha256] = (str(path), str(err))
+                _REFUSED[sha256, name] = (str(path), str(err))
             raise
         shutil.rmtree(tmp / "__pycache__", ignore_errors=True)
         files = {}

@@ -104,6 +104,17 @@ def test_malformed_file(name, tmp_path, cache):
     assert str(info.value).startswith(str(path.resolve())), str(info.value)
 
 
+def test_bytes_refused_as_xmile_still_load_as_vensim(tmp_path, cache):
+    """A refusal is remembered for the format it was read as, not for the bytes alone."""
+    as_xmile = tmp_path / "sir.xmile"
+    as_xmile.write_bytes(DATA)
+    with pytest.raises(ModelFileError, match="not well-formed XML"):
+        ce.load_model(as_xmile)
+    as_vensim = tmp_path / "sir.mdl"
+    as_vensim.write_bytes(DATA)
+    assert "infectious" in set(ce.load_model(as_vensim).variables["name"])
+
+
 def _loop(tmp_path: Path) -> Path:
     a, b = tmp_path / "a.mdl", tmp_path / "b.mdl"
     os.symlink(b, a)
