@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 import math
 import os
@@ -25,6 +26,7 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["CONTROL_VARIABLES", "SDModel", "load_model"]
 
 _NO_BYTECODE = threading.Lock()
+_DESCRIBED_LOCK = threading.Lock()
 
 #: PySD names of the simulation control variables, set through ``simulate``'s keywords.
 CONTROL_VARIABLES = ("initial_time", "final_time", "time_step", "saveper")
@@ -345,18 +347,64 @@ def load_model(id_or_path: str | Path, *, version: str | None = None) -> SDModel
         entry = _registry.entry_for_version(_registry.find_entry(str(id_or_path)), version)
         sha = _registry.check_version(entry, version)
         path = entry.source.resolve()
-    model = _load_pysd(path, sha)
-    variables, control = _describe(model)
-    subscripts = {name: list(elements) for name, elements in model.subscripts.items()}
+    variables, control, subscripts, file_parameters = _described(path, sha, registered=entry is not None)
     if entry is None:
         return SDModel(id=path.stem, version=None, path=path, sha256=sha, description="", registered=False,
-                       _parameters=_file_parameters(model, variables, path), _variables=variables,
-                       _subscripts=subscripts, _control=control)
+                       _parameters=file_parameters, _variables=variables, _subscripts=subscripts, _control=control)
     return SDModel(id=entry.id, version=entry.version, path=path, sha256=sha,
                    description=entry.description, registered=True,
                    _parameters=_registry_parameters(entry, variables), _variables=variables,
                    _subscripts=subscripts, _control=control, _no_policy=_no_policy(entry, variables),
                    _indicators=_checked_indicators(entry, variables))
+
+
+#: (file, sha256, cache folder, registered) -> what its translation describes, for the last few files loaded.
+#: The file's hash is taken on every load, so an edited file is a new key (or refused), never a stale hit.
+_DESCRIBED: collections.OrderedDict[tuple, tuple] = collections.OrderedDict()
+_DESCRIBED_SIZE = 16
+
+
+def _described(path: Path, sha256: str, *, registered: bool) -> tuple[pd.DataFrame, dict[str, float],
+                                                                       dict[str, list[str]], pd.DataFrame]:
+    """Variables, control, subscripts and (for a file) constants of a translation, each a fresh copy.
+
+    A registered model's constants come from its ``model.toml``, so its translation is loaded without
+    PySD's ``initialize`` (which evaluates every stock); a file's constants are read from the initialised
+    model. Either is done once per file, hash and cache folder in a process; the cached translation is
+    checked on every call.
+    """
+    key = (str(path), sha256, str(_cachefs.configured_base()), registered)
+    with _DESCRIBED_LOCK:
+        found = _DESCRIBED.get(key)
+    if found is not None:
+        _cache.translated_model_file(path, sha256)  # the cached translation is checked (and rebuilt) all the same
+    else:
+        model = _load_pysd(path, sha256, initialize=not registered)
+        if registered:
+            _bind_time(model)
+        variables, control = _describe(model)
+        subscripts = {name: list(elements) for name, elements in model.subscripts.items()}
+        parameters = (pd.DataFrame(columns=PARAMETER_COLUMNS) if registered
+                      else _file_parameters(model, variables, path))
+        found = (variables, control, subscripts, parameters)
+        with _DESCRIBED_LOCK:
+            _DESCRIBED[key] = found
+            while len(_DESCRIBED) > _DESCRIBED_SIZE:
+                _DESCRIBED.popitem(last=False)
+    variables, control, subscripts, parameters = found
+    parameters = parameters.copy()
+    parameters["value"] = [v.copy() if hasattr(v, "copy") else v for v in parameters["value"]]
+    return (variables.copy(), dict(control), {name: list(elements) for name, elements in subscripts.items()},
+            parameters)
+
+
+def _bind_time(model: Model) -> None:
+    """The first steps of PySD's ``Model.initialize``: bind the time object, so that control variables
+    defined by others (``SAVEPER = TIME STEP``) can be read, without evaluating the stocks."""
+    if model.time is None:
+        model.time = model.time_initialization()
+    model.time.reset()
+    model.components._init_outer_references({"scope": model, "time": model.time})
 
 
 def _no_policy(entry: _registry.RegistryEntry, variables: pd.DataFrame) -> dict[str, float]:

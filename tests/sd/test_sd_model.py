@@ -175,3 +175,37 @@ def test_xmile_file_loads_and_runs_like_pysd(tmp_path):
     reference = pysd.read_xmile(str(tmp_path / path.name)).run()
     assert list(frame.columns) == list(reference.columns)
     assert_allclose(frame.to_numpy(), reference.to_numpy(dtype=float), rtol=0, atol=0)
+
+
+def test_loading_again_reads_the_translation_once_and_hands_out_copies(tmp_path, monkeypatch):
+    from cluster_econ.sd import _model
+
+    path = tmp_path / "SIR.mdl"
+    shutil.copy(SIR, path)
+    loads = []
+    real = _model._load_pysd
+    monkeypatch.setattr(_model, "_load_pysd", lambda *a, **k: loads.append(a) or real(*a, **k))
+    first = ce.load_model(path)
+    first.parameters.loc[0, "value"] = -1.0  # a copy: the next load does not see it
+    second = ce.load_model(path)
+    assert len(loads) == 1
+    assert second.parameters.equals(ce.load_model(path).parameters)
+    assert (second.parameters["value"] >= 0).all()
+    path.write_bytes(path.read_bytes().replace(b"\t0.3\n", b"\t0.9\n"))  # an edited file is read again
+    edited = ce.load_model(path)
+    assert len(loads) == 2
+    assert edited.sha256 != first.sha256
+
+
+def test_a_registered_model_is_described_without_evaluating_its_stocks(monkeypatch):
+    from pysd.py_backend.model import Model
+
+    from cluster_econ.sd import _model
+
+    monkeypatch.setattr(_model, "_DESCRIBED", type(_model._DESCRIBED)())
+    monkeypatch.setattr(Model, "initialize", lambda self: pytest.fail("PySD's initialize ran"))
+    model = ce.load_model("sme_growth")
+    monkeypatch.undo()
+    variables, control = _model._describe(model.pysd())  # read from the initialised model
+    assert model.control == control
+    assert model.variables.equals(variables)
