@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
+import contextlib
+import io
 import tomllib
 from pathlib import Path
 
@@ -101,13 +101,12 @@ def test_not_toml_and_missing_file(tmp_path, capsys):
 
 @pytest.fixture(scope="module")
 def quick_study(tmp_path_factory) -> Path:
-    """The quick example run with the console script itself, from another working directory."""
+    """The quick example run by the command line, from another working directory (test_cli runs the script)."""
     out = tmp_path_factory.mktemp("quick") / "study"
-    script = Path(sys.executable).with_name("cluster-econ")
-    done = subprocess.run([str(script), "run", str(QUICK), "--output", str(out)], capture_output=True, text=True,
-                          check=False, cwd=out.parent)
-    assert done.returncode == 0, done.stderr
-    assert f"Report: {out / 'report.html'}" in done.stdout
+    printed = io.StringIO()
+    with contextlib.chdir(out.parent), contextlib.redirect_stdout(printed):
+        assert main(["run", str(QUICK), "--output", str(out)]) == 0
+    assert f"Report: {out / 'report.html'}" in printed.getvalue()
     return out
 
 
