@@ -21,10 +21,14 @@ _SAVED = "_CLUSTER_ECON_CACHE_BEFORE_TESTS"
 _OWN = pytest.StashKey[bool]()
 
 
-def _cache_fingerprint() -> str:
-    """sha256 of the code that writes cache entries (translator, verifier, engine) and the PySD version."""
-    digest = hashlib.sha256(metadata.version("pysd").encode())
-    for path in sorted([PACKAGE / "_cachefs.py", *PACKAGE.glob("sd/*.py"), *PACKAGE.glob("sd/engine/*.py")]):
+#: the code that writes translation entries (the engine's kernels carry its own fingerprint in their keys)
+_TRANSLATION_CODE = ["_cachefs.py", "errors.py", "sd/_cache.py", "sd/_modelfile.py", "sd/_translate.py",
+                     "sd/_verify.py"]
+
+
+def _fingerprint(paths: list[Path], *extra: str) -> str:
+    digest = hashlib.sha256("\0".join(extra).encode())
+    for path in sorted(paths):
         digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()[:16]
 
@@ -34,22 +38,28 @@ def _test_cache(config: pytest.Config) -> tuple[Path, bool]:
 
     Every test (and every child process a test starts) shares one cache of PySD translations and
     compiled kernels, so a model is translated once per run rather than once per test. Outside CI the
-    folder is kept in ``.pytest_cache`` between runs, named by a fingerprint of the code that writes its
-    entries, so a change to that code starts from an empty cache (``pytest --cache-clear`` does too);
-    entries are verified by sha256 on every read, as in a user's cache. In CI (``CI`` set) every run
-    starts from an empty folder of its own. Tests about the cache itself set their own folders.
+    folder is kept in ``.pytest_cache`` between runs, named by a fingerprint of the code that writes
+    translations and of the PySD version, so a change to that code starts from an empty cache
+    (``pytest --cache-clear`` does too); the compiled kernels are dropped when the engine's source
+    changes. Entries are verified by sha256 on every read, as in a user's cache. In CI (``CI`` set)
+    every run starts from an empty folder of its own. Tests about the cache itself set their own folders.
     """
     cache = getattr(config, "cache", None)
     if os.environ.get("CI") or cache is None:
         return Path(tempfile.mkdtemp(prefix="cluster_econ-test-cache-")), True
     parent = cache.mkdir("cluster_econ_models")
-    fingerprint = _cache_fingerprint()
+    fingerprint = _fingerprint([PACKAGE / name for name in _TRANSLATION_CODE], metadata.version("pysd"))
     for old in parent.iterdir():
         if old.name != fingerprint:
             shutil.rmtree(old, ignore_errors=True)
     folder = parent / fingerprint
     folder.mkdir(exist_ok=True)
     folder.chmod(0o755)  # the package refuses a cache folder others can write to
+    engine = _fingerprint(list(PACKAGE.glob("sd/engine/*.py")))
+    stamp = folder / "engine.fingerprint"
+    if not stamp.is_file() or stamp.read_text(encoding="utf-8") != engine:
+        shutil.rmtree(folder / "engine", ignore_errors=True)  # kernels of another engine are never used again
+        stamp.write_text(engine, encoding="utf-8")
     return folder, False
 
 
