@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import shutil
 
+import pytest
 from engine_helpers import FIXTURES, REPO, SIR, control_section
 
 
@@ -15,6 +16,7 @@ def _script():
     return module
 
 
+@pytest.mark.slow  # PySD runs of every model in the folder
 def test_the_script_reports_same_for_supported_models_and_names_a_refusal(tmp_path, capsys):
     shutil.copy(SIR, tmp_path / "SIR.mdl")
     shutil.copy(FIXTURES / "test_subscript_2d_arrays.mdl", tmp_path / "sub2d.mdl")

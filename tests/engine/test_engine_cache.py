@@ -32,6 +32,7 @@ def _clear_memory(monkeypatch) -> None:
     monkeypatch.setattr(_api, "_MEMORY", {})
 
 
+@pytest.mark.slow  # two fresh PySD translations; test_sd_model checks an edited file is read again
 def test_a_model_file_edited_after_loading_is_refused_and_never_cached(tmp_path, fresh_caches, monkeypatch):
     path = tmp_path / "SIR.mdl"
     shutil.copy(SIR, path)

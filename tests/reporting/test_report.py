@@ -89,6 +89,7 @@ def test_the_error_check_sees_page_errors(tmp_path, chromium):
     assert loaded.figures[0]["width"] == 0
 
 
+@pytest.mark.slow  # test_every_figure_renders_in_chromium_without_errors stays in the quick loop
 def test_screenshot_at_a_fixed_size_shows_the_figures(page, chromium):
     pixels = image.imread(chromium.screenshot(page, (1200, 1600)))
     assert pixels.shape[:2] == (1600, 1200)

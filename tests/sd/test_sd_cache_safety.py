@@ -118,6 +118,7 @@ def test_a_damaged_entry_is_rebuilt(damage, sir_short, cache, caplog):
     assert [p.name for p in (cache / "pysd").iterdir()] == [model.sha256]  # nothing left behind
 
 
+@pytest.mark.slow  # a fresh PySD translation
 def test_a_new_entry_follows_the_umask_is_shareable_and_gets_no_byte_code(sir_short, cache):
     model = ce.load_model(sir_short)
     entry = _entry(cache, model)
@@ -129,6 +130,7 @@ def test_a_new_entry_follows_the_umask_is_shareable_and_gets_no_byte_code(sir_sh
     assert sorted(p.name for p in entry.iterdir()) == ["index.json", "model.mdl", "model.py"]
 
 
+@pytest.mark.slow  # a fresh PySD translation
 def test_an_unusable_cache_folder_falls_back_and_the_model_still_runs(sir_short, tmp_path, monkeypatch):
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("", encoding="utf-8")

@@ -104,6 +104,7 @@ def test_malformed_file(name, tmp_path, cache):
     assert str(info.value).startswith(str(path.resolve())), str(info.value)
 
 
+@pytest.mark.slow  # two fresh PySD translations
 def test_bytes_refused_as_xmile_still_load_as_vensim(tmp_path, cache):
     """A refusal is remembered for the format it was read as, not for the bytes alone."""
     as_xmile = tmp_path / "sir.xmile"

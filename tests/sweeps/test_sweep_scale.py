@@ -190,6 +190,7 @@ def _echo(shared, task):
     return task
 
 
+@pytest.mark.slow  # starts the session's Dask cluster
 def test_the_shared_object_reaches_each_dask_worker_once(dask_client) -> None:
     before = dask_client.run(_unpickle_count)
     out = dict(run_tasks(_echo, _Shipped(), list(range(12)), executor=dask_client))
