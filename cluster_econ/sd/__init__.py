@@ -7,6 +7,7 @@ frame of scenarios at once on the vectorised engine of :mod:`cluster_econ.sd.eng
 
 from __future__ import annotations
 
+from . import _quiet  # noqa: F401  (first: PySD's chardet import made quiet)
 from ._batch import batch_provenance, simulate_batch
 from ._model import SDModel, load_model
 from ._registry import list_models, record_model_hash

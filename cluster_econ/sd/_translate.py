@@ -231,10 +231,10 @@ def translate(source: Path) -> None:
     """Parse ``source``, sanitise its abstract model and build the Python model next to it."""
     import warnings
 
-    from pysd.builders.python.python_model_builder import ModelBuilder
-
-    with warnings.catch_warnings():
+    with warnings.catch_warnings():  # PySD's own warnings (and chardet's on import) are not the file's fault
         warnings.simplefilter("ignore")
+        from pysd.builders.python.python_model_builder import ModelBuilder
+
         if source.suffix.lower() == ".mdl":
             from pysd.translators.vensim.vensim_file import VensimFile
 

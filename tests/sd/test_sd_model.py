@@ -209,3 +209,22 @@ def test_a_registered_model_is_described_without_evaluating_its_stocks(monkeypat
     variables, control = _model._describe(model.pysd())  # read from the initialised model
     assert model.control == control
     assert model.variables.equals(variables)
+
+
+@pytest.mark.slow  # a fresh interpreter and a fresh PySD translation
+def test_a_model_loads_and_runs_with_warnings_as_errors(tmp_path):
+    """``PYTHONWARNINGS=error`` (a user's strict test suite): no warning of PySD's imports reaches the user."""
+    import os
+    import subprocess
+    import sys
+
+    path = tmp_path / "SIR.mdl"
+    shutil.copy(SIR, path)
+    cache = tmp_path / "cache"
+    cache.mkdir(mode=0o755)
+    code = (f"import cluster_econ as ce; m = ce.load_model({str(path)!r}); "
+            "print(ce.simulate(m).data.sizes['time'], ce.simulate(m, engine='pysd').data.sizes['time'])")
+    env = {**os.environ, "PYTHONWARNINGS": "error", "CLUSTER_ECON_CACHE": str(cache)}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["3201", "3201"]
