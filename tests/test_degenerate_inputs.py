@@ -288,3 +288,19 @@ def test_hausman_of_a_two_way_within_fit_takes_random_effects_with_period_dummie
     test = ce.hausman(two_way, ce.random_effects(f + " + C(year)", panel))
     assert test.statistic > 0
     assert test.distribution == "chi2(4)"
+
+
+@pytest.mark.parametrize(("call", "words"), [
+    (lambda: ce.panel_ols("inv ~ value + capital", subset(grunfeld(), [1, 2, 3, 4, 5])), "rest on 5 entities"),
+    (lambda: ce.panel_ols("inv ~ value + capital", subset(grunfeld(), list(range(1, 11)), list(range(1935, 1941))),
+                          effects=(), cov_type="driscoll_kraay"), "Driscoll-Kraay errors rest on 6 periods"),
+])
+def test_few_clusters_give_a_warning_that_the_standard_errors_are_too_small(call, words) -> None:
+    with pytest.warns(ClusterEconWarning, match=words + r"; with fewer than 10 clusters they are biased downward"):
+        res = call()
+    assert np.isfinite(res.std_errors).all()
+
+
+def test_ten_clusters_or_more_give_no_warning() -> None:
+    ce.panel_ols("inv ~ value + capital", grunfeld())  # 10 firms, clustered by firm: the error filter would raise
+    ce.panel_ols(F, states(), effects=(), cov_type="driscoll_kraay")  # 17 years

@@ -16,7 +16,11 @@ from ..typing import CovType, Effect
 
 logger = logging.getLogger(__name__)
 
+#: below this many clusters, cluster-robust standard errors come with a warning (Cameron and Miller 2015)
+FEW_CLUSTERS = 10
+
 __all__ = [
+    "FEW_CLUSTERS",
     "CovType",
     "Effect",
     "check_bandwidth",
@@ -71,10 +75,18 @@ def check_dof(
 ) -> None:
     """Refuse a fit that has no residual degrees of freedom or too few clusters, saying why.
 
+    With clusters (entities, or periods for Driscoll-Kraay) but fewer than ``FEW_CLUSTERS`` of them, the
+    fit is made with a warning: cluster-robust standard errors are then biased downward.
+
     ``n_params`` counts the estimated coefficients (the intercept included). Entity and time effects
     absorb one degree of freedom per entity and per period (less one for each effect an intercept or
     another effect already covers). With none left the residuals are zero by construction and the
     standard errors are round-off (1e-16), so the fit is refused rather than reported.
+
+    References
+    ----------
+    .. [1] Cameron, A. C. and D. L. Miller (2015). "A Practitioner's Guide to Cluster-Robust
+       Inference." *Journal of Human Resources* 50(2), 317-372.
     """
     n = len(index)
     n_entities = len(index.get_level_values(0).unique())
@@ -113,6 +125,12 @@ def check_dof(
                     f"their scores are equal and sum to zero, so every standard error would be zero (round-off). "
                     "Use cov_type='robust' or 'unadjusted', or more data."
                 )
+            if groups < FEW_CLUSTERS:
+                warnings.warn(
+                    f"{context}{what} rest on {groups} {units}; with fewer than {FEW_CLUSTERS} clusters they are "
+                    "biased downward and their tests reject too often (Cameron and Miller 2015). Read the "
+                    "standard errors as a lower bound, or use more data.",
+                    ClusterEconWarning, stacklevel=find_stack_level())
 
 
 def check_bandwidth(cov_type: str, bandwidth: int | None, n_periods: int, *, context: str) -> None:

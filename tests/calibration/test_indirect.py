@@ -6,7 +6,7 @@ import pytest
 from cal_helpers import MODEL_PATH, TRUTH, synthetic_panel
 
 import cluster_econ as ce
-from cluster_econ.errors import SpecError
+from cluster_econ.errors import ClusterEconWarning, SpecError
 
 
 def _moments(panel):
@@ -17,9 +17,10 @@ def _moments(panel):
 def test_indirect_inference_recovers_the_adjustment_time_within_two_standard_errors():
     panel = synthetic_panel({**TRUTH, "employment_adjustment_time": 2.0}, sigma=0.02, rho=0.6, seed=21)
     fixed = {k: v for k, v in TRUTH.items() if k != "employment_adjustment_time"}
-    res = ce.calibrate(MODEL_PATH, panel, targets={"unemployment_rate": ("unemp", 100)}, method="indirect",
-                       moments=_moments, parameters={"employment_adjustment_time": (0.5, 8.0)}, fixed=fixed, n_sim=2,
-                       start={"employment_adjustment_time": 5.0})
+    with pytest.warns(ClusterEconWarning, match="clustered by entity rest on 8 entities"):  # the moments' SEs
+        res = ce.calibrate(MODEL_PATH, panel, targets={"unemployment_rate": ("unemp", 100)}, method="indirect",
+                           moments=_moments, parameters={"employment_adjustment_time": (0.5, 8.0)}, fixed=fixed,
+                           n_sim=2, start={"employment_adjustment_time": 5.0})
     tau, se = res.params["employment_adjustment_time"], res.std_errors["employment_adjustment_time"]
     assert res.converged
     assert res.method == "indirect"
