@@ -95,6 +95,10 @@ CASES: list[tuple[str, Callable[[], Any], type[Exception], str]] = [
     ("formula is None", lambda: ce.panel_ols(None, states()), SpecError, "string"),
     ("panel and formula swapped", lambda: ce.panel_ols(states(), F), SpecError, "RegionalPanel"),
     ("a DataFrame for the panel", lambda: ce.panel_ols(F, states().frame), SpecError, "from_frame"),
+    ("from_frame without entity and time", lambda: ce.RegionalPanel.from_frame(states().frame.reset_index()),
+     SpecError, "needs entity= and time="),
+    ("from_frame with entity only", lambda: ce.RegionalPanel.from_frame(states().frame.reset_index(),
+                                                                        entity="state"), SpecError, "not time="),
     ("nothing to estimate", lambda: ce.panel_ols("gsp ~ 0", states()), SpecError, "nothing to estimate"),
     ("one entity, pooled, clustered", lambda: ce.panel_ols(F, alabama(), effects=()), SpecError, "two entities"),
     ("one entity, within, clustered", lambda: ce.panel_ols("log(gsp) ~ unemp", alabama()), SpecError,
@@ -304,3 +308,10 @@ def test_few_clusters_give_a_warning_that_the_standard_errors_are_too_small(call
 def test_ten_clusters_or_more_give_no_warning() -> None:
     ce.panel_ols("inv ~ value + capital", grunfeld())  # 10 firms, clustered by firm: the error filter would raise
     ce.panel_ols(F, states(), effects=(), cov_type="driscoll_kraay")  # 17 years
+
+
+def test_a_frame_indexed_by_entity_and_time_needs_no_names() -> None:
+    frame = states().frame
+    panel = ce.RegionalPanel.from_frame(frame, name="us_states")
+    assert (panel.entity, panel.time) == ("state", "year")
+    assert panel.frame.equals(frame)

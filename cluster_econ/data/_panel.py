@@ -28,6 +28,17 @@ def _frame_sha256(frame: pd.DataFrame) -> str:
     return digest.hexdigest()
 
 
+def _index_levels(df: pd.DataFrame) -> tuple[str, str]:
+    """The (entity, time) names of a frame indexed by two named levels; SpecError otherwise."""
+    names = list(df.index.names)
+    if len(names) != 2 or not all(isinstance(n, str) and n for n in names):
+        shown = "an unnamed index" if names == [None] else f"index levels {names}"
+        raise SpecError(f"from_frame() needs entity= and time=, the columns naming the region and the period "
+                        f"(e.g. entity='state', time='year'); the frame has {shown}, not two named levels "
+                        "(entity, time) to take them from.")
+    return names[0], names[1]
+
+
 @dataclasses.dataclass(frozen=True, eq=False)
 class RegionalPanel:
     """A panel of entities (regions, firms, cities) observed over integer time periods.
@@ -85,8 +96,8 @@ class RegionalPanel:
         cls,
         df: pd.DataFrame,
         *,
-        entity: str,
-        time: str,
+        entity: str | None = None,
+        time: str | None = None,
         units: Mapping[str, str] | None = None,
         dropna: bool = False,
         name: str | None = None,
@@ -97,8 +108,9 @@ class RegionalPanel:
         ----------
         df : pandas.DataFrame
             One row per (entity, time); the two may also be index levels.
-        entity, time : str
-            Columns naming the entity and the integer time period.
+        entity, time : str, optional
+            Columns (or index levels) naming the entity and the integer time period. Left out, they are
+            the two levels of ``df``'s index, as linearmodels takes a panel (entity, then time).
         units : mapping, optional
             Unit of each variable.
         dropna : bool, default False
@@ -125,6 +137,13 @@ class RegionalPanel:
         checked where it is used as a number (a formula term, a model target), not here. Column
         names that are not strings (``5``) become strings (``"5"``).
         """
+        if entity is None and time is None and isinstance(df, pd.DataFrame):
+            entity, time = _index_levels(df)
+        if entity is None or time is None:
+            given = "entity" if time is None else "time"
+            raise SpecError(f"from_frame() got {given}= but not {'time' if given == 'entity' else 'entity'}=; "
+                            "give both (e.g. entity='state', time='year'), or neither for a frame indexed by "
+                            "(entity, time).")
         return cls._build(df, entity=entity, time=time, units=units, dropna=dropna, name=name)
 
     @classmethod
