@@ -6,7 +6,6 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from nbclient import NotebookClient
 
 NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("*.ipynb"))
 
@@ -33,6 +32,8 @@ def test_notebook_runs(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     assert all(not cell.get("outputs") for cell in notebook.cells if cell.cell_type == "code"), (
         f"{path.name} is committed with outputs; clear them before committing"
     )
+    from nbclient import NotebookClient  # here: Jupyter's client is needed only by this slow test
+
     client = NotebookClient(notebook, timeout=300, kernel_name="python3")
     client.execute(cwd=str(path.parent))
     errors = [o for c in notebook.cells for o in c.get("outputs", []) if o.get("output_type") == "error"]

@@ -145,6 +145,7 @@ def test_an_unusable_cache_folder_falls_back_and_the_model_still_runs(sir_short,
     assert run.data["infectious"].values[0] == 5.0
 
 
+@pytest.mark.slow  # a fresh PySD translation into the private fallback
 def test_a_group_writable_cache_is_not_used(sir_short, tmp_path, monkeypatch):
     shared = tmp_path / "shared"
     (shared / "pysd").mkdir(parents=True)
@@ -156,7 +157,7 @@ def test_a_group_writable_cache_is_not_used(sir_short, tmp_path, monkeypatch):
     shutil.rmtree(shared)
 
 
-@pytest.mark.slow  # a fresh interpreter translating in a tmpfs; the quick loop has the unusable-folder fallback
+@pytest.mark.slow  # a fresh interpreter translating in a tmpfs
 def test_a_full_disk_falls_back_to_the_private_cache(sir_short, tmp_path):
     """The cache folder is a 4 KiB tmpfs: the model source fits, its translation does not.
 
