@@ -32,6 +32,7 @@ def page(results, tmp_path_factory):
     return ce.report(results, tmp_path_factory.mktemp("report") / "r.html", title="Study")
 
 
+@pytest.mark.slow  # two reports, three saved results; test_experiments rebuilds a report to the same bytes
 def test_same_inputs_give_the_same_bytes_also_after_a_save_and_load(results, tmp_path):
     first = ce.report(results, tmp_path / "a.html").read_bytes()
     # the same results rendered again, from other objects read back from disk: byte for byte the same page
