@@ -381,7 +381,10 @@ def _described(path: Path, sha256: str, *, registered: bool) -> tuple[pd.DataFra
     else:
         model = _load_pysd(path, sha256, initialize=not registered)
         if registered:
-            _bind_time(model)
+            try:
+                _bind_time(model)
+            except AttributeError:  # a PySD whose internals differ from 3.14's: its full initialisation
+                model.initialize()
         variables, control = _describe(model)
         subscripts = {name: list(elements) for name, elements in model.subscripts.items()}
         parameters = (pd.DataFrame(columns=PARAMETER_COLUMNS) if registered
@@ -399,8 +402,8 @@ def _described(path: Path, sha256: str, *, registered: bool) -> tuple[pd.DataFra
 
 
 def _bind_time(model: Model) -> None:
-    """The first steps of PySD's ``Model.initialize``: bind the time object, so that control variables
-    defined by others (``SAVEPER = TIME STEP``) can be read, without evaluating the stocks."""
+    """The first steps of PySD's ``Model.initialize`` (PySD 3.14): bind the time object, so that control
+    variables defined by others (``SAVEPER = TIME STEP``) can be read, without evaluating the stocks."""
     if model.time is None:
         model.time = model.time_initialization()
     model.time.reset()
