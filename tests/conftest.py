@@ -55,6 +55,8 @@ def _test_cache(config: pytest.Config) -> tuple[Path, bool]:
     folder = parent / fingerprint
     folder.mkdir(exist_ok=True)
     folder.chmod(0o755)  # the package refuses a cache folder others can write to
+    # the hash engine_fingerprint() of cluster_econ.sd.engine takes, cut to 16: importing the package would add its
+    # imports to the start of every run, before the workers start
     engine = _fingerprint(list(PACKAGE.glob("sd/engine/*.py")))
     stamp = folder / "engine.fingerprint"
     if not stamp.is_file() or stamp.read_text(encoding="utf-8") != engine:
@@ -89,7 +91,6 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         os.environ.pop("CLUSTER_ECON_CACHE", None)
     if config.stash.get(_OWN, False):
         shutil.rmtree(folder, ignore_errors=True)
-
 
 
 @pytest.fixture(scope="session")

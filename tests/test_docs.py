@@ -8,16 +8,16 @@ from __future__ import annotations
 
 import ast
 import inspect
-import re
 from pathlib import Path
 
 import pytest
+from doc_blocks import fence_languages, python_blocks
 
 import cluster_econ as ce
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 SCALING = (DOCS / "scaling.md").read_text(encoding="utf-8")
-BLOCKS = re.findall(r"^```python\n(.*?)^```", SCALING, flags=re.S | re.M)
+BLOCKS = python_blocks(SCALING)
 #: the example sizes and the size they run at here (each must be found, so a changed example is noticed)
 SMALLER = {"n=200_000": "n=16", "chunk_size=1_000": "chunk_size=8", "n_workers=8": "n_workers=2",
            "chunk_size=2_000": "chunk_size=8"}
@@ -32,7 +32,7 @@ def _small(block: str) -> str:
 
 def test_every_block_is_python_and_every_size_cut_is_found() -> None:
     assert len(BLOCKS) == 3
-    opening = re.findall(r"^```(\S*)\n(?:.*?)^```", SCALING, flags=re.S | re.M)
+    opening = fence_languages(SCALING)
     assert set(opening) <= {"python", "bash", ""}, set(opening)
     runnable = "".join(b for b in BLOCKS if NEEDS_SLURM not in b)
     for big in SMALLER:

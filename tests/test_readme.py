@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pytest
+from doc_blocks import fence_languages, python_blocks
 
 README = Path(__file__).resolve().parents[1] / "README.md"
-BLOCKS = re.findall(r"^```python\n(.*?)^```", README.read_text(encoding="utf-8"), flags=re.S | re.M)
+BLOCKS = python_blocks(README.read_text(encoding="utf-8"))
 
 
 def test_the_readme_has_python_blocks() -> None:
     assert len(BLOCKS) >= 3
     assert all(block.strip() for block in BLOCKS)
     # every block is run (python), or is shell or output text: a block marked ```py or ```pycon would be skipped
-    opening = re.findall(r"^```(\S*)\n(?:.*?)^```", README.read_text(encoding="utf-8"), flags=re.S | re.M)
+    opening = fence_languages(README.read_text(encoding="utf-8"))
     assert set(opening) <= {"python", "bash", ""}, set(opening)
     assert opening.count("python") == len(BLOCKS)
 

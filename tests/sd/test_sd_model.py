@@ -211,7 +211,6 @@ def test_a_registered_model_is_described_without_evaluating_its_stocks(monkeypat
     assert model.variables.equals(variables)
 
 
-
 def test_a_pysd_without_those_internals_falls_back_to_its_full_initialisation(monkeypatch):
     from cluster_econ.sd import _model
 
@@ -225,6 +224,7 @@ def test_a_pysd_without_those_internals_falls_back_to_its_full_initialisation(mo
     model = ce.load_model("sme_growth")
     assert model.control == expected.control
     assert model.variables.equals(expected.variables)
+
 
 @pytest.mark.slow  # a fresh interpreter and a fresh PySD translation
 def test_a_model_loads_and_runs_with_warnings_as_errors(tmp_path):
