@@ -97,6 +97,8 @@ CASES: list[tuple[str, Callable[[], Any], type[Exception], str]] = [
     ("a DataFrame for the panel", lambda: ce.panel_ols(F, states().frame), SpecError, "from_frame"),
     ("from_frame without entity and time", lambda: ce.RegionalPanel.from_frame(states().frame.reset_index()),
      SpecError, "needs entity= and time="),
+    ("from_frame of a list, without entity and time", lambda: ce.RegionalPanel.from_frame([1, 2]),
+     DataValidationError, "needs a pandas DataFrame; got list"),
     ("from_frame with entity only", lambda: ce.RegionalPanel.from_frame(states().frame.reset_index(),
                                                                         entity="state"), SpecError, "not time="),
     ("nothing to estimate", lambda: ce.panel_ols("gsp ~ 0", states()), SpecError, "nothing to estimate"),

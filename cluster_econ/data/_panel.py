@@ -28,6 +28,11 @@ def _frame_sha256(frame: pd.DataFrame) -> str:
     return digest.hexdigest()
 
 
+def _require_frame(df: Any) -> None:
+    if not isinstance(df, pd.DataFrame):
+        raise DataValidationError(f"from_frame() needs a pandas DataFrame; got {type(df).__name__}.")
+
+
 def _index_levels(df: pd.DataFrame) -> tuple[str, str]:
     """The (entity, time) names of a frame indexed by two named levels; SpecError otherwise."""
     names = list(df.index.names)
@@ -137,7 +142,8 @@ class RegionalPanel:
         checked where it is used as a number (a formula term, a model target), not here. Column
         names that are not strings (``5``) become strings (``"5"``).
         """
-        if entity is None and time is None and isinstance(df, pd.DataFrame):
+        _require_frame(df)
+        if entity is None and time is None:
             entity, time = _index_levels(df)
         if entity is None or time is None:
             given = "entity" if time is None else "time"
@@ -160,8 +166,7 @@ class RegionalPanel:
         metadata: Mapping[str, Any] | None = None,
         warn_missing: bool = True,
     ) -> RegionalPanel:
-        if not isinstance(df, pd.DataFrame):
-            raise DataValidationError(f"from_frame() needs a pandas DataFrame; got {type(df).__name__}.")
+        _require_frame(df)
         for role, column in (("entity", entity), ("time", time)):
             if not isinstance(column, str):
                 raise SpecError(
